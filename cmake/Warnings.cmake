@@ -1,0 +1,7 @@
+# Warnings for Switchboard's own targets; third-party headers come in as SYSTEM includes.
+add_library(sb_warnings INTERFACE)
+target_compile_options(sb_warnings INTERFACE -Wall -Wextra -Wpedantic -Wshadow=local
+                                             -Wnon-virtual-dtor -Wno-missing-field-initializers)
+if(SB_WERROR)
+  target_compile_options(sb_warnings INTERFACE -Werror)
+endif()

@@ -1,0 +1,85 @@
+#pragma once
+// The REST API's handlers. Runs on the control loop; every blocking step (database, password
+// hashing, file reads) is awaited on a worker pool.
+
+#include <boost/asio/awaitable.hpp>
+#include <chrono>
+#include <memory>
+
+#include "api/http_types.hpp"
+#include "api/requests.hpp"
+#include "api/router.hpp"
+#include "config/config.hpp"
+#include "core/metrics.hpp"
+#include "core/time.hpp"
+#include "core/worker.hpp"
+#include "store/store.hpp"
+
+namespace sb::api {
+
+class ApiService {
+ public:
+  struct Deps {
+    const config::Config& config;
+    store::Store& store;
+    WorkerPool& storePool;     // one thread: the only one that touches `store`
+    WorkerPool& blockingPool;  // password hashing, static files
+    MetricsRegistry& metrics;
+    const Clock& clock;
+  };
+
+  explicit ApiService(Deps deps);
+
+  // Answers one request; never throws (failures become 500 with a JSON body).
+  asio::awaitable<Response> handle(Request& request);
+
+ private:
+  struct Caller {
+    store::User user;
+    std::string tokenHash;
+  };
+  using Handler = asio::awaitable<Response> (ApiService::*)(Request&, Caller*);
+  enum class Access { kPublic, kSignedIn, kAdmin };
+  struct Route {
+    Access access;
+    Handler handler;
+  };
+
+  void route(const char* method, const char* pattern, Access access, Handler handler);
+  asio::awaitable<Response> dispatch(Request& request);
+  asio::awaitable<std::optional<Caller>> authenticate(const Request& request);
+  asio::awaitable<Response> serveStatic(Request& request);
+
+  asio::awaitable<Response> healthz(Request&, Caller*);
+  asio::awaitable<Response> metrics(Request&, Caller*);
+  asio::awaitable<Response> login(Request&, Caller*);
+  asio::awaitable<Response> logout(Request&, Caller*);
+  asio::awaitable<Response> me(Request&, Caller*);
+  asio::awaitable<Response> changePassword(Request&, Caller*);
+  asio::awaitable<Response> listUsers(Request&, Caller*);
+  asio::awaitable<Response> createUser(Request&, Caller*);
+  asio::awaitable<Response> getUser(Request&, Caller*);
+  asio::awaitable<Response> patchUser(Request&, Caller*);
+  asio::awaitable<Response> deleteUser(Request&, Caller*);
+  asio::awaitable<Response> listSkillGroups(Request&, Caller*);
+  asio::awaitable<Response> createSkillGroup(Request&, Caller*);
+
+  // Runs `work(store)` on the store thread.
+  template <typename Work>
+  asio::awaitable<std::invoke_result_t<Work, store::Store&>> inStore(Work work) {
+    return runOn(deps_.storePool, [&store = deps_.store, work = std::move(work)]() mutable {
+      return work(store);
+    });
+  }
+  asio::awaitable<std::string> hashPassword(std::string password);
+
+  Deps deps_;
+  Policy policy_;
+  Router router_;
+  std::vector<Route> routes_;
+  std::chrono::steady_clock::time_point started_;
+  Counter& loginsOk_;
+  Counter& loginsFailed_;
+};
+
+}  // namespace sb::api

@@ -1,0 +1,65 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "core/error.hpp"
+
+namespace sb::config {
+
+struct PortRange {
+  std::uint16_t first = 20000;
+  std::uint16_t last = 29999;
+};
+
+// Everything the server reads at start-up. Paths are absolute once loaded.
+struct Config {
+  std::filesystem::path sourceFile;
+
+  // [server]
+  bool demo = false;
+  std::string logLevel = "info";
+  std::string bind = "127.0.0.1";
+  std::filesystem::path dataDir;
+  std::chrono::seconds shutdownGrace{10};
+
+  // [sip]; port 0 picks a free port.
+  std::uint16_t sipPort = 5060;
+  std::string sipRealm = "switchboard";
+
+  // [http]
+  std::uint16_t httpPort = 8080;
+  std::filesystem::path staticDir;
+  std::size_t httpMaxBodyBytes = 1024 * 1024;
+  std::chrono::seconds httpIdleTimeout{60};
+
+  // [rtp]
+  PortRange rtpPorts;
+
+  // [auth]
+  std::chrono::seconds tokenTtl{12 * 3600};
+  std::size_t minPasswordLength = 8;
+
+  std::filesystem::path databasePath() const { return dataDir / "switchboard.db"; }
+};
+
+// Reads an environment variable; injected so tests need not touch the process environment.
+using EnvLookup = std::function<std::optional<std::string>(const std::string& name)>;
+EnvLookup processEnvironment();
+
+// Parses TOML text. Relative paths in the file are taken from `baseDir` (the file's folder);
+// relative paths in SWITCHBOARD_* variables from the working directory. The error's `field` names
+// the key (e.g. "http.port") or the variable (e.g. "SWITCHBOARD_HTTP_PORT") at fault.
+Result<Config> parseConfig(std::string_view toml, const std::filesystem::path& baseDir,
+                           const EnvLookup& env);
+
+Result<Config> loadConfig(const std::filesystem::path& file, const EnvLookup& env);
+
+// "20000-29999" -> {20000, 29999}.
+std::optional<PortRange> parsePortRange(std::string_view text);
+
+}  // namespace sb::config

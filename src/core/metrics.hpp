@@ -1,0 +1,51 @@
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace sb {
+
+// A monotonically increasing count; safe to bump from any thread.
+class Counter {
+ public:
+  void add(std::uint64_t n = 1) { value_.fetch_add(n, std::memory_order_relaxed); }
+  std::uint64_t value() const { return value_.load(std::memory_order_relaxed); }
+
+ private:
+  std::atomic<std::uint64_t> value_{0};
+};
+
+// The process's metrics in Prometheus text format. Subsystems register their counters (labelled
+// families) and gauges (read at scrape time) once; the registry owns them for the process's life.
+class MetricsRegistry {
+ public:
+  // The counter for one label set of a family, created on first use; the reference stays valid.
+  Counter& counter(const std::string& family, const std::string& help,
+                   const std::map<std::string, std::string>& labels = {});
+  // A value computed when /metrics is scraped; the callback runs on the scraping thread.
+  void gauge(const std::string& name, const std::string& help, std::function<double()> read);
+
+  std::string renderPrometheus() const;
+
+ private:
+  struct Family {
+    std::string help;
+    std::map<std::string, std::unique_ptr<Counter>> byLabels;  // key: rendered label set
+  };
+  struct Gauge {
+    std::string name;
+    std::string help;
+    std::function<double()> read;
+  };
+  mutable std::mutex mutex_;
+  std::map<std::string, Family> counters_;
+  std::vector<Gauge> gauges_;
+};
+
+}  // namespace sb

@@ -1,0 +1,97 @@
+#pragma once
+// A thin RAII layer over the SQLite C API, used only inside the SQLite store.
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace sb::store::sqlite {
+
+class Statement {
+ public:
+  Statement(sqlite3* db, std::string_view sql);
+  ~Statement();
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+
+  Statement& bind(int index, std::int64_t value);
+  Statement& bind(int index, int value) { return bind(index, static_cast<std::int64_t>(value)); }
+  Statement& bind(int index, bool value) { return bind(index, static_cast<std::int64_t>(value)); }
+  Statement& bind(int index, std::string_view value);
+  Statement& bind(int index, const std::string& value) { return bind(index, std::string_view(value)); }
+  Statement& bind(int index, const char* value) { return bind(index, std::string_view(value)); }
+
+  // Advances; true while a row is available. Throws StoreError on failure.
+  bool step();
+  // Runs a statement that returns no rows.
+  void run();
+  // Clears bindings and rewinds so the cached statement can be reused.
+  void reset();
+
+  std::int64_t intAt(int column) const;
+  std::string textAt(int column) const;
+  bool isNull(int column) const;
+
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* stmt_ = nullptr;
+};
+
+// A cached statement in use; rewinds it (releasing its read snapshot) when it goes out of scope.
+class Query {
+ public:
+  explicit Query(Statement& statement) : statement_(&statement) {}
+  ~Query() { statement_->reset(); }
+  Query(const Query&) = delete;
+  Query& operator=(const Query&) = delete;
+  Statement* operator->() { return statement_; }
+  Statement& operator*() { return *statement_; }
+
+ private:
+  Statement* statement_;
+};
+
+class Database {
+ public:
+  // Opens or creates the file; WAL journal, foreign keys on, busy timeout for other processes
+  // (the CLI) writing at the same time.
+  explicit Database(const std::filesystem::path& file);
+  ~Database();
+  Database(const Database&) = delete;
+  Database& operator=(const Database&) = delete;
+
+  void exec(const std::string& sql);
+  // A prepared statement cached by its text, ready to bind. Do not nest two uses of the same text.
+  Query prepare(const std::string& sql);
+  std::int64_t lastInsertId() const;
+  int changes() const;
+  void close();
+  bool isOpen() const { return db_ != nullptr; }
+
+ private:
+  sqlite3* db_ = nullptr;
+  std::map<std::string, std::unique_ptr<Statement>, std::less<>> statements_;
+};
+
+// BEGIN IMMEDIATE ... COMMIT; rolls back unless committed.
+class Transaction {
+ public:
+  explicit Transaction(Database& db);
+  ~Transaction();
+  Transaction(const Transaction&) = delete;
+  Transaction& operator=(const Transaction&) = delete;
+  void commit();
+
+ private:
+  Database& db_;
+  bool done_ = false;
+};
+
+}  // namespace sb::store::sqlite
