@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <array>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/ip/v6_only.hpp>
@@ -56,6 +57,7 @@ class HttpServer::Connection : public std::enable_shared_from_this<HttpServer::C
       if (header.has_content_length() && parser.content_length() &&
           *parser.content_length() > server_.options_.maxBodyBytes) {
         co_await sendTooLarge(header.version());
+        co_await lingeringClose();
         co_return;
       }
       if (beast::iequals(header[http::field::expect], "100-continue")) {
@@ -121,6 +123,23 @@ class HttpServer::Connection : public std::enable_shared_from_this<HttpServer::C
     }
   }
 
+  // After answering a request whose body (or headers) were not read, the client may still be
+  // sending: closing now would reset the connection and the client would never see the answer.
+  // Read and discard what is still coming, within limits, then close.
+  asio::awaitable<void> lingeringClose() {
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    std::array<char, 16 * 1024> scratch{};
+    std::size_t drained = 0;
+    constexpr std::size_t kMaxDrain = 64 * 1024 * 1024;
+    stream_.expires_after(std::chrono::seconds(5));
+    while (!ec && drained < kMaxDrain) {
+      drained += co_await stream_.async_read_some(asio::buffer(scratch),
+                                                  asio::redirect_error(asio::use_awaitable, ec));
+    }
+    stream_.socket().close(ec);
+  }
+
   asio::awaitable<void> sendTooLarge(unsigned version) {
     auto r = errorResponse(413, "payload_too_large",
                            fmt::format("the request body is over the limit of {} bytes",
@@ -139,17 +158,16 @@ class HttpServer::Connection : public std::enable_shared_from_this<HttpServer::C
     if (version == 0) version = 11;
     if (ec == http::error::body_limit) {
       co_await sendTooLarge(version);
-      co_return;
-    }
-    if (ec == http::error::header_limit) {
+    } else if (ec == http::error::header_limit) {
       auto r = errorResponse(431, "headers_too_large", "the request headers are too large");
       co_await send(r, version, false, false);
-      co_return;
-    }
-    if (ec.category() == http::make_error_code(http::error::bad_method).category()) {
+    } else if (ec.category() == http::make_error_code(http::error::bad_method).category()) {
       auto r = errorResponse(400, "bad_request", fmt::format("malformed HTTP request: {}", ec.message()));
       co_await send(r, version, false, false);
+    } else {
+      co_return;
     }
+    co_await lingeringClose();
   }
 
   HttpServer& server_;
@@ -234,6 +252,7 @@ asio::awaitable<void> HttpServer::shutdown(std::chrono::seconds grace) {
   stopping_ = true;
   beast::error_code ec;
   acceptor_.close(ec);
+  spdlog::info("http stopped accepting; {} connections open", open_);
   for (auto& weak : connections_) {
     if (auto c = weak.lock()) c->closeWhenIdle();
   }

@@ -74,6 +74,8 @@ int runServer(const config::Config& config) {
   }
 
   asio::io_context io(1);
+  // Installed before anything announces readiness, so that an early SIGTERM still stops cleanly.
+  asio::signal_set signals(io, SIGINT, SIGTERM);
   MetricsRegistry metrics;
   metrics.gauge("sb_bugs", "Broken invariants seen since start (should stay 0).",
                 [] { return static_cast<double>(bugCount()); });
@@ -98,7 +100,6 @@ int runServer(const config::Config& config) {
   auto bound = http->localEndpoint();
   spdlog::info("switchboard ready http={}:{}", bound.address().to_string(), bound.port());
 
-  asio::signal_set signals(io, SIGINT, SIGTERM);
   bool stopping = false;
   std::function<void(const boost::system::error_code&, int)> onSignal =
       [&](const boost::system::error_code& ec, int signal) {

@@ -1,0 +1,155 @@
+"""Starts the real switchboard binary and talks to it over real sockets.
+
+Used by the system tests (python3 -m unittest). Every server gets its own data directory and
+port 0 unless a test asks for fixed ports, so tests run in parallel and leave nothing behind.
+"""
+import http.client
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import threading
+
+BINARY = os.environ.get("SWITCHBOARD_BIN", "build/asan/src/app/switchboard")
+SOURCE_DIR = os.environ.get("SWITCHBOARD_SOURCE_DIR", os.getcwd())
+DEMO_CONFIG = os.path.join(SOURCE_DIR, "config", "demo.toml")
+READY = re.compile(r"switchboard ready http=(\S+):(\d+)")
+
+
+class Server:
+    """One switchboard process. Output is collected line by line; wait_for() blocks on a line."""
+
+    def __init__(self, config=DEMO_CONFIG, env=None, data_dir=None, args=()):
+        self.owned_dir = data_dir is None
+        self.data_dir = data_dir or tempfile.mkdtemp(prefix="sb-system-")
+        self.env = dict(os.environ)
+        self.env.update({"SWITCHBOARD_DATA_DIR": self.data_dir, "SWITCHBOARD_HTTP_PORT": "0",
+                         "SWITCHBOARD_SIP_PORT": "0", "SWITCHBOARD_LOG_LEVEL": "debug"})
+        self.env.update(env or {})
+        self.config = config
+        self.args = list(args)
+        self.lines = []
+        self.cond = threading.Condition()
+        self.proc = None
+        self.port = None
+
+    def start(self, timeout=30):
+        self.proc = subprocess.Popen([BINARY, "--config", self.config, *self.args], env=self.env,
+                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                     stdin=subprocess.DEVNULL, text=True, errors="replace")
+        threading.Thread(target=self._collect, daemon=True).start()
+        match = self.wait_for(READY, timeout)
+        if match is None:
+            self.kill()
+            raise AssertionError("server did not become ready:\n" + self.output())
+        self.port = int(match.group(2))
+        return self
+
+    def _collect(self):
+        for line in self.proc.stdout:
+            with self.cond:
+                self.lines.append(line.rstrip("\n"))
+                self.cond.notify_all()
+        self.proc.stdout.close()
+        with self.cond:
+            self.lines.append(None)  # end of output
+            self.cond.notify_all()
+
+    def wait_for(self, pattern, timeout=30):
+        """The first output line matching `pattern`, waiting for it; None if the output ended."""
+        pattern = re.compile(pattern) if isinstance(pattern, str) else pattern
+        seen = 0
+        with self.cond:
+            while True:
+                for line in self.lines[seen:]:
+                    if line is None:
+                        return None
+                    m = pattern.search(line)
+                    if m:
+                        return m
+                seen = len(self.lines)
+                if not self.cond.wait(timeout):
+                    return None
+
+    def output(self):
+        with self.cond:
+            return "\n".join(l for l in self.lines if l is not None)
+
+    def stop(self, sig=signal.SIGTERM, timeout=30):
+        """Sends `sig` and returns the exit code."""
+        self.proc.send_signal(sig)
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            raise AssertionError("server did not stop after %s:\n%s" % (sig, self.output()))
+
+    def kill(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+    def cleanup(self):
+        self.kill()
+        if self.owned_dir:
+            shutil.rmtree(self.data_dir, ignore_errors=True)
+
+    @property
+    def database(self):
+        return os.path.join(self.data_dir, "switchboard.db")
+
+    # --- HTTP -----------------------------------------------------------------------------
+    def request(self, method, path, body=None, token=None, headers=None, raw_body=None):
+        """(status, headers dict with lower-case names, parsed JSON or text)."""
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        h = dict(headers or {})
+        data = raw_body
+        if body is not None:
+            data = json.dumps(body).encode()
+            h.setdefault("Content-Type", "application/json")
+        if token:
+            h["Authorization"] = "Bearer " + token
+        try:
+            conn.request(method, path, body=data, headers=h)
+            resp = conn.getresponse()
+            payload = resp.read()
+            resp_headers = {k.lower(): v for k, v in resp.getheaders()}
+        finally:
+            conn.close()
+        if resp_headers.get("content-type", "").startswith("application/json") and payload:
+            return resp.status, resp_headers, json.loads(payload)
+        return resp.status, resp_headers, payload.decode("utf-8", "replace")
+
+    def login(self, username, password):
+        status, _, body = self.request("POST", "/api/v1/auth/login",
+                                       {"username": username, "password": password})
+        if status != 200:
+            raise AssertionError("login %s failed: %s %s" % (username, status, body))
+        return body["token"]
+
+
+def run_cli(args, config=DEMO_CONFIG, env=None, stdin=None, timeout=60):
+    """Runs the switchboard command to completion: (exit code, stdout, stderr)."""
+    full_env = dict(os.environ)
+    full_env.update(env or {})
+    proc = subprocess.run([BINARY, *(["--config", config] if config else []), *args], env=full_env,
+                          input=stdin, capture_output=True, text=True, timeout=timeout)
+    return proc.returncode, proc.stdout, proc.stderr
+
+
+def free_port():
+    """A port nothing listens on right now, TCP and UDP (for tests that need fixed ports)."""
+    while True:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        try:
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
+                u.bind(("127.0.0.1", port))
+            return port
+        except OSError:
+            continue

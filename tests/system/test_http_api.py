@@ -1,0 +1,272 @@
+"""The HTTP API of a real switchboard process with the demo data, over real sockets."""
+import socket
+import unittest
+
+from harness import Server
+
+
+class HttpApiTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.server = Server().start()
+        cls.admin = cls.server.login("admin", "demo")
+
+    @classmethod
+    def tearDownClass(cls):
+        code = cls.server.stop()
+        cls.server.cleanup()
+        assert code == 0, "server exited %s" % code
+
+    def assertError(self, response, status, code=None, field=None):
+        got_status, headers, body = response
+        self.assertEqual(got_status, status, body)
+        self.assertTrue(headers["content-type"].startswith("application/json"), headers)
+        self.assertIn("error", body)
+        self.assertIsInstance(body["error"]["message"], str)
+        self.assertTrue(body["error"]["message"])
+        if code:
+            self.assertEqual(body["error"]["code"], code)
+        if field:
+            self.assertEqual(body["error"].get("field"), field)
+        return body["error"]
+
+    # --- health, metrics, static ----------------------------------------------------------
+    def test_healthz_answers_200(self):
+        status, _, body = self.server.request("GET", "/healthz")
+        self.assertEqual(status, 200)
+        self.assertEqual(body["status"], "ok")
+
+    def test_metrics_count_requests_by_status(self):
+        self.server.request("GET", "/api/v1/does-not-exist")
+        status, headers, text = self.server.request("GET", "/metrics")
+        self.assertEqual(status, 200)
+        self.assertTrue(headers["content-type"].startswith("text/plain"))
+        self.assertIn("sb_uptime_seconds ", text)
+        self.assertRegex(text, r'sb_http_requests_total\{code="404"\} [1-9]')
+        self.assertRegex(text, r'sb_http_requests_total\{code="200"\} [1-9]')
+
+    def test_root_serves_the_placeholder_page(self):
+        status, headers, text = self.server.request("GET", "/")
+        self.assertEqual(status, 200)
+        self.assertTrue(headers["content-type"].startswith("text/html"))
+        self.assertIn("Switchboard", text)
+
+    def test_head_has_the_length_but_no_body(self):
+        status, headers, text = self.server.request("HEAD", "/")
+        self.assertEqual(status, 200)
+        self.assertGreater(int(headers["content-length"]), 100)
+        self.assertEqual(text, "")
+
+    def test_path_traversal_is_refused(self):
+        for path in ["/../config/demo.toml", "/%2e%2e/config/demo.toml", "/..%2fconfig%2fdemo.toml"]:
+            status, _, _ = self.server.request("GET", path)
+            self.assertIn(status, (400, 404), path)
+
+    # --- sign-in ----------------------------------------------------------------------------
+    def test_login_ok_returns_a_token_and_the_user(self):
+        status, _, body = self.server.request("POST", "/api/v1/auth/login",
+                                              {"username": "1001", "password": "demo"})
+        self.assertEqual(status, 200, body)
+        self.assertTrue(body["token"].startswith("sbt_"))
+        self.assertEqual(body["token_type"], "Bearer")
+        self.assertEqual(body["user"]["username"], "1001")
+        self.assertEqual(body["user"]["roles"], ["agent"])
+
+    def test_wrong_password_is_401(self):
+        err = self.assertError(self.server.request("POST", "/api/v1/auth/login",
+                                                   {"username": "1001", "password": "wrong"}), 401)
+        self.assertEqual(err["code"], "invalid_credentials")
+
+    def test_unknown_user_looks_like_a_wrong_password(self):
+        a = self.server.request("POST", "/api/v1/auth/login", {"username": "1001", "password": "x"})
+        b = self.server.request("POST", "/api/v1/auth/login", {"username": "9999", "password": "x"})
+        self.assertEqual((a[0], a[2]), (b[0], b[2]))
+
+    def test_malformed_json_is_400(self):
+        for raw in [b"{", b"not json", b"[1,2]", b"", b'{"username": "1001", "password": }',
+                    b"\xff\xfe{}"]:
+            self.assertError(self.server.request("POST", "/api/v1/auth/login", raw_body=raw,
+                                                 headers={"Content-Type": "application/json"}),
+                             400, "invalid_argument")
+
+    def test_missing_field_is_named(self):
+        self.assertError(self.server.request("POST", "/api/v1/auth/login", {"username": "1001"}),
+                         400, "invalid_argument", "password")
+
+    def test_missing_token_is_401(self):
+        status, headers, _ = self.server.request("GET", "/api/v1/me")
+        self.assertEqual(status, 401)
+        self.assertIn("bearer", headers.get("www-authenticate", "").lower())
+        self.assertError(self.server.request("GET", "/api/v1/me"), 401, "unauthenticated")
+
+    def test_forged_token_is_401(self):
+        self.assertError(self.server.request("GET", "/api/v1/me", token="sbt_" + "A" * 43), 401)
+
+    def test_me_describes_the_signed_in_user(self):
+        token = self.server.login("1000", "demo")
+        status, _, me = self.server.request("GET", "/api/v1/me", token=token)
+        self.assertEqual(status, 200)
+        self.assertEqual(me["username"], "1000")
+        self.assertEqual(sorted(me["roles"]), ["agent", "supervisor"])
+        self.assertEqual(len(me["skill_groups"]), 2)
+        self.assertEqual(me["sip_password"], "demo")
+        self.assertNotIn("password_hash", me)
+
+    def test_logout_ends_the_token(self):
+        token = self.server.login("1002", "demo")
+        status, _, _ = self.server.request("POST", "/api/v1/auth/logout", token=token)
+        self.assertEqual(status, 204)
+        self.assertError(self.server.request("GET", "/api/v1/me", token=token), 401)
+
+    # --- roles ------------------------------------------------------------------------------
+    def test_agent_calling_an_admin_endpoint_is_403(self):
+        token = self.server.login("1003", "demo")
+        self.assertError(self.server.request("GET", "/api/v1/users", token=token), 403, "forbidden")
+        self.assertError(self.server.request("POST", "/api/v1/users",
+                                             {"username": "x1", "password": "xxxx"}, token=token),
+                         403, "forbidden")
+
+    def test_supervisor_is_not_an_admin_either(self):
+        token = self.server.login("1000", "demo")
+        self.assertError(self.server.request("DELETE", "/api/v1/users/3", token=token), 403)
+
+    # --- password change --------------------------------------------------------------------
+    def test_password_change_then_login_with_the_new_password(self):
+        token = self.server.login("1009", "demo")
+        status, _, body = self.server.request(
+            "POST", "/api/v1/me/password",
+            {"old_password": "demo", "new_password": "s3cret-1009", "confirm_password": "s3cret-1009"},
+            token=token)
+        self.assertEqual(status, 204, body)
+        self.assertError(self.server.request("POST", "/api/v1/auth/login",
+                                             {"username": "1009", "password": "demo"}), 401)
+        self.server.login("1009", "s3cret-1009")
+
+    def test_password_change_checks_old_and_confirmation(self):
+        token = self.server.login("1008", "demo")
+        self.assertError(self.server.request(
+            "POST", "/api/v1/me/password",
+            {"old_password": "nope", "new_password": "abcdef", "confirm_password": "abcdef"},
+            token=token), 400, field="old_password")
+        self.assertError(self.server.request(
+            "POST", "/api/v1/me/password",
+            {"old_password": "demo", "new_password": "abcdef", "confirm_password": "abcdeg"},
+            token=token), 400, field="confirm_password")
+        self.server.login("1008", "demo")
+
+    # --- users (admin) ----------------------------------------------------------------------
+    def test_admin_manages_an_agent_end_to_end(self):
+        status, _, groups = self.server.request("GET", "/api/v1/skill-groups", token=self.admin)
+        self.assertEqual(status, 200)
+        names = {g["name"]: g["id"] for g in groups["skill_groups"]}
+        self.assertIn("售前 Pre-sales", names)
+        self.assertIn("售后 After-sales", names)
+
+        status, headers, user = self.server.request("POST", "/api/v1/users", {
+            "username": "2001", "name": "温平", "password": "pw-2001", "roles": ["agent"],
+            "skill_groups": [{"id": names["售前 Pre-sales"], "level": 9}],
+            "settings": {"auto_answer": True, "initial_state": "busy"}}, token=self.admin)
+        self.assertEqual(status, 201, user)
+        self.assertEqual(headers["location"], "/api/v1/users/%d" % user["id"])
+        self.assertEqual(user["name"], "温平")
+        self.assertEqual(user["skill_groups"][0]["level"], 9)
+        self.assertTrue(user["settings"]["auto_answer"])
+        self.assertEqual(user["settings"]["initial_state"], "busy")
+        agent_token = self.server.login("2001", "pw-2001")
+
+        status, _, listed = self.server.request("GET", "/api/v1/users", token=self.admin)
+        self.assertIn("2001", [u["username"] for u in listed["users"]])
+        self.assertNotIn("sip_password", listed["users"][0])
+
+        status, _, patched = self.server.request(
+            "PATCH", "/api/v1/users/%d" % user["id"],
+            {"roles": ["agent", "handler"], "skill_groups": [{"name": "售后 After-sales"}]},
+            token=self.admin)
+        self.assertEqual(status, 200, patched)
+        self.assertEqual(sorted(patched["roles"]), ["agent", "handler"])
+        self.assertEqual([g["name"] for g in patched["skill_groups"]], ["售后 After-sales"])
+        self.assertTrue(patched["settings"]["auto_answer"])
+
+        status, _, _ = self.server.request("DELETE", "/api/v1/users/%d" % user["id"], token=self.admin)
+        self.assertEqual(status, 204)
+        self.assertError(self.server.request("GET", "/api/v1/users/%d" % user["id"], token=self.admin),
+                         404, "not_found")
+        self.assertError(self.server.request("GET", "/api/v1/me", token=agent_token), 401)
+
+    def test_invalid_user_fields_are_named(self):
+        cases = [
+            ({"username": "bad name", "password": "pw-12345"}, "username"),
+            ({"username": "2002", "password": "pw-12345", "roles": ["boss"]}, "roles"),
+            ({"username": "2002", "password": "pw-12345", "settings": {"initial_state": "asleep"}},
+             "settings.initial_state"),
+            ({"username": "2002", "password": "pw-12345", "skill_groups": [{"id": 999}]},
+             "skill_groups[0].id"),
+            ({"username": "2002", "password": "pw-12345", "favourite": 1}, "favourite"),
+        ]
+        for body, field in cases:
+            self.assertError(self.server.request("POST", "/api/v1/users", body, token=self.admin),
+                             400, "invalid_argument", field)
+
+    def test_duplicate_username_is_409(self):
+        self.assertError(self.server.request("POST", "/api/v1/users",
+                                             {"username": "1001", "password": "pw-12345"},
+                                             token=self.admin), 409, "conflict")
+
+    def test_unknown_user_id_is_404(self):
+        self.assertError(self.server.request("PATCH", "/api/v1/users/424242", {"name": "x"},
+                                             token=self.admin), 404)
+        self.assertError(self.server.request("GET", "/api/v1/users/abc", token=self.admin), 404)
+
+    # --- HTTP-level errors ------------------------------------------------------------------
+    def test_unknown_api_path_is_404_json(self):
+        self.assertError(self.server.request("GET", "/api/v1/nothing-here"), 404, "not_found")
+
+    def test_wrong_method_is_405_with_allow(self):
+        status, headers, _ = self.server.request("PUT", "/api/v1/users", {}, token=self.admin)
+        self.assertEqual(status, 405)
+        self.assertEqual(headers["allow"], "GET, POST")
+        self.assertError(self.server.request("DELETE", "/api/v1/auth/login"), 405,
+                         "method_not_allowed")
+
+    def test_body_over_the_limit_is_413(self):
+        big = b'{"username":"' + b"a" * (2 * 1024 * 1024) + b'"}'
+        self.assertError(self.server.request("POST", "/api/v1/auth/login", raw_body=big,
+                                             headers={"Content-Type": "application/json"}),
+                         413, "payload_too_large")
+
+    def raw_exchange(self, data):
+        with socket.create_connection(("127.0.0.1", self.server.port), timeout=10) as s:
+            s.sendall(data)
+            s.shutdown(socket.SHUT_WR)
+            reply = b""
+            while chunk := s.recv(65536):
+                reply += chunk
+        return reply
+
+    def test_garbage_gets_400_and_the_server_lives_on(self):
+        reply = self.raw_exchange(b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03garbage\r\n\r\n")
+        self.assertTrue(reply.startswith(b"HTTP/1.1 400"), reply[:80])
+        reply = self.raw_exchange(b"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n")
+        self.assertTrue(reply.startswith(b"HTTP/1.1 400"), reply[:80])
+        self.assertEqual(self.server.request("GET", "/healthz")[0], 200)
+
+    def test_huge_headers_are_refused(self):
+        reply = self.raw_exchange(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 70000 + b"\r\n\r\n")
+        self.assertTrue(reply.startswith(b"HTTP/1.1 431"), reply[:80])
+        self.assertEqual(self.server.request("GET", "/healthz")[0], 200)
+
+    def test_keep_alive_serves_several_requests_on_one_connection(self):
+        import http.client
+        conn = http.client.HTTPConnection("127.0.0.1", self.server.port, timeout=10)
+        try:
+            for _ in range(5):
+                conn.request("GET", "/healthz")
+                resp = conn.getresponse()
+                resp.read()
+                self.assertEqual(resp.status, 200)
+        finally:
+            conn.close()
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,148 @@
+#include "api/requests.hpp"
+
+#include <gtest/gtest.h>
+
+namespace sb::api {
+namespace {
+
+const Policy kPolicy{8};
+
+template <typename T>
+std::string fieldOf(const Result<T>& r) {
+  return r.ok() ? "<ok>" : r.error().field;
+}
+
+TEST(DecodeLoginTest, ReadsUsernameAndPassword) {
+  auto r = decodeLogin(R"({"username":"1001","password":"demo"})");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->username, "1001");
+  EXPECT_EQ(r->password, "demo");
+}
+
+TEST(DecodeLoginTest, MalformedJsonIsAnError) {
+  for (auto body : {"", "{", "[]", "\"x\"", "{\"username\":}", "nul"}) {
+    auto r = decodeLogin(body);
+    ASSERT_FALSE(r.ok()) << body;
+    EXPECT_EQ(r.error().code, ErrorCode::kInvalidArgument);
+  }
+}
+
+TEST(DecodeLoginTest, NamesTheMissingOrMistypedField) {
+  EXPECT_EQ(fieldOf(decodeLogin(R"({"username":"1001"})")), "password");
+  EXPECT_EQ(fieldOf(decodeLogin(R"({"username":1001,"password":"x"})")), "username");
+  EXPECT_EQ(fieldOf(decodeLogin(R"({"username":"a","password":"b","remember":true})")), "remember");
+}
+
+TEST(DecodeLoginTest, DeepNestingIsRejectedNotRecursedInto) {
+  std::string deep(10000, '[');
+  EXPECT_FALSE(decodeLogin(R"({"username":)" + deep).ok());
+}
+
+TEST(DecodePasswordChangeTest, ConfirmationMustMatch) {
+  auto r = decodePasswordChange(
+      R"({"old_password":"demo","new_password":"s3cret-pass","confirm_password":"s3cret-pasS"})",
+      kPolicy);
+  EXPECT_EQ(fieldOf(r), "confirm_password");
+}
+
+TEST(DecodePasswordChangeTest, NewPasswordMustMeetThePolicy) {
+  auto r = decodePasswordChange(
+      R"({"old_password":"demo","new_password":"short","confirm_password":"short"})", kPolicy);
+  EXPECT_EQ(fieldOf(r), "new_password");
+}
+
+TEST(DecodePasswordChangeTest, PasswordLengthCountsCharactersNotBytes) {
+  // Four Chinese characters are 12 bytes of UTF-8 but four characters.
+  auto r = decodePasswordChange(
+      R"({"old_password":"x","new_password":"四个汉字","confirm_password":"四个汉字"})", Policy{5});
+  EXPECT_EQ(fieldOf(r), "new_password");
+  auto ok = decodePasswordChange(
+      R"({"old_password":"x","new_password":"四个汉字","confirm_password":"四个汉字"})", Policy{4});
+  EXPECT_TRUE(ok.ok());
+}
+
+TEST(DecodeUserCreateTest, ReadsEverythingWithDefaults) {
+  auto r = decodeUserCreate(R"({"username":"1011","password":"password1"})", kPolicy);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->name, "1011");
+  EXPECT_TRUE(r->roles.has(store::Role::kAgent));
+  EXPECT_FALSE(r->sipPassword);
+  EXPECT_TRUE(r->skills.empty());
+  EXPECT_EQ(r->settings.applyTo({}), store::AgentSettings{});
+}
+
+TEST(DecodeUserCreateTest, ReadsRolesSettingsAndSkills) {
+  auto r = decodeUserCreate(R"({
+    "username": "1011", "name": "温平", "password": "password1", "sip_password": "Sip-1011",
+    "roles": ["agent", "supervisor"],
+    "settings": {"auto_answer": true, "initial_state": "busy"},
+    "skill_groups": [{"id": 1, "level": 9}, {"name": "售后 After-sales"}]
+  })",
+                            kPolicy);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->name, "温平");
+  EXPECT_EQ(r->sipPassword, "Sip-1011");
+  EXPECT_TRUE(r->roles.has(store::Role::kSupervisor));
+  auto settings = r->settings.applyTo({});
+  EXPECT_TRUE(settings.autoAnswer);
+  EXPECT_EQ(settings.initialState, store::InitialAgentState::kBusy);
+  EXPECT_TRUE(settings.autoRecord);
+  ASSERT_EQ(r->skills.size(), 2U);
+  EXPECT_EQ(r->skills[0].id, 1);
+  EXPECT_EQ(r->skills[0].level, 9);
+  EXPECT_EQ(r->skills[1].name, "售后 After-sales");
+  EXPECT_EQ(r->skills[1].level, store::kDefaultSkillLevel);
+}
+
+TEST(DecodeUserCreateTest, NamesTheFieldAtFault) {
+  auto field = [](const char* body) { return fieldOf(decodeUserCreate(body, kPolicy)); };
+  EXPECT_EQ(field(R"({"password":"password1"})"), "username");
+  EXPECT_EQ(field(R"({"username":"10 11","password":"password1"})"), "username");
+  EXPECT_EQ(field(R"({"username":"1011","password":"short"})"), "password");
+  EXPECT_EQ(field(R"({"username":"1011","password":"password1","roles":["root"]})"), "roles");
+  EXPECT_EQ(field(R"({"username":"1011","password":"password1","roles":[]})"), "roles");
+  EXPECT_EQ(field(R"({"username":"1011","password":"password1","settings":{"initial_state":"nap"}})"),
+            "settings.initial_state");
+  EXPECT_EQ(field(R"({"username":"1011","password":"password1","settings":{"auto_answer":"yes"}})"),
+            "settings.auto_answer");
+  EXPECT_EQ(field(R"({"username":"1011","password":"password1","settings":{"colour":1}})"),
+            "settings.colour");
+  EXPECT_EQ(field(R"({"username":"1011","password":"password1","skill_groups":[{"level":3}]})"),
+            "skill_groups[0]");
+  EXPECT_EQ(field(R"({"username":"1011","password":"password1","skill_groups":[{"id":1,"level":11}]})"),
+            "skill_groups[0].level");
+  EXPECT_EQ(field(R"({"username":"1011","password":"password1","sip_password":"has space"})"),
+            "sip_password");
+  EXPECT_EQ(field(R"({"username":"1011","password":"password1","name":""})"), "name");
+  EXPECT_EQ(field(R"({"username":"1011","password":"password1","name":"a\u0007b"})"), "name");
+}
+
+TEST(DecodeUserPatchTest, OnlyGivenFieldsArePresent) {
+  auto r = decodeUserPatch(R"({"settings":{"auto_record":false}})", kPolicy);
+  ASSERT_TRUE(r.ok());
+  EXPECT_FALSE(r->name);
+  EXPECT_FALSE(r->password);
+  EXPECT_FALSE(r->roles);
+  ASSERT_TRUE(r->settings);
+  store::AgentSettings before;
+  before.autoAnswer = true;
+  auto after = r->settings->applyTo(before);
+  EXPECT_TRUE(after.autoAnswer);
+  EXPECT_FALSE(after.autoRecord);
+}
+
+TEST(DecodeUserPatchTest, UsernameCannotBeChanged) {
+  EXPECT_EQ(fieldOf(decodeUserPatch(R"({"username":"x"})", kPolicy)), "username");
+}
+
+TEST(ValidateUsernameTest, AgentIdsAndNamesPassOthersFail) {
+  EXPECT_TRUE(validateUsername("1001").ok());
+  EXPECT_TRUE(validateUsername("wen.ping_2").ok());
+  EXPECT_FALSE(validateUsername("").ok());
+  EXPECT_FALSE(validateUsername("a@b").ok());
+  EXPECT_FALSE(validateUsername("温平").ok());
+  EXPECT_FALSE(validateUsername(std::string(33, 'a')).ok());
+}
+
+}  // namespace
+}  // namespace sb::api

@@ -1,0 +1,41 @@
+#include "core/metrics.hpp"
+
+#include <gtest/gtest.h>
+
+namespace sb {
+namespace {
+
+TEST(MetricsRegistryTest, CountersOfOneFamilyShareHelpAndKeepTheirLabels) {
+  MetricsRegistry registry;
+  registry.counter("sb_requests_total", "Requests.", {{"code", "200"}}).add(3);
+  registry.counter("sb_requests_total", "Requests.", {{"code", "404"}}).add();
+  auto text = registry.renderPrometheus();
+  EXPECT_NE(text.find("# TYPE sb_requests_total counter\n"), std::string::npos);
+  EXPECT_NE(text.find("sb_requests_total{code=\"200\"} 3\n"), std::string::npos);
+  EXPECT_NE(text.find("sb_requests_total{code=\"404\"} 1\n"), std::string::npos);
+  EXPECT_EQ(text.find("# HELP sb_requests_total"), text.rfind("# HELP sb_requests_total"));
+}
+
+TEST(MetricsRegistryTest, TheSameLabelsReturnTheSameCounter) {
+  MetricsRegistry registry;
+  Counter& a = registry.counter("x_total", "X.", {{"k", "v"}});
+  Counter& b = registry.counter("x_total", "X.", {{"k", "v"}});
+  EXPECT_EQ(&a, &b);
+}
+
+TEST(MetricsRegistryTest, GaugesAreReadWhenRendered) {
+  MetricsRegistry registry;
+  double value = 1;
+  registry.gauge("sb_things", "Things.", [&] { return value; });
+  value = 42;
+  EXPECT_NE(registry.renderPrometheus().find("sb_things 42\n"), std::string::npos);
+}
+
+TEST(MetricsRegistryTest, LabelValuesAreEscaped) {
+  MetricsRegistry registry;
+  registry.counter("y_total", "Y.", {{"path", "a\"b\\c\nd"}}).add();
+  EXPECT_NE(registry.renderPrometheus().find(R"(y_total{path="a\"b\\c\nd"} 1)"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace sb
