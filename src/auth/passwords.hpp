@@ -5,7 +5,7 @@
 
 namespace sb::auth {
 
-// argon2id cost; kInteractive is libsodium's interactive level, kTest is for unit tests only.
+// argon2id cost: kInteractive for real passwords, kTest (the minimum) for unit tests only.
 enum class HashCost { kInteractive, kTest };
 
 // Calls sodium_init(); safe to call more than once and from any thread. Throws if it fails.
