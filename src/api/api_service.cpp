@@ -1,9 +1,8 @@
 #include "api/api_service.hpp"
 
+#include <boost/json.hpp>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
-
-#include <boost/json.hpp>
 
 #include "api/static_files.hpp"
 #include "api/views.hpp"
@@ -29,13 +28,17 @@ Response unauthenticated(std::string_view message) {
 // "Bearer <token>" with the scheme in any case; empty when absent or another scheme.
 std::string_view bearerToken(std::string_view header) {
   constexpr std::string_view kScheme = "bearer ";
-  if (header.size() <= kScheme.size()) return {};
+  if (header.size() <= kScheme.size())
+    return {};
   for (std::size_t i = 0; i < kScheme.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(header[i])) != kScheme[i]) return {};
+    if (std::tolower(static_cast<unsigned char>(header[i])) != kScheme[i])
+      return {};
   }
   header.remove_prefix(kScheme.size());
-  while (!header.empty() && header.front() == ' ') header.remove_prefix(1);
-  while (!header.empty() && header.back() == ' ') header.remove_suffix(1);
+  while (!header.empty() && header.front() == ' ')
+    header.remove_prefix(1);
+  while (!header.empty() && header.back() == ' ')
+    header.remove_suffix(1);
   return header;
 }
 
@@ -139,28 +142,33 @@ asio::awaitable<Response> ApiService::dispatch(Request& request) {
   }
   request.params = std::move(match.params);
   const Route& route = routes_[static_cast<std::size_t>(match.route)];
-  if (route.access == Access::kPublic) co_return co_await (this->*route.handler)(request, nullptr);
+  if (route.access == Access::kPublic)
+    co_return co_await (this->*route.handler)(request, nullptr);
 
   if (bearerToken(request.authorization).empty()) {
     co_return unauthenticated("sign in first: send Authorization: Bearer <token>");
   }
   auto caller = co_await authenticate(request);
-  if (!caller) co_return unauthenticated("the token is invalid or has expired; sign in again");
+  if (!caller)
+    co_return unauthenticated("the token is invalid or has expired; sign in again");
   if (route.access == Access::kAdmin && !caller->user.roles.has(store::Role::kAdmin)) {
     co_return errorResponse(403, "forbidden", "this needs the admin role");
   }
   co_return co_await (this->*route.handler)(request, &*caller);
 }
 
-asio::awaitable<std::optional<ApiService::Caller>> ApiService::authenticate(const Request& request) {
+asio::awaitable<std::optional<ApiService::Caller>> ApiService::authenticate(
+    const Request& request) {
   std::string hash = auth::hashToken(bearerToken(request.authorization));
   auto now = deps_.clock.now();
   auto user = co_await inStore([&](store::Store& s) -> std::optional<store::User> {
     auto userId = s.tokens().findUser(hash, now);
-    if (!userId) return std::nullopt;
+    if (!userId)
+      return std::nullopt;
     return s.users().findById(*userId);
   });
-  if (!user) co_return std::nullopt;
+  if (!user)
+    co_return std::nullopt;
   co_return Caller{std::move(*user), std::move(hash)};
 }
 
@@ -170,9 +178,11 @@ asio::awaitable<std::string> ApiService::hashPassword(std::string password) {
 
 asio::awaitable<Response> ApiService::serveStatic(Request& request) {
   auto file = resolveStaticPath(deps_.config.staticDir, request.path);
-  if (!file) co_return errorResponse(400, "bad_request", "malformed path");
+  if (!file)
+    co_return errorResponse(400, "bad_request", "malformed path");
   auto content = co_await runOn(deps_.blockingPool, [&] { return readRegularFile(*file); });
-  if (!content) co_return errorResponse(404, "not_found", fmt::format("no page {}", request.path));
+  if (!content)
+    co_return errorResponse(404, "not_found", fmt::format("no page {}", request.path));
   Response r{200, std::move(*content), std::string(mimeTypeFor(*file)), {}};
   co_return r;
 }
@@ -180,9 +190,8 @@ asio::awaitable<Response> ApiService::serveStatic(Request& request) {
 asio::awaitable<Response> ApiService::healthz(Request&, Caller*) {
   // A round trip through the store thread: a wedged database makes the server unhealthy.
   int version = co_await inStore([](store::Store& s) { return s.schemaVersion(); });
-  co_return jsonResponse(200, json::object{{"status", "ok"},
-                                           {"version", SB_VERSION},
-                                           {"schema_version", version}});
+  co_return jsonResponse(
+      200, json::object{{"status", "ok"}, {"version", SB_VERSION}, {"schema_version", version}});
 }
 
 asio::awaitable<Response> ApiService::metrics(Request&, Caller*) {
@@ -192,17 +201,19 @@ asio::awaitable<Response> ApiService::metrics(Request&, Caller*) {
 
 asio::awaitable<Response> ApiService::login(Request& request, Caller*) {
   auto login = decodeLogin(request.body);
-  if (!login) co_return errorResponse(login.error());
+  if (!login)
+    co_return errorResponse(login.error());
 
   auto user =
       co_await inStore([&](store::Store& s) { return s.users().findByUsername(login->username); });
   // Unknown users cost a hash check too, so timing does not tell which user names exist.
   std::string hash = user ? user->passwordHash : auth::decoyHash();
-  bool verified =
-      co_await runOn(deps_.blockingPool, [&] { return auth::verifyPassword(login->password, hash); });
+  bool verified = co_await runOn(deps_.blockingPool,
+                                 [&] { return auth::verifyPassword(login->password, hash); });
   if (!user || !verified) {
     loginsFailed_.add();
-    spdlog::info("sign-in failed username=\"{}\" remote={}", login->username, request.remoteAddress);
+    spdlog::info("sign-in failed username=\"{}\" remote={}", login->username,
+                 request.remoteAddress);
     co_return errorResponse(401, "invalid_credentials", "wrong username or password");
   }
 
@@ -233,12 +244,14 @@ asio::awaitable<Response> ApiService::me(Request&, Caller* caller) {
 
 asio::awaitable<Response> ApiService::changePassword(Request& request, Caller* caller) {
   auto change = decodePasswordChange(request.body, policy_);
-  if (!change) co_return errorResponse(change.error());
+  if (!change)
+    co_return errorResponse(change.error());
   bool verified = co_await runOn(deps_.blockingPool, [&] {
     return auth::verifyPassword(change->oldPassword, caller->user.passwordHash);
   });
   if (!verified) {
-    co_return errorResponse(Error::invalid("old_password", "old_password is not the current password"));
+    co_return errorResponse(
+        Error::invalid("old_password", "old_password is not the current password"));
   }
   std::string hash = co_await hashPassword(change->newPassword);
   auto now = deps_.clock.now();
@@ -247,7 +260,8 @@ asio::awaitable<Response> ApiService::changePassword(Request& request, Caller* c
     patch.passwordHash = hash;
     auto updated = s.users().update(caller->user.id, patch, now);
     // Other sessions signed in with the old password end; this one stays.
-    if (updated) s.tokens().revokeAllForUser(caller->user.id, caller->tokenHash);
+    if (updated)
+      s.tokens().revokeAllForUser(caller->user.id, caller->tokenHash);
   });
   spdlog::info("password changed user={}", caller->user.username);
   co_return Response::noContent();
@@ -256,18 +270,21 @@ asio::awaitable<Response> ApiService::changePassword(Request& request, Caller* c
 asio::awaitable<Response> ApiService::listUsers(Request&, Caller*) {
   auto users = co_await inStore([](store::Store& s) { return s.users().list(); });
   json::array out;
-  for (const auto& u : users) out.push_back(userView(u));
+  for (const auto& u : users)
+    out.push_back(userView(u));
   co_return jsonResponse(200, json::object{{"users", std::move(out)}});
 }
 
 asio::awaitable<Response> ApiService::createUser(Request& request, Caller* caller) {
   auto create = decodeUserCreate(request.body, policy_);
-  if (!create) co_return errorResponse(create.error());
+  if (!create)
+    co_return errorResponse(create.error());
   std::string hash = co_await hashPassword(create->password);
   auto now = deps_.clock.now();
   auto result = co_await inStore([&](store::Store& s) -> Result<store::User> {
     auto skills = resolveSkills(s, create->skills);
-    if (!skills) return skills.error();
+    if (!skills)
+      return skills.error();
     store::NewUser user{create->username,
                         create->name,
                         hash,
@@ -277,7 +294,8 @@ asio::awaitable<Response> ApiService::createUser(Request& request, Caller* calle
                         std::move(*skills)};
     return s.users().create(user, now);
   });
-  if (!result) co_return errorResponse(result.error());
+  if (!result)
+    co_return errorResponse(result.error());
   spdlog::info("user created user={} by={}", result->username, caller->user.username);
   auto r = jsonResponse(201, userView(*result, Secrets::kShow));
   r.headers.emplace_back("Location", fmt::format("/api/v1/users/{}", result->id));
@@ -287,22 +305,27 @@ asio::awaitable<Response> ApiService::createUser(Request& request, Caller* calle
 asio::awaitable<Response> ApiService::getUser(Request& request, Caller*) {
   auto id = idParam(request);
   auto user = co_await inStore([id](store::Store& s) { return s.users().findById(id); });
-  if (!user) co_return errorResponse(Error::notFound(fmt::format("no user with id {}", id)));
+  if (!user)
+    co_return errorResponse(Error::notFound(fmt::format("no user with id {}", id)));
   co_return jsonResponse(200, userView(*user, Secrets::kShow));
 }
 
 asio::awaitable<Response> ApiService::patchUser(Request& request, Caller* caller) {
   auto id = idParam(request);
   auto patch = decodeUserPatch(request.body, policy_);
-  if (!patch) co_return errorResponse(patch.error());
+  if (!patch)
+    co_return errorResponse(patch.error());
   std::optional<std::string> hash;
-  if (patch->password) hash = co_await hashPassword(*patch->password);
+  if (patch->password)
+    hash = co_await hashPassword(*patch->password);
   auto now = deps_.clock.now();
   auto result = co_await inStore([&](store::Store& s) -> Result<store::User> {
     auto existing = s.users().findById(id);
-    if (!existing) return Error::notFound(fmt::format("no user with id {}", id));
+    if (!existing)
+      return Error::notFound(fmt::format("no user with id {}", id));
     if (patch->roles && existing->roles.has(store::Role::kAdmin) &&
-        !patch->roles->has(store::Role::kAdmin) && s.users().countWithRole(store::Role::kAdmin) <= 1) {
+        !patch->roles->has(store::Role::kAdmin) &&
+        s.users().countWithRole(store::Role::kAdmin) <= 1) {
       return Error::conflict("the last administrator cannot lose the admin role");
     }
     store::UserPatch update;
@@ -310,18 +333,22 @@ asio::awaitable<Response> ApiService::patchUser(Request& request, Caller* caller
     update.passwordHash = hash;
     update.sipPassword = patch->sipPassword;
     update.roles = patch->roles;
-    if (patch->settings) update.settings = patch->settings->applyTo(existing->settings);
+    if (patch->settings)
+      update.settings = patch->settings->applyTo(existing->settings);
     if (patch->skills) {
       auto skills = resolveSkills(s, *patch->skills);
-      if (!skills) return skills.error();
+      if (!skills)
+        return skills.error();
       update.skills = std::move(*skills);
     }
     auto updated = s.users().update(id, update, now);
     // A password reset by an administrator signs the user out everywhere.
-    if (updated && hash) s.tokens().revokeAllForUser(id);
+    if (updated && hash)
+      s.tokens().revokeAllForUser(id);
     return updated;
   });
-  if (!result) co_return errorResponse(result.error());
+  if (!result)
+    co_return errorResponse(result.error());
   spdlog::info("user updated user={} by={}", result->username, caller->user.username);
   co_return jsonResponse(200, userView(*result, Secrets::kShow));
 }
@@ -332,7 +359,8 @@ asio::awaitable<Response> ApiService::deleteUser(Request& request, Caller* calle
     co_return errorResponse(Error::conflict("you cannot delete the user you are signed in as"));
   }
   auto result = co_await inStore([id](store::Store& s) { return s.users().remove(id); });
-  if (!result) co_return errorResponse(result.error());
+  if (!result)
+    co_return errorResponse(result.error());
   spdlog::info("user deleted id={} by={}", id, caller->user.username);
   co_return Response::noContent();
 }
@@ -340,17 +368,20 @@ asio::awaitable<Response> ApiService::deleteUser(Request& request, Caller* calle
 asio::awaitable<Response> ApiService::listSkillGroups(Request&, Caller*) {
   auto groups = co_await inStore([](store::Store& s) { return s.skillGroups().list(); });
   json::array out;
-  for (const auto& g : groups) out.push_back(skillGroupView(g));
+  for (const auto& g : groups)
+    out.push_back(skillGroupView(g));
   co_return jsonResponse(200, json::object{{"skill_groups", std::move(out)}});
 }
 
 asio::awaitable<Response> ApiService::createSkillGroup(Request& request, Caller*) {
   auto create = decodeSkillGroupCreate(request.body);
-  if (!create) co_return errorResponse(create.error());
+  if (!create)
+    co_return errorResponse(create.error());
   auto now = deps_.clock.now();
   auto result =
       co_await inStore([&](store::Store& s) { return s.skillGroups().create(create->name, now); });
-  if (!result) co_return errorResponse(result.error());
+  if (!result)
+    co_return errorResponse(result.error());
   auto r = jsonResponse(201, skillGroupView(*result));
   r.headers.emplace_back("Location", fmt::format("/api/v1/skill-groups/{}", result->id));
   co_return r;

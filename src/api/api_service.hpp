@@ -2,9 +2,10 @@
 // The REST API's handlers. Runs on the control loop; every blocking step (database, password
 // hashing, file reads) is awaited on a worker pool.
 
-#include <boost/asio/awaitable.hpp>
 #include <chrono>
 #include <memory>
+
+#include <boost/asio/awaitable.hpp>
 
 #include "api/http_types.hpp"
 #include "api/requests.hpp"
@@ -67,9 +68,8 @@ class ApiService {
   // Runs `work(store)` on the store thread.
   template <typename Work>
   asio::awaitable<std::invoke_result_t<Work, store::Store&>> inStore(Work work) {
-    return runOn(deps_.storePool, [&store = deps_.store, work = std::move(work)]() mutable {
-      return work(store);
-    });
+    return runOn(deps_.storePool,
+                 [&store = deps_.store, work = std::move(work)]() mutable { return work(store); });
   }
   asio::awaitable<std::string> hashPassword(std::string password);
 

@@ -1,9 +1,7 @@
 #include "api/http_server.hpp"
 
-#include <fmt/format.h>
-#include <spdlog/spdlog.h>
-
 #include <array>
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/ip/v6_only.hpp>
@@ -11,6 +9,8 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 namespace sb::api {
 
@@ -21,11 +21,11 @@ using tcp = asio::ip::tcp;
 
 class HttpServer::Connection : public std::enable_shared_from_this<HttpServer::Connection> {
  public:
-  Connection(HttpServer& server, tcp::socket socket)
-      : server_(server), stream_(std::move(socket)) {
+  Connection(HttpServer& server, tcp::socket socket) : server_(server), stream_(std::move(socket)) {
     beast::error_code ec;
     auto remote = stream_.socket().remote_endpoint(ec);
-    if (!ec) remote_ = fmt::format("{}:{}", remote.address().to_string(), remote.port());
+    if (!ec)
+      remote_ = fmt::format("{}:{}", remote.address().to_string(), remote.port());
   }
 
   // Closes the connection now if it is waiting for a request; otherwise after the response.
@@ -63,7 +63,8 @@ class HttpServer::Connection : public std::enable_shared_from_this<HttpServer::C
       if (beast::iequals(header[http::field::expect], "100-continue")) {
         http::response<http::empty_body> go{http::status::continue_, header.version()};
         co_await http::async_write(stream_, go, asio::redirect_error(asio::use_awaitable, ec));
-        if (ec) co_return;
+        if (ec)
+          co_return;
       }
       co_await http::async_read(stream_, buffer, parser,
                                 asio::redirect_error(asio::use_awaitable, ec));
@@ -78,7 +79,8 @@ class HttpServer::Connection : public std::enable_shared_from_this<HttpServer::C
       std::string_view target = beastRequest.target();
       auto question = target.find('?');
       request.path = std::string(target.substr(0, question));
-      if (question != std::string_view::npos) request.query = std::string(target.substr(question + 1));
+      if (question != std::string_view::npos)
+        request.query = std::string(target.substr(question + 1));
       request.authorization = std::string(beastRequest[http::field::authorization]);
       request.body = std::move(beastRequest.body());
       request.remoteAddress = remote_;
@@ -88,7 +90,8 @@ class HttpServer::Connection : public std::enable_shared_from_this<HttpServer::C
       co_await send(response, beastRequest.version(), keepAlive,
                     beastRequest.method() == http::verb::head);
       busy_ = false;
-      if (!keepAlive) break;
+      if (!keepAlive)
+        break;
     }
     beast::error_code ec;
     stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
@@ -100,8 +103,10 @@ class HttpServer::Connection : public std::enable_shared_from_this<HttpServer::C
     http::response<http::string_body> res{static_cast<http::status>(response.status), version};
     res.set(http::field::server, "switchboard/" SB_VERSION);
     res.set(http::field::content_type, response.contentType);
-    if (response.contentType == "application/json") res.set(http::field::cache_control, "no-store");
-    for (const auto& [name, value] : response.headers) res.set(name, value);
+    if (response.contentType == "application/json")
+      res.set(http::field::cache_control, "no-store");
+    for (const auto& [name, value] : response.headers)
+      res.set(name, value);
     res.body() = response.body;
     res.prepare_payload();
     if (headOnly) {
@@ -155,14 +160,16 @@ class HttpServer::Connection : public std::enable_shared_from_this<HttpServer::C
         ec == http::error::partial_message) {
       co_return;
     }
-    if (version == 0) version = 11;
+    if (version == 0)
+      version = 11;
     if (ec == http::error::body_limit) {
       co_await sendTooLarge(version);
     } else if (ec == http::error::header_limit) {
       auto r = errorResponse(431, "headers_too_large", "the request headers are too large");
       co_await send(r, version, false, false);
     } else if (ec.category() == http::make_error_code(http::error::bad_method).category()) {
-      auto r = errorResponse(400, "bad_request", fmt::format("malformed HTTP request: {}", ec.message()));
+      auto r = errorResponse(400, "bad_request",
+                             fmt::format("malformed HTTP request: {}", ec.message()));
       co_await send(r, version, false, false);
     } else {
       co_return;
@@ -186,7 +193,8 @@ HttpServer::HttpServer(asio::io_context& io, const tcp::endpoint& endpoint, Opti
       drained_(io) {
   acceptor_.open(endpoint.protocol());
   acceptor_.set_option(asio::socket_base::reuse_address(true));
-  if (endpoint.address().is_v6()) acceptor_.set_option(asio::ip::v6_only(true));
+  if (endpoint.address().is_v6())
+    acceptor_.set_option(asio::ip::v6_only(true));
   acceptor_.bind(endpoint);
   acceptor_.listen(asio::socket_base::max_listen_connections);
   metrics_.gauge("sb_http_connections", "Open HTTP connections.",
@@ -195,7 +203,9 @@ HttpServer::HttpServer(asio::io_context& io, const tcp::endpoint& endpoint, Opti
 
 HttpServer::~HttpServer() = default;
 
-tcp::endpoint HttpServer::localEndpoint() const { return acceptor_.local_endpoint(); }
+tcp::endpoint HttpServer::localEndpoint() const {
+  return acceptor_.local_endpoint();
+}
 
 Counter& HttpServer::requestsFor(int status) {
   return metrics_.counter("sb_http_requests_total", "HTTP requests answered, by status code.",
@@ -204,7 +214,8 @@ Counter& HttpServer::requestsFor(int status) {
 
 void HttpServer::start() {
   asio::co_spawn(io_, acceptLoop(), [](std::exception_ptr e) {
-    if (!e) return;
+    if (!e)
+      return;
     try {
       std::rethrow_exception(e);
     } catch (const std::exception& ex) {
@@ -216,9 +227,11 @@ void HttpServer::start() {
 asio::awaitable<void> HttpServer::acceptLoop() {
   while (!stopping_) {
     beast::error_code ec;
-    tcp::socket socket = co_await acceptor_.async_accept(asio::redirect_error(asio::use_awaitable, ec));
+    tcp::socket socket =
+        co_await acceptor_.async_accept(asio::redirect_error(asio::use_awaitable, ec));
     if (ec) {
-      if (stopping_ || ec == asio::error::operation_aborted) break;
+      if (stopping_ || ec == asio::error::operation_aborted)
+        break;
       spdlog::warn("http accept failed: {}", ec.message());
       continue;
     }
@@ -245,7 +258,8 @@ void HttpServer::connectionClosed(Connection* closed) {
     auto c = weak.lock();
     return !c || c.get() == closed;
   });
-  if (stopping_ && open_ == 0) drained_.cancel();
+  if (stopping_ && open_ == 0)
+    drained_.cancel();
 }
 
 asio::awaitable<void> HttpServer::shutdown(std::chrono::seconds grace) {
@@ -254,12 +268,15 @@ asio::awaitable<void> HttpServer::shutdown(std::chrono::seconds grace) {
   acceptor_.close(ec);
   spdlog::info("http stopped accepting; {} connections open", open_);
   for (auto& weak : connections_) {
-    if (auto c = weak.lock()) c->closeWhenIdle();
+    if (auto c = weak.lock())
+      c->closeWhenIdle();
   }
-  if (open_ == 0) co_return;
+  if (open_ == 0)
+    co_return;
   drained_.expires_after(grace);
   co_await drained_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-  if (open_ > 0) spdlog::warn("http shutdown: {} connections still open after {}s", open_, grace.count());
+  if (open_ > 0)
+    spdlog::warn("http shutdown: {} connections still open after {}s", open_, grace.count());
 }
 
 }  // namespace sb::api

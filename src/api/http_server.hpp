@@ -1,15 +1,16 @@
 #pragma once
 // The HTTP/1.1 listener (Boost.Beast) on the control loop: one coroutine per connection.
 
-#include <boost/asio/awaitable.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <list>
 #include <memory>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include "api/http_types.hpp"
 #include "core/metrics.hpp"

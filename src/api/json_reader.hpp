@@ -1,11 +1,12 @@
 #pragma once
 
-#include <boost/json/value.hpp>
 #include <cstdint>
 #include <initializer_list>
 #include <optional>
 #include <string>
 #include <string_view>
+
+#include <boost/json/value.hpp>
 
 #include "core/error.hpp"
 

@@ -15,7 +15,8 @@ json::object settingsView(const store::AgentSettings& s) {
 
 json::object userView(const store::User& user, Secrets secrets) {
   json::array roles;
-  for (auto role : user.roles.list()) roles.emplace_back(store::roleCode(role));
+  for (auto role : user.roles.list())
+    roles.emplace_back(store::roleCode(role));
   json::array skills;
   for (const auto& s : user.skills) {
     skills.push_back(json::object{{"id", s.groupId}, {"name", s.groupName}, {"level", s.level}});
@@ -28,7 +29,8 @@ json::object userView(const store::User& user, Secrets secrets) {
                    {"settings", settingsView(user.settings)},
                    {"created_at", formatIso8601(user.createdAt)},
                    {"updated_at", formatIso8601(user.updatedAt)}};
-  if (secrets == Secrets::kShow) out["sip_password"] = user.sipPassword;
+  if (secrets == Secrets::kShow)
+    out["sip_password"] = user.sipPassword;
   return out;
 }
 

@@ -1,7 +1,8 @@
 // The switchboard command: serves, migrates the database, manages users.
 
-#include <CLI/CLI.hpp>
 #include <iostream>
+
+#include <CLI/CLI.hpp>
 
 #include "app/server.hpp"
 #include "app/user_commands.hpp"
@@ -21,7 +22,8 @@ std::optional<sb::config::Config> loadOrReport(const std::string& path) {
   if (!config) {
     const auto& e = config.error();
     std::cerr << "error: configuration " << path;
-    if (!e.field.empty()) std::cerr << ": key " << e.field;
+    if (!e.field.empty())
+      std::cerr << ": key " << e.field;
     std::cerr << ": " << e.message << "\n";
     return std::nullopt;
   }
@@ -34,7 +36,8 @@ int main(int argc, char** argv) {
   CLI::App app{"Switchboard: SIP PBX, ACD, CTI and agent workbench in one server."};
   app.set_version_flag("--version", "switchboard " SB_VERSION);
   std::string configPath;
-  app.add_option("-c,--config", configPath, "Configuration file (TOML)")->envname("SWITCHBOARD_CONFIG");
+  app.add_option("-c,--config", configPath, "Configuration file (TOML)")
+      ->envname("SWITCHBOARD_CONFIG");
 
   auto* migrate = app.add_subcommand("migrate", "Apply database migrations and exit");
 
@@ -68,11 +71,15 @@ int main(int argc, char** argv) {
   }
 
   auto config = loadOrReport(configPath);
-  if (!config) return kExitUsage;
+  if (!config)
+    return kExitUsage;
   sb::setupLogging(*sb::parseLogLevel(config->logLevel));
 
-  if (*migrate) return sb::app::runMigrate(*config);
-  if (*add) return sb::app::runUserAdd(*config, addOptions, std::cin);
-  if (*passwd) return sb::app::runUserPasswd(*config, passwdUser, std::cin);
+  if (*migrate)
+    return sb::app::runMigrate(*config);
+  if (*add)
+    return sb::app::runUserAdd(*config, addOptions, std::cin);
+  if (*passwd)
+    return sb::app::runUserPasswd(*config, passwdUser, std::cin);
   return sb::app::runServer(*config);
 }

@@ -1,12 +1,12 @@
 #include "app/server.hpp"
 
-#include <spdlog/spdlog.h>
+#include <csignal>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/signal_set.hpp>
-#include <csignal>
+#include <spdlog/spdlog.h>
 
 #include "api/api_service.hpp"
 #include "api/http_server.hpp"
@@ -64,9 +64,10 @@ int runServer(const config::Config& config) {
     if (config.demo) {
       seedDemoData(*store, clock.now());
     } else if (store->users().count() == 0) {
-      spdlog::warn("there are no users yet; create the first administrator with: "
-                   "switchboard --config {} user add admin --role admin",
-                   config.sourceFile.string());
+      spdlog::warn(
+          "there are no users yet; create the first administrator with: "
+          "switchboard --config {} user add admin --role admin",
+          config.sourceFile.string());
     }
   } catch (const std::exception& e) {
     spdlog::error("cannot open the database: {}", e.what());
@@ -103,7 +104,8 @@ int runServer(const config::Config& config) {
   bool stopping = false;
   std::function<void(const boost::system::error_code&, int)> onSignal =
       [&](const boost::system::error_code& ec, int signal) {
-        if (ec) return;
+        if (ec)
+          return;
         if (stopping) {
           spdlog::warn("second signal {}: stopping now", signal);
           io.stop();

@@ -1,10 +1,10 @@
 #include "app/user_commands.hpp"
 
+#include <iostream>
+
 #include <fmt/format.h>
 #include <termios.h>
 #include <unistd.h>
-
-#include <iostream>
 
 #include "api/requests.hpp"
 #include "app/server.hpp"
@@ -33,12 +33,15 @@ std::optional<std::string> readNewPassword(std::istream& in) {
       tcsetattr(STDIN_FILENO, TCSANOW, &saved);
       std::cerr << "\n";
     }
-    if (!ok) return std::nullopt;
-    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (!ok)
+      return std::nullopt;
+    if (!line.empty() && line.back() == '\r')
+      line.pop_back();
     return line;
   };
   auto first = readLine("New password: ");
-  if (!first) return std::nullopt;
+  if (!first)
+    return std::nullopt;
   if (terminal) {
     auto second = readLine("Repeat it: ");
     if (!second || *second != *first) {
@@ -75,12 +78,14 @@ int runUserAdd(const config::Config& config, const UserAddOptions& options,
   for (const auto& code : options.roles) {
     auto role = store::parseRole(code);
     if (!role) {
-      std::cerr << "error: unknown role \"" << code << "\"; roles are agent, supervisor, admin, handler\n";
+      std::cerr << "error: unknown role \"" << code
+                << "\"; roles are agent, supervisor, admin, handler\n";
       return kExitUsage;
     }
     roles.add(*role);
   }
-  if (roles.empty()) roles.add(store::Role::kAgent);
+  if (roles.empty())
+    roles.add(store::Role::kAgent);
 
   auto password = readNewPassword(passwordInput);
   if (!password) {

@@ -1,13 +1,14 @@
 #include "auth/passwords.hpp"
 
-#include <sodium.h>
-
 #include <stdexcept>
+
+#include <sodium.h>
 
 namespace sb::auth {
 
 void initCrypto() {
-  if (sodium_init() < 0) throw std::runtime_error("libsodium failed to initialise");
+  if (sodium_init() < 0)
+    throw std::runtime_error("libsodium failed to initialise");
 }
 
 std::string hashPassword(std::string_view password, HashCost cost) {
@@ -43,7 +44,8 @@ std::string randomSecret(std::size_t length) {
   // No look-alike characters: these get typed into phones by hand.
   static constexpr char kAlphabet[] = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
   std::string out(length, '\0');
-  for (auto& c : out) c = kAlphabet[randombytes_uniform(sizeof kAlphabet - 1)];
+  for (auto& c : out)
+    c = kAlphabet[randombytes_uniform(sizeof kAlphabet - 1)];
   return out;
 }
 

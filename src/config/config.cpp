@@ -1,13 +1,13 @@
 #include "config/config.hpp"
 
-#include <arpa/inet.h>
-#include <fmt/format.h>
-
 #include <array>
 #include <charconv>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
+
+#include <arpa/inet.h>
+#include <fmt/format.h>
 #include <toml++/toml.h>
 
 #include "core/logging.hpp"
@@ -28,15 +28,18 @@ Error badType(const std::string& key, std::string_view expected) {
 Result<std::int64_t> readInt(const toml::node& node, const std::string& key, std::int64_t min,
                              std::int64_t max) {
   auto v = node.value<std::int64_t>();
-  if (!node.is_integer() || !v) return badType(key, "an integer");
+  if (!node.is_integer() || !v)
+    return badType(key, "an integer");
   if (*v < min || *v > max) {
-    return Error::invalid(key, fmt::format("{} must be between {} and {}, not {}", key, min, max, *v));
+    return Error::invalid(key,
+                          fmt::format("{} must be between {} and {}, not {}", key, min, max, *v));
   }
   return *v;
 }
 
 Result<std::string> readString(const toml::node& node, const std::string& key) {
-  if (!node.is_string()) return badType(key, "a string");
+  if (!node.is_string())
+    return badType(key, "a string");
   return *node.value<std::string>();
 }
 
@@ -48,7 +51,8 @@ bool isIpAddress(const std::string& text) {
 
 Result<void> validateBind(const std::string& key, const std::string& value) {
   if (!isIpAddress(value)) {
-    return Error::invalid(key, fmt::format("{} must be an IPv4 or IPv6 address, not \"{}\"", key, value));
+    return Error::invalid(
+        key, fmt::format("{} must be an IPv4 or IPv6 address, not \"{}\"", key, value));
   }
   return Ok{};
 }
@@ -65,7 +69,8 @@ Result<void> validateLogLevel(const std::string& key, const std::string& value) 
 template <auto Member>
 Result<void> setPort(Config& c, const toml::node& n, const fs::path&, const std::string& key) {
   auto v = readInt(n, key, 0, 65535);
-  if (!v) return v.error();
+  if (!v)
+    return v.error();
   c.*Member = static_cast<std::uint16_t>(*v);
   return Ok{};
 }
@@ -73,8 +78,10 @@ Result<void> setPort(Config& c, const toml::node& n, const fs::path&, const std:
 template <auto Member>
 Result<void> setPath(Config& c, const toml::node& n, const fs::path& base, const std::string& key) {
   auto v = readString(n, key);
-  if (!v) return v.error();
-  if (v->empty()) return Error::invalid(key, fmt::format("{} must not be empty", key));
+  if (!v)
+    return v.error();
+  if (v->empty())
+    return Error::invalid(key, fmt::format("{} must not be empty", key));
   c.*Member = fs::path(*v).is_absolute() ? fs::path(*v) : (base / *v).lexically_normal();
   return Ok{};
 }
@@ -82,7 +89,8 @@ Result<void> setPath(Config& c, const toml::node& n, const fs::path& base, const
 template <auto Member>
 Result<void> setSeconds(Config& c, const toml::node& n, const fs::path&, const std::string& key) {
   auto v = readInt(n, key, 1, 365LL * 24 * 3600);
-  if (!v) return v.error();
+  if (!v)
+    return v.error();
   c.*Member = std::chrono::seconds(*v);
   return Ok{};
 }
@@ -95,23 +103,28 @@ struct Entry {
 const Entry kEntries[] = {
     {"server.demo",
      [](Config& c, const toml::node& n, const fs::path&, const std::string& key) -> Result<void> {
-       if (!n.is_boolean()) return badType(key, "true or false");
+       if (!n.is_boolean())
+         return badType(key, "true or false");
        c.demo = *n.value<bool>();
        return Ok{};
      }},
     {"server.log_level",
      [](Config& c, const toml::node& n, const fs::path&, const std::string& key) -> Result<void> {
        auto v = readString(n, key);
-       if (!v) return v.error();
-       if (auto ok = validateLogLevel(key, *v); !ok) return ok;
+       if (!v)
+         return v.error();
+       if (auto ok = validateLogLevel(key, *v); !ok)
+         return ok;
        c.logLevel = *v;
        return Ok{};
      }},
     {"server.bind",
      [](Config& c, const toml::node& n, const fs::path&, const std::string& key) -> Result<void> {
        auto v = readString(n, key);
-       if (!v) return v.error();
-       if (auto ok = validateBind(key, *v); !ok) return ok;
+       if (!v)
+         return v.error();
+       if (auto ok = validateBind(key, *v); !ok)
+         return ok;
        c.bind = *v;
        return Ok{};
      }},
@@ -121,9 +134,11 @@ const Entry kEntries[] = {
     {"sip.realm",
      [](Config& c, const toml::node& n, const fs::path&, const std::string& key) -> Result<void> {
        auto v = readString(n, key);
-       if (!v) return v.error();
+       if (!v)
+         return v.error();
        if (v->empty() || v->find('"') != std::string::npos) {
-         return Error::invalid(key, fmt::format("{} must be a non-empty string without quotes", key));
+         return Error::invalid(key,
+                               fmt::format("{} must be a non-empty string without quotes", key));
        }
        c.sipRealm = *v;
        return Ok{};
@@ -133,7 +148,8 @@ const Entry kEntries[] = {
     {"http.max_body_bytes",
      [](Config& c, const toml::node& n, const fs::path&, const std::string& key) -> Result<void> {
        auto v = readInt(n, key, 1024, 256LL * 1024 * 1024);
-       if (!v) return v.error();
+       if (!v)
+         return v.error();
        c.httpMaxBodyBytes = static_cast<std::size_t>(*v);
        return Ok{};
      }},
@@ -141,7 +157,8 @@ const Entry kEntries[] = {
     {"rtp.ports",
      [](Config& c, const toml::node& n, const fs::path&, const std::string& key) -> Result<void> {
        auto v = readString(n, key);
-       if (!v) return v.error();
+       if (!v)
+         return v.error();
        auto range = parsePortRange(*v);
        if (!range) {
          return Error::invalid(
@@ -156,7 +173,8 @@ const Entry kEntries[] = {
     {"auth.min_password_length",
      [](Config& c, const toml::node& n, const fs::path&, const std::string& key) -> Result<void> {
        auto v = readInt(n, key, 1, 128);
-       if (!v) return v.error();
+       if (!v)
+         return v.error();
        c.minPasswordLength = static_cast<std::size_t>(*v);
        return Ok{};
      }},
@@ -164,14 +182,16 @@ const Entry kEntries[] = {
 
 const Entry* findEntry(std::string_view key) {
   for (const auto& e : kEntries) {
-    if (e.key == key) return &e;
+    if (e.key == key)
+      return &e;
   }
   return nullptr;
 }
 
 bool isKnownSection(std::string_view section) {
   for (const auto& e : kEntries) {
-    if (e.key.substr(0, e.key.find('.')) == section) return true;
+    if (e.key.substr(0, e.key.find('.')) == section)
+      return true;
   }
   return false;
 }
@@ -180,7 +200,8 @@ Result<std::uint16_t> envPort(const std::string& name, const std::string& value)
   std::uint32_t port = 0;
   auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), port);
   if (ec != std::errc{} || end != value.data() + value.size() || port > 65535) {
-    return Error::invalid(name, fmt::format("{} must be a port number 0-65535, not \"{}\"", name, value));
+    return Error::invalid(name,
+                          fmt::format("{} must be a port number 0-65535, not \"{}\"", name, value));
   }
   return static_cast<std::uint16_t>(port);
 }
@@ -188,12 +209,14 @@ Result<std::uint16_t> envPort(const std::string& name, const std::string& value)
 Result<void> applyEnvironment(Config& c, const EnvLookup& env) {
   if (auto v = env("SWITCHBOARD_SIP_PORT")) {
     auto p = envPort("SWITCHBOARD_SIP_PORT", *v);
-    if (!p) return p.error();
+    if (!p)
+      return p.error();
     c.sipPort = *p;
   }
   if (auto v = env("SWITCHBOARD_HTTP_PORT")) {
     auto p = envPort("SWITCHBOARD_HTTP_PORT", *v);
-    if (!p) return p.error();
+    if (!p)
+      return p.error();
     c.httpPort = *p;
   }
   if (auto v = env("SWITCHBOARD_RTP_PORTS")) {
@@ -207,20 +230,26 @@ Result<void> applyEnvironment(Config& c, const EnvLookup& env) {
     c.rtpPorts = *range;
   }
   if (auto v = env("SWITCHBOARD_BIND")) {
-    if (auto ok = validateBind("SWITCHBOARD_BIND", *v); !ok) return ok;
+    if (auto ok = validateBind("SWITCHBOARD_BIND", *v); !ok)
+      return ok;
     c.bind = *v;
   }
   auto pathFromEnv = [&](const char* name, fs::path& target) -> Result<void> {
     auto v = env(name);
-    if (!v) return Ok{};
-    if (v->empty()) return Error::invalid(name, fmt::format("{} must not be empty", name));
+    if (!v)
+      return Ok{};
+    if (v->empty())
+      return Error::invalid(name, fmt::format("{} must not be empty", name));
     target = fs::absolute(*v).lexically_normal();
     return Ok{};
   };
-  if (auto ok = pathFromEnv("SWITCHBOARD_DATA_DIR", c.dataDir); !ok) return ok;
-  if (auto ok = pathFromEnv("SWITCHBOARD_STATIC_DIR", c.staticDir); !ok) return ok;
+  if (auto ok = pathFromEnv("SWITCHBOARD_DATA_DIR", c.dataDir); !ok)
+    return ok;
+  if (auto ok = pathFromEnv("SWITCHBOARD_STATIC_DIR", c.staticDir); !ok)
+    return ok;
   if (auto v = env("SWITCHBOARD_LOG_LEVEL")) {
-    if (auto ok = validateLogLevel("SWITCHBOARD_LOG_LEVEL", *v); !ok) return ok;
+    if (auto ok = validateLogLevel("SWITCHBOARD_LOG_LEVEL", *v); !ok)
+      return ok;
     c.logLevel = *v;
   }
   return Ok{};
@@ -231,23 +260,27 @@ Result<void> applyEnvironment(Config& c, const EnvLookup& env) {
 EnvLookup processEnvironment() {
   return [](const std::string& name) -> std::optional<std::string> {
     const char* v = std::getenv(name.c_str());
-    if (v == nullptr) return std::nullopt;
+    if (v == nullptr)
+      return std::nullopt;
     return std::string(v);
   };
 }
 
 std::optional<PortRange> parsePortRange(std::string_view text) {
   auto dash = text.find('-');
-  if (dash == std::string_view::npos) return std::nullopt;
+  if (dash == std::string_view::npos)
+    return std::nullopt;
   auto parse = [](std::string_view part) -> std::optional<std::uint32_t> {
     std::uint32_t v = 0;
     auto [end, ec] = std::from_chars(part.data(), part.data() + part.size(), v);
-    if (part.empty() || ec != std::errc{} || end != part.data() + part.size()) return std::nullopt;
+    if (part.empty() || ec != std::errc{} || end != part.data() + part.size())
+      return std::nullopt;
     return v;
   };
   auto first = parse(text.substr(0, dash));
   auto last = parse(text.substr(dash + 1));
-  if (!first || !last || *first < 1024 || *last > 65535 || *first > *last) return std::nullopt;
+  if (!first || !last || *first < 1024 || *last > 65535 || *first > *last)
+    return std::nullopt;
   return PortRange{static_cast<std::uint16_t>(*first), static_cast<std::uint16_t>(*last)};
 }
 
@@ -271,29 +304,35 @@ Result<Config> parseConfig(std::string_view text, const fs::path& baseDir, const
       return Error::invalid(section, fmt::format("unknown section [{}]", section));
     }
     const auto* table = sectionNode.as_table();
-    if (table == nullptr) return badType(section, "a table ([" + section + "])");
+    if (table == nullptr)
+      return badType(section, "a table ([" + section + "])");
     for (const auto& [key, node] : *table) {
       std::string full = section + "." + std::string(key.str());
       const Entry* entry = findEntry(full);
-      if (entry == nullptr) return Error::invalid(full, fmt::format("unknown key {}", full));
-      if (auto ok = entry->apply(config, node, baseDir, full); !ok) return ok.error();
+      if (entry == nullptr)
+        return Error::invalid(full, fmt::format("unknown key {}", full));
+      if (auto ok = entry->apply(config, node, baseDir, full); !ok)
+        return ok.error();
     }
   }
 
-  if (auto ok = applyEnvironment(config, env); !ok) return ok.error();
+  if (auto ok = applyEnvironment(config, env); !ok)
+    return ok.error();
   return config;
 }
 
 Result<Config> loadConfig(const fs::path& file, const EnvLookup& env) {
   std::ifstream in(file, std::ios::binary);
   if (!in) {
-    return Error::invalid("--config", fmt::format("cannot read configuration file {}", file.string()));
+    return Error::invalid("--config",
+                          fmt::format("cannot read configuration file {}", file.string()));
   }
   std::stringstream buffer;
   buffer << in.rdbuf();
   fs::path absolute = fs::absolute(file).lexically_normal();
   auto config = parseConfig(buffer.str(), absolute.parent_path(), env);
-  if (config) config->sourceFile = absolute;
+  if (config)
+    config->sourceFile = absolute;
   return config;
 }
 

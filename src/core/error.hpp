@@ -29,8 +29,12 @@ struct Error {
   static Error invalid(std::string field, std::string message) {
     return {ErrorCode::kInvalidArgument, std::move(message), std::move(field)};
   }
-  static Error notFound(std::string message) { return {ErrorCode::kNotFound, std::move(message), {}}; }
-  static Error conflict(std::string message) { return {ErrorCode::kConflict, std::move(message), {}}; }
+  static Error notFound(std::string message) {
+    return {ErrorCode::kNotFound, std::move(message), {}};
+  }
+  static Error conflict(std::string message) {
+    return {ErrorCode::kConflict, std::move(message), {}};
+  }
 };
 
 // An expected value or the reason it could not be produced; errors are values inside the
@@ -38,8 +42,10 @@ struct Error {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : state_(std::in_place_index<0>, std::move(value)) {}  // NOLINT(google-explicit-constructor)
-  Result(Error error) : state_(std::in_place_index<1>, std::move(error)) {}  // NOLINT(google-explicit-constructor)
+  Result(T value)
+      : state_(std::in_place_index<0>, std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Result(Error error)
+      : state_(std::in_place_index<1>, std::move(error)) {}  // NOLINT(google-explicit-constructor)
 
   bool ok() const { return state_.index() == 0; }
   explicit operator bool() const { return ok(); }
@@ -64,7 +70,8 @@ class [[nodiscard]] Result<void> {
  public:
   Result() = default;
   Result(Ok) {}  // NOLINT(google-explicit-constructor)
-  Result(Error error) : error_(std::move(error)), ok_(false) {}  // NOLINT(google-explicit-constructor)
+  Result(Error error)
+      : error_(std::move(error)), ok_(false) {}  // NOLINT(google-explicit-constructor)
 
   bool ok() const { return ok_; }
   explicit operator bool() const { return ok_; }

@@ -1,9 +1,9 @@
 #include "core/logging.hpp"
 
-#include <spdlog/sinks/stdout_sinks.h>
-
 #include <atomic>
 #include <cstdlib>
+
+#include <spdlog/sinks/stdout_sinks.h>
 
 namespace sb {
 
@@ -13,13 +13,20 @@ std::atomic<std::uint64_t> gBugs{0};
 
 std::optional<spdlog::level::level_enum> parseLogLevel(std::string_view name) {
   using spdlog::level::level_enum;
-  if (name == "trace") return level_enum::trace;
-  if (name == "debug") return level_enum::debug;
-  if (name == "info") return level_enum::info;
-  if (name == "warn" || name == "warning") return level_enum::warn;
-  if (name == "error") return level_enum::err;
-  if (name == "critical") return level_enum::critical;
-  if (name == "off") return level_enum::off;
+  if (name == "trace")
+    return level_enum::trace;
+  if (name == "debug")
+    return level_enum::debug;
+  if (name == "info")
+    return level_enum::info;
+  if (name == "warn" || name == "warning")
+    return level_enum::warn;
+  if (name == "error")
+    return level_enum::err;
+  if (name == "critical")
+    return level_enum::critical;
+  if (name == "off")
+    return level_enum::off;
   return std::nullopt;
 }
 
@@ -31,7 +38,9 @@ void setupLogging(spdlog::level::level_enum level) {
   spdlog::set_default_logger(logger);
 }
 
-std::uint64_t bugCount() { return gBugs.load(std::memory_order_relaxed); }
+std::uint64_t bugCount() {
+  return gBugs.load(std::memory_order_relaxed);
+}
 
 void reportBug(const char* file, int line, std::string_view what) {
   gBugs.fetch_add(1, std::memory_order_relaxed);

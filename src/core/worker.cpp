@@ -13,12 +13,15 @@ WorkerPool::WorkerPool(std::string name, std::size_t threads)
   }
 }
 
-WorkerPool::~WorkerPool() { stop(); }
+WorkerPool::~WorkerPool() {
+  stop();
+}
 
 void WorkerPool::stop() {
   guard_.reset();
   for (auto& t : threads_) {
-    if (t.joinable()) t.join();
+    if (t.joinable())
+      t.join();
   }
 }
 

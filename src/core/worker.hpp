@@ -1,6 +1,13 @@
 #pragma once
 // Included only by .cpp files that await blocking work: it pulls in Asio.
 
+#include <exception>
+#include <optional>
+#include <string>
+#include <thread>
+#include <type_traits>
+#include <vector>
+
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -8,12 +15,6 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <exception>
-#include <optional>
-#include <string>
-#include <thread>
-#include <type_traits>
-#include <vector>
 
 namespace sb {
 
@@ -55,28 +56,29 @@ asio::awaitable<std::invoke_result_t<Work>> runOn(WorkerPool& pool, Work work) {
   // The coroutine frame (and so `result`) lives until the handler resumes it; the post back onto
   // the loop orders the worker's write before the coroutine's read.
   auto initiation = [&pool, &result, resume, work = std::move(work)](auto handler) mutable {
-        asio::post(pool.executor(), [&result, resume, work = std::move(work),
-                                     handler = std::move(handler)]() mutable {
-          std::exception_ptr error;
-          try {
-            if constexpr (std::is_void_v<R>) {
-              work();
-              result = true;
-            } else {
-              result.emplace(work());
-            }
-          } catch (...) {
-            error = std::current_exception();
-          }
-          asio::post(resume, [handler = std::move(handler), error]() mutable {
-            std::move(handler)(error);
-          });
-        });
+    asio::post(pool.executor(),
+               [&result, resume, work = std::move(work), handler = std::move(handler)]() mutable {
+                 std::exception_ptr error;
+                 try {
+                   if constexpr (std::is_void_v<R>) {
+                     work();
+                     result = true;
+                   } else {
+                     result.emplace(work());
+                   }
+                 } catch (...) {
+                   error = std::current_exception();
+                 }
+                 asio::post(resume, [handler = std::move(handler), error]() mutable {
+                   std::move(handler)(error);
+                 });
+               });
   };
   // A non-null exception_ptr makes use_awaitable rethrow it here.
   co_await asio::async_initiate<const asio::use_awaitable_t<>&, void(std::exception_ptr)>(
       std::move(initiation), asio::use_awaitable);
-  if constexpr (!std::is_void_v<R>) co_return std::move(*result);
+  if constexpr (!std::is_void_v<R>)
+    co_return std::move(*result);
 }
 
 }  // namespace sb

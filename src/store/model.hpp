@@ -21,7 +21,8 @@ class Roles {
  public:
   Roles() = default;
   Roles(std::initializer_list<Role> roles) {
-    for (Role r : roles) add(r);
+    for (Role r : roles)
+      add(r);
   }
   bool has(Role role) const { return (bits_ & bit(role)) != 0; }
   void add(Role role) { bits_ |= bit(role); }
@@ -33,7 +34,9 @@ class Roles {
   bool operator==(const Roles&) const = default;
 
  private:
-  static std::uint8_t bit(Role role) { return static_cast<std::uint8_t>(1U << static_cast<unsigned>(role)); }
+  static std::uint8_t bit(Role role) {
+    return static_cast<std::uint8_t>(1U << static_cast<unsigned>(role));
+  }
   std::uint8_t bits_ = 0;
 };
 

@@ -1,10 +1,11 @@
 // Raw bytes from a client, through the HTTP parser with the server's limits, then the router
 // and the static-file path resolution as the server applies them.
 
-#include <boost/beast/http.hpp>
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
+
+#include <boost/beast/http.hpp>
 
 #include "api/router.hpp"
 #include "api/static_files.hpp"
@@ -34,20 +35,23 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   parser.eager(true);
   boost::beast::error_code ec;
   parser.put(boost::asio::buffer(data, size), ec);
-  if (ec || !parser.is_header_done()) return 0;
+  if (ec || !parser.is_header_done())
+    return 0;
   const auto& request = parser.get();
   std::string_view target = request.target();
   auto path = target.substr(0, target.find('?'));
   auto match = router.match(request.method_string(), path);
   if (match.kind == sb::api::Router::Match::Kind::kFound) {
     for (const auto& [name, value] : match.params) {
-      if (name == "id" && (value.empty() || value.size() > 18)) __builtin_trap();
+      if (name == "id" && (value.empty() || value.size() > 18))
+        __builtin_trap();
     }
   }
   if (auto file = sb::api::resolveStaticPath("/srv/web", path)) {
     // Whatever the request, the file stays under the root.
     auto text = file->lexically_normal().string();
-    if (text.rfind("/srv/web/", 0) != 0) __builtin_trap();
+    if (text.rfind("/srv/web/", 0) != 0)
+      __builtin_trap();
   }
   return 0;
 }

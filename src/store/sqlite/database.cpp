@@ -23,10 +23,13 @@ Statement::Statement(sqlite3* db, std::string_view sql) : db_(db) {
   }
 }
 
-Statement::~Statement() { sqlite3_finalize(stmt_); }
+Statement::~Statement() {
+  sqlite3_finalize(stmt_);
+}
 
 Statement& Statement::bind(int index, std::int64_t value) {
-  if (sqlite3_bind_int64(stmt_, index, value) != SQLITE_OK) fail(db_, "bind");
+  if (sqlite3_bind_int64(stmt_, index, value) != SQLITE_OK)
+    fail(db_, "bind");
   return *this;
 }
 
@@ -40,8 +43,10 @@ Statement& Statement::bind(int index, std::string_view value) {
 
 bool Statement::step() {
   int rc = sqlite3_step(stmt_);
-  if (rc == SQLITE_ROW) return true;
-  if (rc == SQLITE_DONE) return false;
+  if (rc == SQLITE_ROW)
+    return true;
+  if (rc == SQLITE_DONE)
+    return false;
   std::string sql = sqlite3_sql(stmt_);
   sqlite3_reset(stmt_);
   fail(db_, fmt::format("step \"{}\"", sql));
@@ -57,15 +62,20 @@ void Statement::reset() {
   sqlite3_clear_bindings(stmt_);
 }
 
-std::int64_t Statement::intAt(int column) const { return sqlite3_column_int64(stmt_, column); }
+std::int64_t Statement::intAt(int column) const {
+  return sqlite3_column_int64(stmt_, column);
+}
 
 std::string Statement::textAt(int column) const {
   const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, column));
-  if (text == nullptr) return {};
+  if (text == nullptr)
+    return {};
   return std::string(text, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, column)));
 }
 
-bool Statement::isNull(int column) const { return sqlite3_column_type(stmt_, column) == SQLITE_NULL; }
+bool Statement::isNull(int column) const {
+  return sqlite3_column_type(stmt_, column) == SQLITE_NULL;
+}
 
 Database::Database(const std::filesystem::path& file) {
   int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
@@ -110,12 +120,17 @@ Query Database::prepare(const std::string& sql) {
   return Query(*it->second);
 }
 
-std::int64_t Database::lastInsertId() const { return sqlite3_last_insert_rowid(db_); }
+std::int64_t Database::lastInsertId() const {
+  return sqlite3_last_insert_rowid(db_);
+}
 
-int Database::changes() const { return sqlite3_changes(db_); }
+int Database::changes() const {
+  return sqlite3_changes(db_);
+}
 
 void Database::close() {
-  if (db_ == nullptr) return;
+  if (db_ == nullptr)
+    return;
   statements_.clear();
   // Fold the WAL back into the main file so that a cleanly stopped server leaves one file.
   sqlite3_exec(db_, "PRAGMA wal_checkpoint(TRUNCATE);", nullptr, nullptr, nullptr);
@@ -125,10 +140,13 @@ void Database::close() {
   db_ = nullptr;
 }
 
-Transaction::Transaction(Database& db) : db_(db) { db_.exec("BEGIN IMMEDIATE"); }
+Transaction::Transaction(Database& db) : db_(db) {
+  db_.exec("BEGIN IMMEDIATE");
+}
 
 Transaction::~Transaction() {
-  if (done_) return;
+  if (done_)
+    return;
   try {
     db_.exec("ROLLBACK");
   } catch (const std::exception& e) {

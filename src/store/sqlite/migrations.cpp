@@ -56,6 +56,8 @@ CREATE INDEX auth_tokens_by_user ON auth_tokens(user_id);
 
 }  // namespace
 
-std::span<const Migration> migrations() { return kMigrations; }
+std::span<const Migration> migrations() {
+  return kMigrations;
+}
 
 }  // namespace sb::store::sqlite

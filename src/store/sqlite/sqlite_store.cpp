@@ -26,9 +26,11 @@ class SqliteUsers final : public UserRepository {
     std::vector<User> users;
     {
       auto q = db_.prepare(std::string(kUserColumns) + "ORDER BY u.id");
-      while (q->step()) users.push_back(readUser(*q));
+      while (q->step())
+        users.push_back(readUser(*q));
     }
-    for (auto& u : users) u.skills = loadSkills(u.id);
+    for (auto& u : users)
+      u.skills = loadSkills(u.id);
     return users;
   }
 
@@ -37,9 +39,11 @@ class SqliteUsers final : public UserRepository {
     {
       auto q = db_.prepare(std::string(kUserColumns) + "WHERE u.id = ?1");
       q->bind(1, id);
-      if (q->step()) user = readUser(*q);
+      if (q->step())
+        user = readUser(*q);
     }
-    if (user) user->skills = loadSkills(user->id);
+    if (user)
+      user->skills = loadSkills(user->id);
     return user;
   }
 
@@ -48,9 +52,11 @@ class SqliteUsers final : public UserRepository {
     {
       auto q = db_.prepare(std::string(kUserColumns) + "WHERE u.username = ?1");
       q->bind(1, username);
-      if (q->step()) user = readUser(*q);
+      if (q->step())
+        user = readUser(*q);
     }
-    if (user) user->skills = loadSkills(user->id);
+    if (user)
+      user->skills = loadSkills(user->id);
     return user;
   }
 
@@ -59,7 +65,8 @@ class SqliteUsers final : public UserRepository {
     if (usernameTaken(user.username)) {
       return Error::conflict(fmt::format("username \"{}\" is already taken", user.username));
     }
-    if (auto ok = checkGroupsExist(user.skills); !ok) return ok.error();
+    if (auto ok = checkGroupsExist(user.skills); !ok)
+      return ok.error();
     {
       auto q = db_.prepare(
           "INSERT INTO users (username, name, password_hash, sip_password, roles, created_at, "
@@ -81,12 +88,15 @@ class SqliteUsers final : public UserRepository {
 
   Result<User> update(std::int64_t id, const UserPatch& patch, UnixSeconds now) override {
     Transaction tx(db_);
-    if (!exists(id)) return Error::notFound(fmt::format("no user with id {}", id));
+    if (!exists(id))
+      return Error::notFound(fmt::format("no user with id {}", id));
     if (patch.skills) {
-      if (auto ok = checkGroupsExist(*patch.skills); !ok) return ok.error();
+      if (auto ok = checkGroupsExist(*patch.skills); !ok)
+        return ok.error();
     }
     auto setText = [&](const char* column, const std::optional<std::string>& value) {
-      if (!value) return;
+      if (!value)
+        return;
       auto q = db_.prepare(fmt::format("UPDATE users SET {} = ?1 WHERE id = ?2", column));
       q->bind(1, *value).bind(2, id);
       q->run();
@@ -94,8 +104,10 @@ class SqliteUsers final : public UserRepository {
     setText("name", patch.name);
     setText("password_hash", patch.passwordHash);
     setText("sip_password", patch.sipPassword);
-    if (patch.roles) setText("roles", patch.roles->join());
-    if (patch.settings) writeSettings(id, *patch.settings);
+    if (patch.roles)
+      setText("roles", patch.roles->join());
+    if (patch.settings)
+      writeSettings(id, *patch.settings);
     if (patch.skills) {
       auto q = db_.prepare("DELETE FROM skill_group_members WHERE user_id = ?1");
       q->bind(1, id);
@@ -115,7 +127,8 @@ class SqliteUsers final : public UserRepository {
     auto q = db_.prepare("DELETE FROM users WHERE id = ?1");
     q->bind(1, id);
     q->run();
-    if (db_.changes() == 0) return Error::notFound(fmt::format("no user with id {}", id));
+    if (db_.changes() == 0)
+      return Error::notFound(fmt::format("no user with id {}", id));
     return Ok{};
   }
 
@@ -142,7 +155,8 @@ class SqliteUsers final : public UserRepository {
     u.passwordHash = s.textAt(3);
     u.sipPassword = s.textAt(4);
     auto roles = Roles::split(s.textAt(5));
-    if (!roles) throw StoreError(fmt::format("user {} has unknown roles \"{}\"", u.id, s.textAt(5)));
+    if (!roles)
+      throw StoreError(fmt::format("user {} has unknown roles \"{}\"", u.id, s.textAt(5)));
     u.roles = *roles;
     u.createdAt = s.intAt(6);
     u.updatedAt = s.intAt(7);
@@ -225,21 +239,24 @@ class SqliteSkillGroups final : public SkillGroupRepository {
   std::vector<SkillGroup> list() override {
     std::vector<SkillGroup> groups;
     auto q = db_.prepare(std::string(kSelect) + " GROUP BY g.id ORDER BY g.id");
-    while (q->step()) groups.push_back(read(*q));
+    while (q->step())
+      groups.push_back(read(*q));
     return groups;
   }
 
   std::optional<SkillGroup> findById(std::int64_t id) override {
     auto q = db_.prepare(std::string(kSelect) + " WHERE g.id = ?1 GROUP BY g.id");
     q->bind(1, id);
-    if (!q->step()) return std::nullopt;
+    if (!q->step())
+      return std::nullopt;
     return read(*q);
   }
 
   std::optional<SkillGroup> findByName(std::string_view name) override {
     auto q = db_.prepare(std::string(kSelect) + " WHERE g.name = ?1 GROUP BY g.id");
     q->bind(1, name);
-    if (!q->step()) return std::nullopt;
+    if (!q->step())
+      return std::nullopt;
     return read(*q);
   }
 
@@ -284,9 +301,11 @@ class SqliteTokens final : public TokenRepository {
   }
 
   std::optional<std::int64_t> findUser(const std::string& tokenHash, UnixSeconds now) override {
-    auto q = db_.prepare("SELECT user_id FROM auth_tokens WHERE token_hash = ?1 AND expires_at > ?2");
+    auto q =
+        db_.prepare("SELECT user_id FROM auth_tokens WHERE token_hash = ?1 AND expires_at > ?2");
     q->bind(1, tokenHash).bind(2, now);
-    if (!q->step()) return std::nullopt;
+    if (!q->step())
+      return std::nullopt;
     return q->intAt(0);
   }
 
@@ -320,7 +339,8 @@ class SqliteMeta final : public MetaRepository {
   std::optional<std::string> get(const std::string& key) override {
     auto q = db_.prepare("SELECT value FROM meta WHERE key = ?1");
     q->bind(1, key);
-    if (!q->step()) return std::nullopt;
+    if (!q->step())
+      return std::nullopt;
     return q->textAt(0);
   }
 
@@ -348,14 +368,15 @@ class SqliteStore final : public Store {
   int migrate(UnixSeconds now) override {
     int current = schemaVersion();
     if (current > latestSchemaVersion()) {
-      throw StoreError(fmt::format(
-          "the database is at schema version {} but this build knows only up to {}; "
-          "run a newer switchboard",
-          current, latestSchemaVersion()));
+      throw StoreError(
+          fmt::format("the database is at schema version {} but this build knows only up to {}; "
+                      "run a newer switchboard",
+                      current, latestSchemaVersion()));
     }
     int applied = 0;
     for (const auto& m : sqlite::migrations()) {
-      if (m.version <= current) continue;
+      if (m.version <= current)
+        continue;
       Transaction tx(db_);
       db_.exec(std::string(m.sql));
       auto q = db_.prepare(
@@ -381,7 +402,8 @@ class SqliteStore final : public Store {
     std::string result;
     auto q = db_.prepare("PRAGMA integrity_check");
     while (q->step()) {
-      if (!result.empty()) result += "; ";
+      if (!result.empty())
+        result += "; ";
       result += q->textAt(0);
     }
     return result;

@@ -2,13 +2,13 @@
 
 #include "api/api_service.hpp"
 
-#include <gtest/gtest.h>
+#include <filesystem>
+#include <fstream>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/json.hpp>
-#include <filesystem>
-#include <fstream>
+#include <gtest/gtest.h>
 
 #include "auth/passwords.hpp"
 
@@ -35,10 +35,10 @@ class ApiServiceTest : public ::testing::Test {
     store_->migrate(clock_.now());
     group_ = store_->skillGroups().create("售前 Pre-sales", clock_.now())->id;
     auto hash = auth::hashPassword("demo", auth::HashCost::kTest);
-    adminId_ = store_->users()
-                   .create({"admin", "Administrator", hash, "sip", {Role::kAdmin}, {}, {}},
-                           clock_.now())
-                   ->id;
+    adminId_ =
+        store_->users()
+            .create({"admin", "Administrator", hash, "sip", {Role::kAdmin}, {}, {}}, clock_.now())
+            ->id;
     agentId_ = store_->users()
                    .create({"1001", "Agent", hash, "sip", {Role::kAgent}, {}, {}}, clock_.now())
                    ->id;
@@ -59,13 +59,15 @@ class ApiServiceTest : public ::testing::Test {
     request.method = std::move(method);
     request.path = std::move(path);
     request.body = std::move(body);
-    if (!token.empty()) request.authorization = "Bearer " + token;
+    if (!token.empty())
+      request.authorization = "Bearer " + token;
     Response response;
     asio::io_context loop;
     asio::co_spawn(
         loop, [&]() -> asio::awaitable<void> { response = co_await service_->handle(request); },
         [](std::exception_ptr e) {
-          if (e) std::rethrow_exception(e);
+          if (e)
+            std::rethrow_exception(e);
         });
     loop.run();
     return response;
@@ -75,7 +77,8 @@ class ApiServiceTest : public ::testing::Test {
     auto r = call("POST", "/api/v1/auth/login",
                   json::serialize(json::object{{"username", username}, {"password", password}}));
     EXPECT_EQ(r.status, 200) << r.body;
-    if (r.status != 200) return {};
+    if (r.status != 200)
+      return {};
     return std::string(json::parse(r.body).at("token").as_string());
   }
 
@@ -138,8 +141,9 @@ TEST_F(ApiServiceTest, ChangingThePasswordEndsOtherSessionsOnly) {
 
 TEST_F(ApiServiceTest, AWrongOldPasswordIsNamed) {
   auto token = login("1001", "demo");
-  auto r = call("POST", "/api/v1/me/password",
-                R"({"old_password":"dem0","new_password":"n3w!","confirm_password":"n3w!"})", token);
+  auto r =
+      call("POST", "/api/v1/me/password",
+           R"({"old_password":"dem0","new_password":"n3w!","confirm_password":"n3w!"})", token);
   EXPECT_EQ(r.status, 400);
   EXPECT_EQ(errorField(r, "field"), "old_password");
 }
@@ -154,9 +158,10 @@ TEST_F(ApiServiceTest, AgentsAndHandlersMayNotManageUsers) {
 
 TEST_F(ApiServiceTest, AdminCreatesAUserWithSkillGroupsByName) {
   auto token = login("admin", "demo");
-  auto r = call("POST", "/api/v1/users",
-                R"({"username":"1002","password":"pw-1002","skill_groups":[{"name":"售前 Pre-sales","level":8}]})",
-                token);
+  auto r = call(
+      "POST", "/api/v1/users",
+      R"({"username":"1002","password":"pw-1002","skill_groups":[{"name":"售前 Pre-sales","level":8}]})",
+      token);
   ASSERT_EQ(r.status, 201) << r.body;
   auto user = json::parse(r.body).as_object();
   EXPECT_EQ(user.at("skill_groups").as_array().at(0).at("id").as_int64(), group_);
@@ -166,8 +171,9 @@ TEST_F(ApiServiceTest, AdminCreatesAUserWithSkillGroupsByName) {
 
 TEST_F(ApiServiceTest, UnknownSkillGroupIsNamedAndNothingIsCreated) {
   auto token = login("admin", "demo");
-  auto r = call("POST", "/api/v1/users",
-                R"({"username":"1002","password":"pw-1002","skill_groups":[{"name":"VIP"}]})", token);
+  auto r =
+      call("POST", "/api/v1/users",
+           R"({"username":"1002","password":"pw-1002","skill_groups":[{"name":"VIP"}]})", token);
   EXPECT_EQ(r.status, 400);
   EXPECT_EQ(errorField(r, "field"), "skill_groups[0].name");
   EXPECT_FALSE(store_->users().findByUsername("1002"));
@@ -181,8 +187,8 @@ TEST_F(ApiServiceTest, DuplicateUsernameIsAConflict) {
 
 TEST_F(ApiServiceTest, TheLastAdministratorKeepsTheAdminRole) {
   auto token = login("admin", "demo");
-  auto r = call("PATCH", "/api/v1/users/" + std::to_string(adminId_), R"({"roles":["agent"]})",
-                token);
+  auto r =
+      call("PATCH", "/api/v1/users/" + std::to_string(adminId_), R"({"roles":["agent"]})", token);
   EXPECT_EQ(r.status, 409);
   EXPECT_TRUE(store_->users().findById(adminId_)->roles.has(Role::kAdmin));
 }
@@ -226,9 +232,7 @@ TEST_F(ApiServiceTest, UnknownEndpointsAndMethods) {
 }
 
 TEST_F(ApiServiceTest, StaticFilesAreServedAndTraversalIsRefused) {
-  {
-    std::ofstream(dir_ / "web" / "index.html") << "<h1>hi</h1>";
-  }
+  { std::ofstream(dir_ / "web" / "index.html") << "<h1>hi</h1>"; }
   auto r = call("GET", "/");
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(r.body, "<h1>hi</h1>");

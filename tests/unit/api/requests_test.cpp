@@ -101,16 +101,18 @@ TEST(DecodeUserCreateTest, NamesTheFieldAtFault) {
   EXPECT_EQ(field(R"({"username":"1011","password":"short"})"), "password");
   EXPECT_EQ(field(R"({"username":"1011","password":"password1","roles":["root"]})"), "roles");
   EXPECT_EQ(field(R"({"username":"1011","password":"password1","roles":[]})"), "roles");
-  EXPECT_EQ(field(R"({"username":"1011","password":"password1","settings":{"initial_state":"nap"}})"),
-            "settings.initial_state");
+  EXPECT_EQ(
+      field(R"({"username":"1011","password":"password1","settings":{"initial_state":"nap"}})"),
+      "settings.initial_state");
   EXPECT_EQ(field(R"({"username":"1011","password":"password1","settings":{"auto_answer":"yes"}})"),
             "settings.auto_answer");
   EXPECT_EQ(field(R"({"username":"1011","password":"password1","settings":{"colour":1}})"),
             "settings.colour");
   EXPECT_EQ(field(R"({"username":"1011","password":"password1","skill_groups":[{"level":3}]})"),
             "skill_groups[0]");
-  EXPECT_EQ(field(R"({"username":"1011","password":"password1","skill_groups":[{"id":1,"level":11}]})"),
-            "skill_groups[0].level");
+  EXPECT_EQ(
+      field(R"({"username":"1011","password":"password1","skill_groups":[{"id":1,"level":11}]})"),
+      "skill_groups[0].level");
   EXPECT_EQ(field(R"({"username":"1011","password":"password1","sip_password":"has space"})"),
             "sip_password");
   EXPECT_EQ(field(R"({"username":"1011","password":"password1","name":""})"), "name");

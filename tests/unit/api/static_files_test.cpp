@@ -7,20 +7,22 @@ namespace {
 
 TEST(StaticFilesTest, RootAndFoldersMeanIndexHtml) {
   EXPECT_EQ(resolveStaticPath("/srv/web", "/"), std::filesystem::path("/srv/web/index.html"));
-  EXPECT_EQ(resolveStaticPath("/srv/web", "/docs/"), std::filesystem::path("/srv/web/docs/index.html"));
+  EXPECT_EQ(resolveStaticPath("/srv/web", "/docs/"),
+            std::filesystem::path("/srv/web/docs/index.html"));
   EXPECT_EQ(resolveStaticPath("/srv/web", "/app.js"), std::filesystem::path("/srv/web/app.js"));
 }
 
 TEST(StaticFilesTest, PathsLeavingTheRootAreRefused) {
-  for (auto path : {"/../etc/passwd", "/a/../../etc/passwd", "/%2e%2e/etc/passwd",
-                    "/%2E%2E%2Fetc%2Fpasswd", "/a%5c..%5c..%5cetc", "/x%00.html", "/%zz", "/%4",
-                    "relative"}) {
+  for (auto path :
+       {"/../etc/passwd", "/a/../../etc/passwd", "/%2e%2e/etc/passwd", "/%2E%2E%2Fetc%2Fpasswd",
+        "/a%5c..%5c..%5cetc", "/x%00.html", "/%zz", "/%4", "relative"}) {
     EXPECT_FALSE(resolveStaticPath("/srv/web", path)) << path;
   }
 }
 
 TEST(StaticFilesTest, PercentEscapesAreDecoded) {
-  EXPECT_EQ(resolveStaticPath("/srv/web", "/a%20b.html"), std::filesystem::path("/srv/web/a b.html"));
+  EXPECT_EQ(resolveStaticPath("/srv/web", "/a%20b.html"),
+            std::filesystem::path("/srv/web/a b.html"));
   EXPECT_EQ(percentDecode("%E4%B8%AD"), "中");
 }
 

@@ -1,8 +1,8 @@
 #include "auth/tokens.hpp"
 
-#include <gtest/gtest.h>
-
 #include <set>
+
+#include <gtest/gtest.h>
 
 namespace sb::auth {
 namespace {

@@ -1,8 +1,8 @@
 #include "config/config.hpp"
 
-#include <gtest/gtest.h>
-
 #include <map>
+
+#include <gtest/gtest.h>
 
 namespace sb::config {
 namespace {
@@ -10,7 +10,8 @@ namespace {
 EnvLookup fakeEnv(std::map<std::string, std::string> vars) {
   return [vars = std::move(vars)](const std::string& name) -> std::optional<std::string> {
     auto it = vars.find(name);
-    if (it == vars.end()) return std::nullopt;
+    if (it == vars.end())
+      return std::nullopt;
     return it->second;
   };
 }
@@ -64,12 +65,12 @@ TEST(ConfigTest, AnEmptyFileGivesTheDefaults) {
 }
 
 TEST(ConfigTest, EnvironmentOverridesTheFile) {
-  auto c = parse("[http]\nport = 8080\n[sip]\nport = 5060\n",
-                 {{"SWITCHBOARD_HTTP_PORT", "18080"},
-                  {"SWITCHBOARD_SIP_PORT", "15060"},
-                  {"SWITCHBOARD_RTP_PORTS", "40000-40099"},
-                  {"SWITCHBOARD_BIND", "0.0.0.0"},
-                  {"SWITCHBOARD_DATA_DIR", "/tmp/sb-a"}});
+  auto c =
+      parse("[http]\nport = 8080\n[sip]\nport = 5060\n", {{"SWITCHBOARD_HTTP_PORT", "18080"},
+                                                          {"SWITCHBOARD_SIP_PORT", "15060"},
+                                                          {"SWITCHBOARD_RTP_PORTS", "40000-40099"},
+                                                          {"SWITCHBOARD_BIND", "0.0.0.0"},
+                                                          {"SWITCHBOARD_DATA_DIR", "/tmp/sb-a"}});
   ASSERT_TRUE(c.ok()) << c.error().message;
   EXPECT_EQ(c->httpPort, 18080);
   EXPECT_EQ(c->sipPort, 15060);

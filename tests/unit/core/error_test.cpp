@@ -6,7 +6,8 @@ namespace sb {
 namespace {
 
 Result<int> half(int n) {
-  if (n % 2 != 0) return Error::invalid("n", "n must be even");
+  if (n % 2 != 0)
+    return Error::invalid("n", "n must be even");
   return n / 2;
 }
 

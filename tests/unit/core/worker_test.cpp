@@ -1,9 +1,9 @@
 #include "core/worker.hpp"
 
-#include <gtest/gtest.h>
+#include <stdexcept>
 
 #include <boost/asio/co_spawn.hpp>
-#include <stdexcept>
+#include <gtest/gtest.h>
 
 namespace sb {
 namespace {
@@ -15,7 +15,8 @@ void runOnLoop(Body body) {
   std::exception_ptr failure;
   asio::co_spawn(loop, body(), [&](std::exception_ptr e) { failure = e; });
   loop.run();
-  if (failure) std::rethrow_exception(failure);
+  if (failure)
+    std::rethrow_exception(failure);
 }
 
 TEST(WorkerPoolTest, WorkRunsOnThePoolAndResumesOnTheLoop) {
@@ -53,7 +54,8 @@ TEST(WorkerPoolTest, StopFinishesSubmittedWork) {
   std::atomic<int> done{0};
   {
     WorkerPool pool("test-pool", 1);
-    for (int i = 0; i < 100; ++i) asio::post(pool.executor(), [&] { done.fetch_add(1); });
+    for (int i = 0; i < 100; ++i)
+      asio::post(pool.executor(), [&] { done.fetch_add(1); });
     pool.stop();
   }
   EXPECT_EQ(done.load(), 100);
