@@ -8,6 +8,7 @@
 #include "api/views.hpp"
 #include "auth/passwords.hpp"
 #include "auth/tokens.hpp"
+#include "core/logging.hpp"
 
 namespace sb::api {
 
@@ -113,8 +114,8 @@ asio::awaitable<Response> ApiService::handle(Request& request) {
   try {
     co_return co_await dispatch(request);
   } catch (const std::exception& e) {
-    spdlog::error("request failed method={} path={} error=\"{}\"", request.method, request.path,
-                  e.what());
+    spdlog::error("request failed method={} path=\"{}\" error=\"{}\"", request.method,
+                  loggable(request.path, 200), e.what());
   }
   co_return errorResponse(500, "internal", "the server could not complete the request");
 }
@@ -212,7 +213,7 @@ asio::awaitable<Response> ApiService::login(Request& request, Caller*) {
                                  [&] { return auth::verifyPassword(login->password, hash); });
   if (!user || !verified) {
     loginsFailed_.add();
-    spdlog::info("sign-in failed username=\"{}\" remote={}", login->username,
+    spdlog::info("sign-in failed username=\"{}\" remote={}", loggable(login->username),
                  request.remoteAddress);
     co_return errorResponse(401, "invalid_credentials", "wrong username or password");
   }

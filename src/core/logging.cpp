@@ -3,6 +3,7 @@
 #include <atomic>
 #include <cstdlib>
 
+#include <fmt/format.h>
 #include <spdlog/sinks/stdout_sinks.h>
 
 namespace sb {
@@ -36,6 +37,20 @@ void setupLogging(spdlog::level::level_enum level) {
   logger->set_level(level);
   logger->flush_on(spdlog::level::info);
   spdlog::set_default_logger(logger);
+}
+
+std::string loggable(std::string_view text, std::size_t limit) {
+  std::string out;
+  for (unsigned char c : text.substr(0, limit)) {
+    if (c < 0x20 || c == 0x7f || c == '"' || c == '\\') {
+      out += fmt::format("\\x{:02x}", c);
+    } else {
+      out.push_back(static_cast<char>(c));
+    }
+  }
+  if (text.size() > limit)
+    out += "...";
+  return out;
 }
 
 std::uint64_t bugCount() {

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <optional>
+#include <string>
 #include <string_view>
 
 #include <spdlog/spdlog.h>
@@ -12,6 +13,9 @@ std::optional<spdlog::level::level_enum> parseLogLevel(std::string_view name);
 
 // Installs the process-wide logger: one line per event, "key=value" fields after the message.
 void setupLogging(spdlog::level::level_enum level);
+
+// Outside input made safe for a log line: control characters escaped, at most `limit` bytes.
+std::string loggable(std::string_view text, std::size_t limit = 64);
 
 // Counts broken invariants so that release builds report them in /metrics instead of crashing.
 std::uint64_t bugCount();
