@@ -134,9 +134,9 @@ class HttpServer::Connection : public std::enable_shared_from_this<HttpServer::C
   asio::awaitable<void> lingeringClose() {
     beast::error_code ec;
     stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
-    std::array<char, 16 * 1024> scratch{};
+    std::array<char, std::size_t{16} * 1024> scratch{};
     std::size_t drained = 0;
-    constexpr std::size_t kMaxDrain = 64 * 1024 * 1024;
+    constexpr std::size_t kMaxDrain = std::size_t{64} * 1024 * 1024;
     stream_.expires_after(std::chrono::seconds(5));
     while (!ec && drained < kMaxDrain) {
       drained += co_await stream_.async_read_some(asio::buffer(scratch),
@@ -213,7 +213,7 @@ Counter& HttpServer::requestsFor(int status) {
 }
 
 void HttpServer::start() {
-  asio::co_spawn(io_, acceptLoop(), [](std::exception_ptr e) {
+  asio::co_spawn(io_, acceptLoop(), [](const std::exception_ptr& e) {
     if (!e)
       return;
     try {
@@ -239,7 +239,7 @@ asio::awaitable<void> HttpServer::acceptLoop() {
     auto connection = std::make_shared<Connection>(*this, std::move(socket));
     connections_.push_back(connection);
     ++open_;
-    asio::co_spawn(io_, connection->run(), [this, connection](std::exception_ptr e) {
+    asio::co_spawn(io_, connection->run(), [this, connection](const std::exception_ptr& e) {
       if (e) {
         try {
           std::rethrow_exception(e);

@@ -21,8 +21,8 @@ class HttpServer {
  public:
   using Handler = std::function<boost::asio::awaitable<Response>(Request&)>;
   struct Options {
-    std::size_t maxBodyBytes = 1024 * 1024;
-    std::size_t maxHeaderBytes = 16 * 1024;
+    std::size_t maxBodyBytes = std::size_t{1024} * 1024;
+    std::size_t maxHeaderBytes = std::size_t{16} * 1024;
     std::chrono::seconds idleTimeout{60};
   };
 

@@ -32,7 +32,7 @@ Result<void> validateSipPassword(std::string_view secret, std::string_view field
   return Ok{};
 }
 
-void check(JsonReader& reader, Result<void> result) {
+void check(JsonReader& reader, const Result<void>& result) {
   if (!result)
     reader.fail(result.error().field, result.error().message);
 }

@@ -18,7 +18,7 @@ std::vector<std::string_view> splitPath(std::string_view path) {
   return out;
 }
 
-void Router::add(std::string method, std::string pattern, int route) {
+void Router::add(std::string method, const std::string& pattern, int route) {
   std::vector<std::string> segments;
   for (auto s : splitPath(pattern))
     segments.emplace_back(s);

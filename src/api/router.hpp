@@ -18,7 +18,7 @@ class Router {
     std::string allow;  // for kWrongMethod: "GET, POST"
   };
 
-  void add(std::string method, std::string pattern, int route);
+  void add(std::string method, const std::string& pattern, int route);
   Match match(std::string_view method, std::string_view path) const;
 
  private:

@@ -89,7 +89,8 @@ int runServer(const config::Config& config) {
   try {
     http = std::make_unique<api::HttpServer>(
         io, httpEndpoint,
-        api::HttpServer::Options{config.httpMaxBodyBytes, 16 * 1024, config.httpIdleTimeout},
+        api::HttpServer::Options{config.httpMaxBodyBytes, std::size_t{16} * 1024,
+                                 config.httpIdleTimeout},
         [&service](api::Request& r) { return service.handle(r); }, metrics);
   } catch (const std::exception& e) {
     spdlog::error("cannot listen for HTTP on {}:{}: {}", config.bind, config.httpPort, e.what());

@@ -16,7 +16,7 @@ std::string hashPassword(std::string_view password, HashCost cost) {
   // OWASP's argon2id baseline (m=19 MiB, t=2, p=1): about 20 ms here, so a shift of agents
   // signing in at once does not queue, while a stolen hash still costs dearly to crack.
   unsigned long long ops = 2;
-  std::size_t mem = 19U * 1024 * 1024;
+  std::size_t mem = std::size_t{19} * 1024 * 1024;
   if (cost == HashCost::kTest) {
     ops = crypto_pwhash_OPSLIMIT_MIN;
     mem = crypto_pwhash_MEMLIMIT_MIN;

@@ -34,7 +34,7 @@ struct Config {
   // [http]
   std::uint16_t httpPort = 8080;
   std::filesystem::path staticDir;
-  std::size_t httpMaxBodyBytes = 1024 * 1024;
+  std::size_t httpMaxBodyBytes = std::size_t{1024} * 1024;
   std::chrono::seconds httpIdleTimeout{60};
 
   // [rtp]

@@ -10,7 +10,6 @@ namespace sb::store {
 namespace {
 
 using sqlite::Database;
-using sqlite::Query;
 using sqlite::Transaction;
 
 constexpr const char* kUserColumns =
