@@ -190,6 +190,8 @@ HttpServer::HttpServer(asio::io_context& io, const tcp::endpoint& endpoint, Opti
       options_(options),
       handler_(std::move(handler)),
       metrics_(metrics),
+      acceptFailures_(metrics.counter("sb_http_accept_failures_total",
+                                      "Failed accepts (e.g. out of file descriptors).")),
       drained_(io) {
   acceptor_.open(endpoint.protocol());
   acceptor_.set_option(asio::socket_base::reuse_address(true));
@@ -232,7 +234,12 @@ asio::awaitable<void> HttpServer::acceptLoop() {
     if (ec) {
       if (stopping_ || ec == asio::error::operation_aborted)
         break;
-      spdlog::warn("http accept failed: {}", ec.message());
+      // Out of descriptors (EMFILE) or memory: retrying at once would spin the loop; give the
+      // open connections a moment to finish first.
+      acceptFailures_.add();
+      spdlog::warn("http accept failed: {}; retrying in 100 ms", ec.message());
+      asio::steady_timer pause(io_, std::chrono::milliseconds(100));
+      co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
       continue;
     }
     socket.set_option(tcp::no_delay(true), ec);

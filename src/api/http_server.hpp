@@ -48,6 +48,7 @@ class HttpServer {
   Options options_;
   Handler handler_;
   MetricsRegistry& metrics_;
+  Counter& acceptFailures_;
   std::list<std::weak_ptr<Connection>> connections_;
   std::size_t open_ = 0;
   bool stopping_ = false;

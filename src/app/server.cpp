@@ -1,12 +1,15 @@
 #include "app/server.hpp"
 
+#include <cerrno>
 #include <csignal>
+#include <cstring>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
 
 #include "api/api_service.hpp"
 #include "api/http_server.hpp"
@@ -34,6 +37,17 @@ std::unique_ptr<store::Store> openStore(const config::Config& config, const Cloc
   return store;
 }
 
+// Every connection, and later every RTP socket, is a descriptor: use what the system allows.
+void raiseOpenFileLimit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur >= limit.rlim_max)
+    return;
+  limit.rlim_cur = limit.rlim_max;
+  if (setrlimit(RLIMIT_NOFILE, &limit) != 0) {
+    spdlog::warn("cannot raise the open file limit: {}", std::strerror(errno));
+  }
+}
+
 }  // namespace
 
 int runMigrate(const config::Config& config) {
@@ -55,6 +69,7 @@ int runMigrate(const config::Config& config) {
 
 int runServer(const config::Config& config) {
   SystemClock clock;
+  raiseOpenFileLimit();
   spdlog::info("switchboard {} starting config={} data_dir={} demo={}", SB_VERSION,
                config.sourceFile.string(), config.dataDir.string(), config.demo);
   std::unique_ptr<store::Store> store;

@@ -23,7 +23,7 @@ READY = re.compile(r"switchboard ready http=(\S+):(\d+)")
 class Server:
     """One switchboard process. Output is collected line by line; wait_for() blocks on a line."""
 
-    def __init__(self, config=DEMO_CONFIG, env=None, data_dir=None, args=()):
+    def __init__(self, config=DEMO_CONFIG, env=None, data_dir=None, args=(), preexec_fn=None):
         self.owned_dir = data_dir is None
         self.data_dir = data_dir or tempfile.mkdtemp(prefix="sb-system-")
         self.env = dict(os.environ)
@@ -32,6 +32,7 @@ class Server:
         self.env.update(env or {})
         self.config = config
         self.args = list(args)
+        self.preexec_fn = preexec_fn
         self.lines = []
         self.cond = threading.Condition()
         self.proc = None
@@ -40,7 +41,8 @@ class Server:
     def start(self, timeout=30):
         self.proc = subprocess.Popen([BINARY, "--config", self.config, *self.args], env=self.env,
                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL, text=True, errors="replace")
+                                     stdin=subprocess.DEVNULL, text=True, errors="replace",
+                                     preexec_fn=self.preexec_fn)
         threading.Thread(target=self._collect, daemon=True).start()
         match = self.wait_for(READY, timeout)
         if match is None:

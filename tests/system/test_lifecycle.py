@@ -155,6 +155,36 @@ class LifecycleTest(unittest.TestCase):
             first.cleanup()
 
 
+class ResourceExhaustionTest(unittest.TestCase):
+    def test_running_out_of_descriptors_is_survived(self):
+        import resource
+
+        def few_descriptors():
+            resource.setrlimit(resource.RLIMIT_NOFILE, (64, 64))
+
+        server = Server(preexec_fn=few_descriptors).start()
+        sockets = []
+        try:
+            # Under UBSan the first vptr check of a type opens /proc/self/maps, which fails once
+            # descriptors run out: exercise the request and end-of-stream paths beforehand.
+            server.login("1001", "demo")
+            self.assertEqual(server.request("GET", "/healthz")[0], 200)
+            for _ in range(100):
+                sockets.append(socket.create_connection(("127.0.0.1", server.port), timeout=10))
+            self.assertIsNotNone(server.wait_for("http accept failed"), server.output())
+            for s in sockets:
+                s.close()
+            sockets = []
+            self.assertEqual(server.request("GET", "/healthz")[0], 200)
+            _, _, metrics = server.request("GET", "/metrics")
+            self.assertRegex(metrics, r"sb_http_accept_failures_total [1-9]")
+            self.assertEqual(server.stop(), 0)
+        finally:
+            for s in sockets:
+                s.close()
+            server.cleanup()
+
+
 class DemoDataTest(unittest.TestCase):
     def test_demo_organisation_is_seeded_once(self):
         server = Server().start()
