@@ -52,6 +52,20 @@ std::optional<std::string> readNewPassword(std::istream& in) {
   return first;
 }
 
+// The new password, or nullopt after telling the user what is wrong with it.
+std::optional<std::string> readValidPassword(std::istream& in, const api::Policy& policy) {
+  auto password = readNewPassword(in);
+  if (!password) {
+    std::cerr << "error: no password given (type it, or pipe it on standard input)\n";
+    return std::nullopt;
+  }
+  if (auto ok = api::validatePassword(*password, policy); !ok) {
+    std::cerr << "error: " << ok.error().message << "\n";
+    return std::nullopt;
+  }
+  return password;
+}
+
 std::unique_ptr<store::Store> openMigrated(const config::Config& config) {
   std::error_code ec;
   std::filesystem::create_directories(config.dataDir, ec);
@@ -87,15 +101,9 @@ int runUserAdd(const config::Config& config, const UserAddOptions& options,
   if (roles.empty())
     roles.add(store::Role::kAgent);
 
-  auto password = readNewPassword(passwordInput);
-  if (!password) {
-    std::cerr << "error: no password given (type it, or pipe it on standard input)\n";
+  auto password = readValidPassword(passwordInput, policy);
+  if (!password)
     return kExitUsage;
-  }
-  if (auto ok = api::validatePassword(*password, policy); !ok) {
-    std::cerr << "error: " << ok.error().message << "\n";
-    return kExitUsage;
-  }
   try {
     auto store = openMigrated(config);
     std::string sipPassword = options.sipPassword.value_or(auth::randomSecret(12));
@@ -126,15 +134,9 @@ int runUserPasswd(const config::Config& config, const std::string& username,
       std::cerr << "error: no user named \"" << username << "\"\n";
       return kExitFailure;
     }
-    auto password = readNewPassword(passwordInput);
-    if (!password) {
-      std::cerr << "error: no password given (type it, or pipe it on standard input)\n";
+    auto password = readValidPassword(passwordInput, policy);
+    if (!password)
       return kExitUsage;
-    }
-    if (auto ok = api::validatePassword(*password, policy); !ok) {
-      std::cerr << "error: " << ok.error().message << "\n";
-      return kExitUsage;
-    }
     store::UserPatch patch;
     patch.passwordHash = auth::hashPassword(*password);
     auto updated = store->users().update(user->id, patch, SystemClock().now());
