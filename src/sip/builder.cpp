@@ -1,1 +1,209 @@
-// placeholder
+#include "sip/builder.hpp"
+
+#include <fmt/format.h>
+
+#include "sip/headers.hpp"
+#include "sip/syntax.hpp"
+
+namespace sb::sip {
+
+std::string_view reasonPhrase(int status) {
+  switch (status) {
+    case 100:
+      return "Trying";
+    case 180:
+      return "Ringing";
+    case 181:
+      return "Call Is Being Forwarded";
+    case 182:
+      return "Queued";
+    case 183:
+      return "Session Progress";
+    case 200:
+      return "OK";
+    case 202:
+      return "Accepted";
+    case 301:
+      return "Moved Permanently";
+    case 302:
+      return "Moved Temporarily";
+    case 400:
+      return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 406:
+      return "Not Acceptable";
+    case 407:
+      return "Proxy Authentication Required";
+    case 408:
+      return "Request Timeout";
+    case 410:
+      return "Gone";
+    case 413:
+      return "Request Entity Too Large";
+    case 415:
+      return "Unsupported Media Type";
+    case 416:
+      return "Unsupported URI Scheme";
+    case 420:
+      return "Bad Extension";
+    case 421:
+      return "Extension Required";
+    case 422:
+      return "Session Interval Too Small";
+    case 423:
+      return "Interval Too Brief";
+    case 480:
+      return "Temporarily Unavailable";
+    case 481:
+      return "Call/Transaction Does Not Exist";
+    case 482:
+      return "Loop Detected";
+    case 483:
+      return "Too Many Hops";
+    case 484:
+      return "Address Incomplete";
+    case 486:
+      return "Busy Here";
+    case 487:
+      return "Request Terminated";
+    case 488:
+      return "Not Acceptable Here";
+    case 491:
+      return "Request Pending";
+    case 500:
+      return "Server Internal Error";
+    case 501:
+      return "Not Implemented";
+    case 503:
+      return "Service Unavailable";
+    case 504:
+      return "Server Time-out";
+    case 505:
+      return "Version Not Supported";
+    case 513:
+      return "Message Too Large";
+    case 600:
+      return "Busy Everywhere";
+    case 603:
+      return "Decline";
+    case 604:
+      return "Does Not Exist Anywhere";
+    case 606:
+      return "Not Acceptable";
+    default:
+      return "Unknown";
+  }
+}
+
+MessageBuilder MessageBuilder::request(std::string_view method, std::string_view requestUri) {
+  MessageBuilder b;
+  b.out_.reserve(1024);
+  b.out_.append(method).append(" ").append(requestUri).append(" SIP/2.0\r\n");
+  return b;
+}
+
+MessageBuilder MessageBuilder::response(int status, std::string_view reason) {
+  MessageBuilder b;
+  b.out_.reserve(1024);
+  b.out_.append(fmt::format("SIP/2.0 {} ", status))
+      .append(reason.empty() ? reasonPhrase(status) : reason)
+      .append("\r\n");
+  return b;
+}
+
+MessageBuilder& MessageBuilder::header(std::string_view name, std::string_view value) {
+  out_.append(name).append(": ").append(value).append("\r\n");
+  return *this;
+}
+
+MessageBuilder& MessageBuilder::body(std::string_view contentType, std::string_view content) {
+  contentType_ = contentType;
+  body_ = content;
+  return *this;
+}
+
+std::string MessageBuilder::build() {
+  if (!body_.empty())
+    header(HeaderId::kContentType, contentType_);
+  out_.append("Content-Length: ").append(std::to_string(body_.size())).append("\r\n\r\n");
+  out_.append(body_);
+  return std::move(out_);
+}
+
+MessageBuilder responseTo(const Message& request, int status, std::string_view reason,
+                          std::string_view toTag) {
+  auto b = MessageBuilder::response(status, reason);
+  for (const auto& h : request.headers()) {
+    if (h.id == HeaderId::kVia)
+      b.header(HeaderId::kVia, request.value(h));
+  }
+  if (auto from = request.header(HeaderId::kFrom))
+    b.header(HeaderId::kFrom, *from);
+  if (auto to = request.header(HeaderId::kTo)) {
+    auto parsed = parseNameAddr(*to);
+    if (!toTag.empty() && status > 100 && parsed && parsed->tag().empty()) {
+      b.header(HeaderId::kTo, fmt::format("{};tag={}", *to, toTag));
+    } else {
+      b.header(HeaderId::kTo, *to);
+    }
+  }
+  if (auto callId = request.header(HeaderId::kCallId))
+    b.header(HeaderId::kCallId, *callId);
+  if (auto cseq = request.header(HeaderId::kCSeq))
+    b.header(HeaderId::kCSeq, *cseq);
+  return b;
+}
+
+std::string stampTopVia(std::string_view topVia, std::string_view sourceAddress,
+                        std::uint16_t sourcePort) {
+  auto via = parseVia(topVia);
+  if (!via)
+    return std::string(topVia);
+  std::string out(trimWsp(topVia));
+  // Rebuild the parameters: drop an empty rport and any stale received, then add ours.
+  auto semi = out.find(';');
+  std::string head = out.substr(0, semi);
+  std::string params;
+  bool wantsRport = via->rport().has_value();
+  for (const auto& p : via->params) {
+    if (iequals(p.name, "received") || iequals(p.name, "rport"))
+      continue;
+    params += ";";
+    params.append(p.name);
+    if (p.hasValue)
+      params.append("=").append(p.value);
+  }
+  std::string host(via->host);
+  if (!host.empty() && host.front() == '[')
+    host = host.substr(1, host.size() - 2);
+  if (host != sourceAddress || wantsRport)
+    params += fmt::format(";received={}", sourceAddress);
+  if (wantsRport)
+    params += fmt::format(";rport={}", sourcePort);
+  return head + params;
+}
+
+std::string serialize(const Message& m) {
+  std::string out;
+  out.reserve(m.bytes().size() + 16);
+  if (m.isRequest()) {
+    out.append(m.methodText()).append(" ").append(m.requestUri()).append(" SIP/2.0\r\n");
+  } else {
+    out.append("SIP/2.0 ").append(std::to_string(m.statusCode())).append(" ");
+    out.append(m.reasonPhrase()).append("\r\n");
+  }
+  for (const auto& h : m.headers()) {
+    out.append(m.name(h)).append(": ").append(m.value(h)).append("\r\n");
+  }
+  out.append("\r\n").append(m.body());
+  return out;
+}
+
+}  // namespace sb::sip

@@ -1,1 +1,159 @@
-// placeholder
+#include "sip/message.hpp"
+
+#include <array>
+
+#include "sip/headers.hpp"
+#include "sip/syntax.hpp"
+
+namespace sb::sip {
+
+namespace {
+
+struct MethodEntry {
+  std::string_view name;
+  Method method;
+};
+constexpr MethodEntry kMethods[] = {
+    {"INVITE", Method::kInvite},   {"ACK", Method::kAck},         {"BYE", Method::kBye},
+    {"CANCEL", Method::kCancel},   {"OPTIONS", Method::kOptions}, {"REGISTER", Method::kRegister},
+    {"PRACK", Method::kPrack},     {"UPDATE", Method::kUpdate},   {"INFO", Method::kInfo},
+    {"REFER", Method::kRefer},     {"NOTIFY", Method::kNotify},   {"SUBSCRIBE", Method::kSubscribe},
+    {"MESSAGE", Method::kMessage}, {"PUBLISH", Method::kPublish},
+};
+
+struct HeaderEntry {
+  std::string_view name;  // canonical spelling
+  char compact;           // RFC 3261 §7.3.3 compact form, or 0
+  HeaderId id;
+};
+constexpr HeaderEntry kHeaders[] = {
+    {"Via", 'v', HeaderId::kVia},
+    {"From", 'f', HeaderId::kFrom},
+    {"To", 't', HeaderId::kTo},
+    {"Call-ID", 'i', HeaderId::kCallId},
+    {"CSeq", 0, HeaderId::kCSeq},
+    {"Contact", 'm', HeaderId::kContact},
+    {"Max-Forwards", 0, HeaderId::kMaxForwards},
+    {"Content-Length", 'l', HeaderId::kContentLength},
+    {"Content-Type", 'c', HeaderId::kContentType},
+    {"Content-Encoding", 'e', HeaderId::kContentEncoding},
+    {"Route", 0, HeaderId::kRoute},
+    {"Record-Route", 0, HeaderId::kRecordRoute},
+    {"Expires", 0, HeaderId::kExpires},
+    {"Min-Expires", 0, HeaderId::kMinExpires},
+    {"Authorization", 0, HeaderId::kAuthorization},
+    {"WWW-Authenticate", 0, HeaderId::kWwwAuthenticate},
+    {"Proxy-Authorization", 0, HeaderId::kProxyAuthorization},
+    {"Proxy-Authenticate", 0, HeaderId::kProxyAuthenticate},
+    {"Supported", 'k', HeaderId::kSupported},
+    {"Require", 0, HeaderId::kRequire},
+    {"Proxy-Require", 0, HeaderId::kProxyRequire},
+    {"Unsupported", 0, HeaderId::kUnsupported},
+    {"Allow", 0, HeaderId::kAllow},
+    {"Accept", 0, HeaderId::kAccept},
+    {"User-Agent", 0, HeaderId::kUserAgent},
+    {"Server", 0, HeaderId::kServer},
+    {"RSeq", 0, HeaderId::kRSeq},
+    {"RAck", 0, HeaderId::kRAck},
+    {"Session-Expires", 'x', HeaderId::kSessionExpires},
+    {"Min-SE", 0, HeaderId::kMinSe},
+    {"Event", 'o', HeaderId::kEvent},
+    {"Refer-To", 'r', HeaderId::kReferTo},
+    {"Referred-By", 'b', HeaderId::kReferredBy},
+    {"Subject", 's', HeaderId::kSubject},
+    {"Date", 0, HeaderId::kDate},
+    {"Call-Info", 0, HeaderId::kCallInfo},
+    {"Alert-Info", 0, HeaderId::kAlertInfo},
+    {"Reason", 0, HeaderId::kReason},
+    {"Retry-After", 0, HeaderId::kRetryAfter},
+    {"Warning", 0, HeaderId::kWarning},
+    {"Replaces", 0, HeaderId::kReplaces},
+    {"P-Asserted-Identity", 0, HeaderId::kPAssertedIdentity},
+};
+
+}  // namespace
+
+Method methodFromName(std::string_view name) {
+  for (const auto& e : kMethods) {
+    if (e.name == name)
+      return e.method;
+  }
+  return Method::kUnknown;
+}
+
+std::string_view methodName(Method method) {
+  for (const auto& e : kMethods) {
+    if (e.method == method)
+      return e.name;
+  }
+  return {};
+}
+
+HeaderId headerIdFromName(std::string_view name) {
+  if (name.size() == 1) {
+    char c = asciiLower(name[0]);
+    for (const auto& e : kHeaders) {
+      if (e.compact == c)
+        return e.id;
+    }
+    return HeaderId::kOther;
+  }
+  for (const auto& e : kHeaders) {
+    if (e.name.size() == name.size() && iequals(e.name, name))
+      return e.id;
+  }
+  return HeaderId::kOther;
+}
+
+std::string_view headerName(HeaderId id) {
+  for (const auto& e : kHeaders) {
+    if (e.id == id)
+      return e.name;
+  }
+  return {};
+}
+
+std::optional<std::string_view> Message::header(HeaderId id) const {
+  for (const auto& h : headers_) {
+    if (h.id == id)
+      return view(h.value);
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string_view> Message::header(std::string_view name) const {
+  for (const auto& h : headers_) {
+    if (iequals(view(h.name), name))
+      return view(h.value);
+  }
+  return std::nullopt;
+}
+
+std::vector<std::string_view> Message::headerLines(HeaderId id) const {
+  std::vector<std::string_view> out;
+  for (const auto& h : headers_) {
+    if (h.id == id)
+      out.push_back(view(h.value));
+  }
+  return out;
+}
+
+std::vector<std::string_view> Message::headerValues(HeaderId id) const {
+  std::vector<std::string_view> out;
+  for (const auto& h : headers_) {
+    if (h.id != id)
+      continue;
+    for (auto v : splitList(view(h.value)))
+      out.push_back(v);
+  }
+  return out;
+}
+
+std::size_t Message::headerCount(HeaderId id) const {
+  std::size_t n = 0;
+  for (const auto& h : headers_)
+    n += h.id == id;
+  return n;
+}
+
+}  // namespace sb::sip

@@ -1,0 +1,82 @@
+#pragma once
+// Typed values of the headers the stack reads (RFC 3261 §20, grammar in §25). Results are views
+// into the header text: keep the Message alive while using them.
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "core/error.hpp"
+#include "sip/message.hpp"
+#include "sip/uri.hpp"
+
+namespace sb::sip {
+
+struct Param {
+  std::string_view name;
+  std::string_view value;  // quoted values keep their quotes
+  bool hasValue = false;
+};
+
+// A header's ";name=value" parameters; the error names the malformed one (e.g. ";;").
+Result<std::vector<Param>> parseParams(std::string_view text);
+std::optional<std::string_view> findParam(const std::vector<Param>& params, std::string_view name);
+
+// From, To, Contact (one element), Route, Record-Route: name-addr or addr-spec with parameters.
+struct NameAddr {
+  std::string_view displayName;  // quotes removed, escapes kept
+  std::string_view uriText;
+  Uri uri;
+  bool bracketed = false;
+  std::vector<Param> params;
+
+  std::string_view tag() const { return findParam(params, "tag").value_or(std::string_view()); }
+};
+Result<NameAddr> parseNameAddr(std::string_view value);
+
+// One via-parm.
+struct Via {
+  std::string_view transport;  // "UDP", "TCP", ... as written
+  std::string_view host;
+  std::optional<std::uint16_t> port;
+  std::vector<Param> params;
+
+  std::string_view branch() const {
+    return findParam(params, "branch").value_or(std::string_view());
+  }
+  std::optional<std::string_view> received() const { return findParam(params, "received"); }
+  // Present (possibly without a value) when the client asked for RFC 3581 symmetric responses.
+  std::optional<std::string_view> rport() const { return findParam(params, "rport"); }
+};
+Result<Via> parseVia(std::string_view value);
+
+struct CSeq {
+  std::uint32_t number = 0;
+  std::string_view method;
+};
+Result<CSeq> parseCSeq(std::string_view value);
+
+// A decimal number no larger than `max` (Max-Forwards, Expires, RSeq...).
+std::optional<std::uint32_t> parseNumber(std::string_view value, std::uint32_t max);
+
+// Splits a header value at top-level commas (not inside quoted strings or <...>); elements are
+// trimmed and empty ones dropped.
+std::vector<std::string_view> splitList(std::string_view value);
+
+// Why a request cannot be processed at all, before any method-specific logic.
+struct Rejection {
+  int status;
+  std::string_view reason;
+};
+
+// The checks every request must pass (RFC 3261 §8.2, §16.3): version (505), Request-URI scheme
+// (416) and syntax, the mandatory headers present once each and well formed, CSeq matching the
+// method, Max-Forwards and Expires in range (400). nullopt when the request is acceptable.
+// A missing branch is acceptable: the transaction layer then matches as RFC 2543 did.
+std::optional<Rejection> checkRequest(const Message& request);
+
+// Responses failing these are dropped: Via, From, To, Call-ID and CSeq present and well formed.
+bool isWellFormedResponse(const Message& response);
+
+}  // namespace sb::sip
