@@ -1,0 +1,31 @@
+#pragma once
+// Where SIP messages come from and go to, independent of the socket layer.
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace sb::sip {
+
+enum class Transport : std::uint8_t { kUdp, kTcp };
+std::string_view transportName(Transport t);  // "UDP", "TCP"
+inline bool isReliable(Transport t) {
+  return t != Transport::kUdp;
+}
+
+struct Peer {
+  Transport transport = Transport::kUdp;
+  std::string address;  // numeric IPv4 or IPv6 (no brackets)
+  std::uint16_t port = 0;
+  // Stream transports: the connection a request arrived on, so answers go back on it.
+  std::uint64_t connection = 0;
+};
+
+// Sends bytes to a peer; implemented by the transport layer (and by fakes in tests).
+class Sender {
+ public:
+  virtual ~Sender() = default;
+  virtual void send(const Peer& to, std::string bytes) = 0;
+};
+
+}  // namespace sb::sip

@@ -1,0 +1,434 @@
+#include "sip/transactions.hpp"
+
+#include <random>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "core/logging.hpp"
+#include "sip/builder.hpp"
+#include "sip/headers.hpp"
+
+namespace sb::sip {
+
+namespace {
+
+enum class State : std::uint8_t {
+  kTrying,
+  kCalling,
+  kProceeding,
+  kCompleted,
+  kConfirmed,
+  kAccepted,
+};
+
+constexpr std::string_view kMagicCookie = "z9hG4bK";
+
+std::string sentBy(const Via& via) {
+  return fmt::format("{}:{}", via.host, via.port.value_or(0));
+}
+
+// RFC 3261 §17.2.3: the branch with its magic cookie, sent-by and method (ACK belongs to the
+// INVITE); without the cookie, the RFC 2543 fields.
+std::optional<std::string> serverKey(const Message& m) {
+  auto vias = m.headerValues(HeaderId::kVia);
+  if (vias.empty())
+    return std::nullopt;
+  auto via = parseVia(vias.front());
+  if (!via)
+    return std::nullopt;
+  std::string_view method = m.method() == Method::kAck ? "INVITE" : m.methodText();
+  auto branch = via->branch();
+  if (branch.size() > kMagicCookie.size() && branch.starts_with(kMagicCookie)) {
+    return fmt::format("{}|{}|{}", branch, sentBy(*via), method);
+  }
+  auto from = m.header(HeaderId::kFrom);
+  auto cseq = m.header(HeaderId::kCSeq);
+  auto callId = m.header(HeaderId::kCallId);
+  if (!from || !cseq || !callId)
+    return std::nullopt;
+  auto fromAddr = parseNameAddr(*from);
+  auto seq = parseCSeq(*cseq);
+  if (!fromAddr || !seq)
+    return std::nullopt;
+  return fmt::format("2543|{}|{}|{}|{}|{}|{}", m.requestUri(), fromAddr->tag(), *callId,
+                     seq->number, sentBy(*via), method);
+}
+
+// Responses match client transactions by the top Via branch and the CSeq method.
+std::optional<std::string> clientKey(const Message& m) {
+  auto vias = m.headerValues(HeaderId::kVia);
+  auto cseq = m.header(HeaderId::kCSeq);
+  if (vias.empty() || !cseq)
+    return std::nullopt;
+  auto via = parseVia(vias.front());
+  auto seq = parseCSeq(*cseq);
+  if (!via || !seq || via->branch().empty())
+    return std::nullopt;
+  return fmt::format("{}|{}", via->branch(), seq->method);
+}
+
+// Where responses to a request go (RFC 3261 §18.2.2, RFC 3581): streams answer on the
+// connection; datagrams to the source address, and to the source port when rport asks for it.
+Peer responsePeer(const Message& request, const Peer& from) {
+  Peer to = from;
+  if (isReliable(from.transport))
+    return to;
+  auto vias = request.headerValues(HeaderId::kVia);
+  auto via = vias.empty() ? Result<Via>(Error::invalid("", "")) : parseVia(vias.front());
+  if (via && !via->rport())
+    to.port = via->port.value_or(5060);
+  return to;
+}
+
+std::mt19937_64& rng() {
+  thread_local std::mt19937_64 engine{std::random_device{}()};
+  return engine;
+}
+
+}  // namespace
+
+std::string_view transportName(Transport t) {
+  return t == Transport::kTcp ? "TCP" : "UDP";
+}
+
+std::string randomToken(std::size_t length) {
+  static constexpr char kAlphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+  std::string out(length, '\0');
+  for (auto& c : out)
+    c = kAlphabet[rng()() % (sizeof kAlphabet - 1)];
+  return out;
+}
+
+std::string newBranch() {
+  return std::string(kMagicCookie) + randomToken(16);
+}
+
+struct TransactionLayer::Server {
+  ServerTxId id = 0;
+  std::string key;
+  bool invite = false;
+  Peer peer;
+  State state = State::kTrying;
+  Message request;
+  std::string lastResponse;
+  Timers::Id retransmitTimer = 0;
+  Timers::Id ackTimer = 0;
+};
+
+struct TransactionLayer::Client {
+  ClientTxId id = 0;
+  std::string key;
+  bool invite = false;
+  Peer peer;
+  State state = State::kTrying;
+  std::string bytes;
+  Message request;
+  std::string ack;
+  ClientHandler handler;
+  Timers::Id retransmitTimer = 0;
+  Timers::Id timeoutTimer = 0;
+};
+
+TransactionLayer::TransactionLayer(Timers& timers, Sender& sender, TransactionUser& user,
+                                   TimerSettings settings)
+    : timers_(timers), sender_(sender), user_(user), settings_(settings) {}
+
+TransactionLayer::~TransactionLayer() {
+  for (auto& [id, s] : servers_) {
+    timers_.cancel(s->retransmitTimer);
+    timers_.cancel(s->ackTimer);
+  }
+  for (auto& [id, c] : clients_) {
+    timers_.cancel(c->retransmitTimer);
+    timers_.cancel(c->timeoutTimer);
+  }
+}
+
+void TransactionLayer::receive(Message message, const Peer& from) {
+  if (message.isRequest()) {
+    serverRequest(std::move(message), from);
+  } else {
+    clientResponse(std::move(message), from);
+  }
+}
+
+void TransactionLayer::serverRequest(Message message, const Peer& from) {
+  auto key = serverKey(message);
+  if (!key)
+    return;  // without a usable Via there is nowhere to answer
+  if (auto it = serverKeys_.find(*key); it != serverKeys_.end()) {
+    Server& s = *servers_.at(it->second);
+    if (message.method() == Method::kAck) {
+      if (s.invite && s.state == State::kCompleted) {
+        s.state = State::kConfirmed;
+        timers_.cancel(s.retransmitTimer);
+        timers_.cancel(s.ackTimer);
+        finishServer(s.id,
+                     isReliable(s.peer.transport) ? std::chrono::milliseconds(0) : settings_.t4);
+      } else if (s.state == State::kAccepted) {
+        user_.onAck(message, from);
+      }
+      return;
+    }
+    ++counters_.retransmissionsAbsorbed;
+    if ((s.state == State::kProceeding || s.state == State::kCompleted) &&
+        !s.lastResponse.empty()) {
+      sender_.send(s.peer, s.lastResponse);
+    }
+    return;
+  }
+  if (message.method() == Method::kAck) {
+    user_.onAck(message, from);
+    return;
+  }
+  auto server = std::make_unique<Server>();
+  Server& s = *server;
+  s.id = nextId_++;
+  s.key = *key;
+  s.invite = message.method() == Method::kInvite;
+  s.peer = responsePeer(message, from);
+  s.state = s.invite ? State::kProceeding : State::kTrying;
+  s.request = std::move(message);
+  servers_.emplace(s.id, std::move(server));
+  serverKeys_.emplace(s.key, s.id);
+  if (s.invite) {
+    // Sent at once rather than after 200 ms: the B2BUA rarely answers an INVITE that fast.
+    s.lastResponse = responseTo(s.request, 100).build();
+    sender_.send(s.peer, s.lastResponse);
+  }
+  user_.onRequest(s.id, s.request, s.peer);
+}
+
+bool TransactionLayer::respond(ServerTxId id, int status, std::string bytes) {
+  auto it = servers_.find(id);
+  if (it == servers_.end())
+    return false;
+  Server& s = *it->second;
+  if (s.state != State::kTrying && s.state != State::kProceeding)
+    return false;
+  s.lastResponse = std::move(bytes);
+  sender_.send(s.peer, s.lastResponse);
+  bool reliable = isReliable(s.peer.transport);
+  if (status < 200) {
+    s.state = State::kProceeding;
+    return true;
+  }
+  if (!s.invite) {
+    s.state = State::kCompleted;
+    finishServer(id, reliable ? std::chrono::milliseconds(0) : 64 * settings_.t1);  // timer J
+  } else if (status < 300) {
+    s.state = State::kAccepted;
+    finishServer(id, 64 * settings_.t1);  // timer L
+  } else {
+    s.state = State::kCompleted;
+    if (!reliable)
+      retransmitFinal(id, settings_.t1);                        // timer G
+    s.ackTimer = timers_.start(64 * settings_.t1, [this, id] {  // timer H
+      ++counters_.timeouts;
+      auto found = servers_.find(id);
+      if (found == servers_.end())
+        return;
+      timers_.cancel(found->second->retransmitTimer);
+      serverKeys_.erase(found->second->key);
+      servers_.erase(found);
+      user_.onAckTimeout(id);
+    });
+  }
+  return true;
+}
+
+void TransactionLayer::retransmitFinal(ServerTxId id, std::chrono::milliseconds interval) {
+  servers_.at(id)->retransmitTimer = timers_.start(interval, [this, id, interval] {
+    auto it = servers_.find(id);
+    if (it == servers_.end() || it->second->state != State::kCompleted)
+      return;
+    sender_.send(it->second->peer, it->second->lastResponse);
+    ++counters_.retransmissionsSent;
+    retransmitFinal(id, std::min(2 * interval, settings_.t2));
+  });
+}
+
+void TransactionLayer::finishServer(ServerTxId id, std::chrono::milliseconds after) {
+  timers_.start(after, [this, id] {
+    auto it = servers_.find(id);
+    if (it == servers_.end())
+      return;
+    timers_.cancel(it->second->retransmitTimer);
+    timers_.cancel(it->second->ackTimer);
+    serverKeys_.erase(it->second->key);
+    servers_.erase(it);
+  });
+}
+
+const Message* TransactionLayer::request(ServerTxId id) const {
+  auto it = servers_.find(id);
+  return it == servers_.end() ? nullptr : &it->second->request;
+}
+
+std::optional<ServerTxId> TransactionLayer::pendingInviteFor(const Message& cancel) const {
+  auto key = serverKey(cancel);
+  if (!key)
+    return std::nullopt;
+  // The CANCEL's key differs from its INVITE's only in the method.
+  auto bar = key->rfind('|');
+  auto inviteKey = key->substr(0, bar) + "|INVITE";
+  auto it = serverKeys_.find(inviteKey);
+  if (it == serverKeys_.end())
+    return std::nullopt;
+  const Server& s = *servers_.at(it->second);
+  if (!s.invite || s.state != State::kProceeding)
+    return std::nullopt;
+  return s.id;
+}
+
+ClientTxId TransactionLayer::sendRequest(std::string bytes, const Peer& to, ClientHandler handler) {
+  auto parsed = parseMessage(bytes);
+  std::optional<std::string> key;
+  if (parsed) {
+    auto vias = parsed->headerValues(HeaderId::kVia);
+    auto cseq = parsed->header(HeaderId::kCSeq);
+    if (!vias.empty() && cseq) {
+      auto via = parseVia(vias.front());
+      auto seq = parseCSeq(*cseq);
+      if (via && seq)
+        key = fmt::format("{}|{}", via->branch(), seq->method);
+    }
+  }
+  if (!key) {
+    SB_BUG("sendRequest: the request has no usable Via or CSeq");
+    return 0;
+  }
+  auto client = std::make_unique<Client>();
+  Client& c = *client;
+  c.id = nextId_++;
+  c.key = *key;
+  c.invite = parsed->method() == Method::kInvite;
+  c.peer = to;
+  c.state = c.invite ? State::kCalling : State::kTrying;
+  c.bytes = std::move(bytes);
+  c.request = std::move(*parsed);
+  c.handler = std::move(handler);
+  clients_.emplace(c.id, std::move(client));
+  clientKeys_.emplace(c.key, c.id);
+  sender_.send(c.peer, c.bytes);
+  if (!isReliable(to.transport))
+    retransmitRequest(c.id, settings_.t1);  // timer A or E
+  auto id = c.id;
+  c.timeoutTimer = timers_.start(64 * settings_.t1, [this, id] {  // timer B or F
+    auto it = clients_.find(id);
+    if (it == clients_.end())
+      return;
+    Client& timedOut = *it->second;
+    if (timedOut.invite && timedOut.state != State::kCalling)
+      return;
+    ++counters_.timeouts;
+    auto h = std::move(timedOut.handler);
+    timers_.cancel(timedOut.retransmitTimer);
+    clientKeys_.erase(timedOut.key);
+    clients_.erase(it);
+    h(ClientEvent{nullptr});
+  });
+  return c.id;
+}
+
+void TransactionLayer::retransmitRequest(ClientTxId id, std::chrono::milliseconds interval) {
+  clients_.at(id)->retransmitTimer = timers_.start(interval, [this, id, interval] {
+    auto it = clients_.find(id);
+    if (it == clients_.end())
+      return;
+    Client& c = *it->second;
+    bool again = c.invite ? c.state == State::kCalling
+                          : (c.state == State::kTrying || c.state == State::kProceeding);
+    if (!again)
+      return;
+    sender_.send(c.peer, c.bytes);
+    ++counters_.retransmissionsSent;
+    auto next = c.invite ? 2 * interval
+                         : (c.state == State::kProceeding ? settings_.t2
+                                                          : std::min(2 * interval, settings_.t2));
+    retransmitRequest(id, next);
+  });
+}
+
+void TransactionLayer::clientResponse(Message message, const Peer& from) {
+  auto key = clientKey(message);
+  auto it = key ? clientKeys_.find(*key) : clientKeys_.end();
+  if (it == clientKeys_.end()) {
+    user_.onStrayResponse(message, from);
+    return;
+  }
+  auto id = it->second;
+  Client& c = *clients_.at(id);
+  int status = message.statusCode();
+  if (c.state == State::kCompleted) {
+    if (c.invite && status >= 300 && !c.ack.empty())
+      sender_.send(c.peer, c.ack);
+    return;
+  }
+  if (c.state == State::kAccepted) {
+    if (status >= 200 && status < 300)
+      c.handler(ClientEvent{&message});
+    return;
+  }
+  if (status < 200) {
+    c.state = State::kProceeding;
+    if (c.invite)
+      timers_.cancel(c.retransmitTimer);
+    c.handler(ClientEvent{&message});
+    return;
+  }
+  timers_.cancel(c.retransmitTimer);
+  timers_.cancel(c.timeoutTimer);
+  bool reliable = isReliable(c.peer.transport);
+  std::chrono::milliseconds linger{0};
+  if (c.invite && status < 300) {
+    c.state = State::kAccepted;
+    linger = 64 * settings_.t1;  // timer M
+  } else if (c.invite) {
+    c.state = State::kCompleted;
+    sendAck(c, message);
+    linger = reliable ? std::chrono::milliseconds(0) : std::chrono::milliseconds(32000);  // D
+  } else {
+    c.state = State::kCompleted;
+    linger = reliable ? std::chrono::milliseconds(0) : settings_.t4;  // timer K
+  }
+  finishClient(id, linger);
+  c.handler(ClientEvent{&message});
+}
+
+void TransactionLayer::sendAck(Client& c, const Message& response) {
+  // RFC 3261 §17.1.1.3: same Request-URI, top Via, From, Call-ID, CSeq number and Route as the
+  // INVITE; To from the response (with its tag).
+  auto cseq = parseCSeq(*c.request.header(HeaderId::kCSeq));
+  auto ack = MessageBuilder::request("ACK", c.request.requestUri());
+  ack.header(HeaderId::kVia, c.request.headerValues(HeaderId::kVia).front());
+  ack.header(HeaderId::kMaxForwards, "70");
+  ack.header(HeaderId::kFrom, c.request.header(HeaderId::kFrom).value_or(""));
+  ack.header(HeaderId::kTo, response.header(HeaderId::kTo).value_or(""));
+  ack.header(HeaderId::kCallId, c.request.header(HeaderId::kCallId).value_or(""));
+  ack.header(HeaderId::kCSeq, fmt::format("{} ACK", cseq ? cseq->number : 0));
+  for (auto route : c.request.headerLines(HeaderId::kRoute))
+    ack.header(HeaderId::kRoute, route);
+  c.ack = ack.build();
+  sender_.send(c.peer, c.ack);
+}
+
+void TransactionLayer::finishClient(ClientTxId id, std::chrono::milliseconds after) {
+  timers_.start(after, [this, id] {
+    auto it = clients_.find(id);
+    if (it == clients_.end())
+      return;
+    clientKeys_.erase(it->second->key);
+    clients_.erase(it);
+  });
+}
+
+TransactionStats TransactionLayer::stats() const {
+  auto s = counters_;
+  s.servers = servers_.size();
+  s.clients = clients_.size();
+  return s;
+}
+
+}  // namespace sb::sip
