@@ -15,8 +15,12 @@
 #include "api/http_server.hpp"
 #include "app/demo_data.hpp"
 #include "auth/passwords.hpp"
+#include "core/asio_timers.hpp"
 #include "core/logging.hpp"
 #include "core/worker.hpp"
+#include "sip/core.hpp"
+#include "sip/transactions.hpp"
+#include "sip/transport.hpp"
 
 namespace sb::app {
 
@@ -113,9 +117,35 @@ int runServer(const config::Config& config) {
     store->close();
     return kExitFailure;
   }
+  AsioTimers timers(io);
+  sip::SipCore sipCore(metrics, "switchboard/" SB_VERSION);
+  std::unique_ptr<sip::TransactionLayer> transactions;
+  std::unique_ptr<sip::SipTransport> sipTransport;
+  try {
+    sipTransport = std::make_unique<sip::SipTransport>(
+        io, sip::SipTransport::Options{config.bind, config.sipPort},
+        [&](sip::Message message, const sip::Peer& from) {
+          transactions->receive(std::move(message), from);
+        },
+        metrics);
+  } catch (const std::exception& e) {
+    spdlog::error("cannot listen for SIP on {}:{}: {}", config.bind, config.sipPort, e.what());
+    storePool.stop();
+    store->close();
+    return kExitFailure;
+  }
+  transactions = std::make_unique<sip::TransactionLayer>(timers, *sipTransport, sipCore);
+  sipCore.attach(*transactions);
+  metrics.gauge("sb_sip_transactions", "Live SIP transactions (server and client).", [&] {
+    auto stats = transactions->stats();
+    return static_cast<double>(stats.servers + stats.clients);
+  });
+
   http->start();
+  sipTransport->start();
   auto bound = http->localEndpoint();
-  spdlog::info("switchboard ready http={}:{}", bound.address().to_string(), bound.port());
+  spdlog::info("switchboard ready http={}:{} sip={}:{}", bound.address().to_string(), bound.port(),
+               config.bind, sipTransport->port());
 
   bool stopping = false;
   std::function<void(const boost::system::error_code&, int)> onSignal =
@@ -133,6 +163,7 @@ int runServer(const config::Config& config) {
         asio::co_spawn(
             io,
             [&]() -> asio::awaitable<void> {
+              sipTransport->stop();
               co_await http->shutdown(config.shutdownGrace);
               signals.cancel();
               io.stop();

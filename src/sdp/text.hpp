@@ -1,0 +1,66 @@
+#pragma once
+// Text helpers shared by the SDP sources; not part of the public interface.
+
+#include <charconv>
+#include <optional>
+#include <string_view>
+#include <system_error>
+#include <vector>
+
+namespace sb::sdp {
+
+// Blanks around values are noise from sloppy writers; a lone CR is what remains of CRLF.
+inline std::string_view trim(std::string_view s) {
+  constexpr std::string_view kBlanks = " \t\r";
+  auto first = s.find_first_not_of(kBlanks);
+  if (first == std::string_view::npos)
+    return {};
+  auto last = s.find_last_not_of(kBlanks);
+  return s.substr(first, last - first + 1);
+}
+
+inline char lowerAscii(char c) {
+  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+}
+
+inline bool equalsIgnoreCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size())
+    return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (lowerAscii(a[i]) != lowerAscii(b[i]))
+      return false;
+  }
+  return true;
+}
+
+// Fields separated by runs of spaces or tabs; RFC 4566 asks for single spaces, phones vary.
+inline std::vector<std::string_view> splitBlanks(std::string_view s) {
+  std::vector<std::string_view> out;
+  std::size_t pos = 0;
+  while (pos < s.size()) {
+    auto start = s.find_first_not_of(" \t", pos);
+    if (start == std::string_view::npos)
+      break;
+    auto end = s.find_first_of(" \t", start);
+    if (end == std::string_view::npos)
+      end = s.size();
+    out.push_back(s.substr(start, end - start));
+    pos = end;
+  }
+  return out;
+}
+
+// Decimal digits only (no sign, no blanks), the whole text, within T: anything else, including
+// an overflow, is no number.
+template <typename T>
+std::optional<T> parseNumber(std::string_view s) {
+  if (s.empty() || s.front() < '0' || s.front() > '9')
+    return std::nullopt;
+  T value{};
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
+  if (ec != std::errc{} || end != s.data() + s.size())
+    return std::nullopt;
+  return value;
+}
+
+}  // namespace sb::sdp
