@@ -29,11 +29,9 @@ Response unauthenticated(std::string_view message) {
 // "Bearer <token>" with the scheme in any case; empty when absent or another scheme.
 std::string_view bearerToken(std::string_view header) {
   constexpr std::string_view kScheme = "bearer ";
-  if (header.size() <= kScheme.size())
-    return {};
+  if (header.size() <= kScheme.size()) return {};
   for (std::size_t i = 0; i < kScheme.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(header[i])) != kScheme[i])
-      return {};
+    if (std::tolower(static_cast<unsigned char>(header[i])) != kScheme[i]) return {};
   }
   header.remove_prefix(kScheme.size());
   while (!header.empty() && header.front() == ' ')
@@ -99,6 +97,9 @@ ApiService::ApiService(Deps deps)
   route("DELETE", "/api/v1/users/{id}", Access::kAdmin, &ApiService::deleteUser);
   route("GET", "/api/v1/skill-groups", Access::kSignedIn, &ApiService::listSkillGroups);
   route("POST", "/api/v1/skill-groups", Access::kAdmin, &ApiService::createSkillGroup);
+  route("GET", "/api/v1/registrations", Access::kSupervisor, &ApiService::listRegistrations);
+  route("GET", "/api/v1/sip/bans", Access::kSupervisor, &ApiService::listBans);
+  route("DELETE", "/api/v1/sip/bans/{address}", Access::kAdmin, &ApiService::deleteBan);
 
   deps_.metrics.gauge("sb_uptime_seconds", "Seconds since the server started.", [this] {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
@@ -143,17 +144,19 @@ asio::awaitable<Response> ApiService::dispatch(Request& request) {
   }
   request.params = std::move(match.params);
   const Route& route = routes_[static_cast<std::size_t>(match.route)];
-  if (route.access == Access::kPublic)
-    co_return co_await (this->*route.handler)(request, nullptr);
+  if (route.access == Access::kPublic) co_return co_await (this->*route.handler)(request, nullptr);
 
   if (bearerToken(request.authorization).empty()) {
     co_return unauthenticated("sign in first: send Authorization: Bearer <token>");
   }
   auto caller = co_await authenticate(request);
-  if (!caller)
-    co_return unauthenticated("the token is invalid or has expired; sign in again");
+  if (!caller) co_return unauthenticated("the token is invalid or has expired; sign in again");
   if (route.access == Access::kAdmin && !caller->user.roles.has(store::Role::kAdmin)) {
     co_return errorResponse(403, "forbidden", "this needs the admin role");
+  }
+  if (route.access == Access::kSupervisor && !caller->user.roles.has(store::Role::kAdmin) &&
+      !caller->user.roles.has(store::Role::kSupervisor)) {
+    co_return errorResponse(403, "forbidden", "this needs the supervisor or admin role");
   }
   co_return co_await (this->*route.handler)(request, &*caller);
 }
@@ -164,12 +167,10 @@ asio::awaitable<std::optional<ApiService::Caller>> ApiService::authenticate(
   auto now = deps_.clock.now();
   auto user = co_await inStore([&](store::Store& s) -> std::optional<store::User> {
     auto userId = s.tokens().findUser(hash, now);
-    if (!userId)
-      return std::nullopt;
+    if (!userId) return std::nullopt;
     return s.users().findById(*userId);
   });
-  if (!user)
-    co_return std::nullopt;
+  if (!user) co_return std::nullopt;
   co_return Caller{std::move(*user), std::move(hash)};
 }
 
@@ -179,11 +180,9 @@ asio::awaitable<std::string> ApiService::hashPassword(std::string password) {
 
 asio::awaitable<Response> ApiService::serveStatic(Request& request) {
   auto file = resolveStaticPath(deps_.config.staticDir, request.path);
-  if (!file)
-    co_return errorResponse(400, "bad_request", "malformed path");
+  if (!file) co_return errorResponse(400, "bad_request", "malformed path");
   auto content = co_await runOn(deps_.blockingPool, [&] { return readRegularFile(*file); });
-  if (!content)
-    co_return errorResponse(404, "not_found", fmt::format("no page {}", request.path));
+  if (!content) co_return errorResponse(404, "not_found", fmt::format("no page {}", request.path));
   Response r{200, std::move(*content), std::string(mimeTypeFor(*file)), {}};
   co_return r;
 }
@@ -202,8 +201,7 @@ asio::awaitable<Response> ApiService::metrics(Request&, Caller*) {
 
 asio::awaitable<Response> ApiService::login(Request& request, Caller*) {
   auto login = decodeLogin(request.body);
-  if (!login)
-    co_return errorResponse(login.error());
+  if (!login) co_return errorResponse(login.error());
 
   auto user =
       co_await inStore([&](store::Store& s) { return s.users().findByUsername(login->username); });
@@ -245,8 +243,7 @@ asio::awaitable<Response> ApiService::me(Request&, Caller* caller) {
 
 asio::awaitable<Response> ApiService::changePassword(Request& request, Caller* caller) {
   auto change = decodePasswordChange(request.body, policy_);
-  if (!change)
-    co_return errorResponse(change.error());
+  if (!change) co_return errorResponse(change.error());
   bool verified = co_await runOn(deps_.blockingPool, [&] {
     return auth::verifyPassword(change->oldPassword, caller->user.passwordHash);
   });
@@ -261,8 +258,7 @@ asio::awaitable<Response> ApiService::changePassword(Request& request, Caller* c
     patch.passwordHash = hash;
     auto updated = s.users().update(caller->user.id, patch, now);
     // Other sessions signed in with the old password end; this one stays.
-    if (updated)
-      s.tokens().revokeAllForUser(caller->user.id, caller->tokenHash);
+    if (updated) s.tokens().revokeAllForUser(caller->user.id, caller->tokenHash);
   });
   spdlog::info("password changed user={}", caller->user.username);
   co_return Response::noContent();
@@ -278,14 +274,12 @@ asio::awaitable<Response> ApiService::listUsers(Request&, Caller*) {
 
 asio::awaitable<Response> ApiService::createUser(Request& request, Caller* caller) {
   auto create = decodeUserCreate(request.body, policy_);
-  if (!create)
-    co_return errorResponse(create.error());
+  if (!create) co_return errorResponse(create.error());
   std::string hash = co_await hashPassword(create->password);
   auto now = deps_.clock.now();
   auto result = co_await inStore([&](store::Store& s) -> Result<store::User> {
     auto skills = resolveSkills(s, create->skills);
-    if (!skills)
-      return skills.error();
+    if (!skills) return skills.error();
     store::NewUser user{create->username,
                         create->name,
                         hash,
@@ -295,8 +289,7 @@ asio::awaitable<Response> ApiService::createUser(Request& request, Caller* calle
                         std::move(*skills)};
     return s.users().create(user, now);
   });
-  if (!result)
-    co_return errorResponse(result.error());
+  if (!result) co_return errorResponse(result.error());
   spdlog::info("user created user={} by={}", result->username, caller->user.username);
   auto r = jsonResponse(201, userView(*result, Secrets::kShow));
   r.headers.emplace_back("Location", fmt::format("/api/v1/users/{}", result->id));
@@ -306,24 +299,20 @@ asio::awaitable<Response> ApiService::createUser(Request& request, Caller* calle
 asio::awaitable<Response> ApiService::getUser(Request& request, Caller*) {
   auto id = idParam(request);
   auto user = co_await inStore([id](store::Store& s) { return s.users().findById(id); });
-  if (!user)
-    co_return errorResponse(Error::notFound(fmt::format("no user with id {}", id)));
+  if (!user) co_return errorResponse(Error::notFound(fmt::format("no user with id {}", id)));
   co_return jsonResponse(200, userView(*user, Secrets::kShow));
 }
 
 asio::awaitable<Response> ApiService::patchUser(Request& request, Caller* caller) {
   auto id = idParam(request);
   auto patch = decodeUserPatch(request.body, policy_);
-  if (!patch)
-    co_return errorResponse(patch.error());
+  if (!patch) co_return errorResponse(patch.error());
   std::optional<std::string> hash;
-  if (patch->password)
-    hash = co_await hashPassword(*patch->password);
+  if (patch->password) hash = co_await hashPassword(*patch->password);
   auto now = deps_.clock.now();
   auto result = co_await inStore([&](store::Store& s) -> Result<store::User> {
     auto existing = s.users().findById(id);
-    if (!existing)
-      return Error::notFound(fmt::format("no user with id {}", id));
+    if (!existing) return Error::notFound(fmt::format("no user with id {}", id));
     if (patch->roles && existing->roles.has(store::Role::kAdmin) &&
         !patch->roles->has(store::Role::kAdmin) &&
         s.users().countWithRole(store::Role::kAdmin) <= 1) {
@@ -334,22 +323,18 @@ asio::awaitable<Response> ApiService::patchUser(Request& request, Caller* caller
     update.passwordHash = hash;
     update.sipPassword = patch->sipPassword;
     update.roles = patch->roles;
-    if (patch->settings)
-      update.settings = patch->settings->applyTo(existing->settings);
+    if (patch->settings) update.settings = patch->settings->applyTo(existing->settings);
     if (patch->skills) {
       auto skills = resolveSkills(s, *patch->skills);
-      if (!skills)
-        return skills.error();
+      if (!skills) return skills.error();
       update.skills = std::move(*skills);
     }
     auto updated = s.users().update(id, update, now);
     // A password reset by an administrator signs the user out everywhere.
-    if (updated && hash)
-      s.tokens().revokeAllForUser(id);
+    if (updated && hash) s.tokens().revokeAllForUser(id);
     return updated;
   });
-  if (!result)
-    co_return errorResponse(result.error());
+  if (!result) co_return errorResponse(result.error());
   spdlog::info("user updated user={} by={}", result->username, caller->user.username);
   co_return jsonResponse(200, userView(*result, Secrets::kShow));
 }
@@ -360,8 +345,7 @@ asio::awaitable<Response> ApiService::deleteUser(Request& request, Caller* calle
     co_return errorResponse(Error::conflict("you cannot delete the user you are signed in as"));
   }
   auto result = co_await inStore([id](store::Store& s) { return s.users().remove(id); });
-  if (!result)
-    co_return errorResponse(result.error());
+  if (!result) co_return errorResponse(result.error());
   spdlog::info("user deleted id={} by={}", id, caller->user.username);
   co_return Response::noContent();
 }
@@ -376,16 +360,53 @@ asio::awaitable<Response> ApiService::listSkillGroups(Request&, Caller*) {
 
 asio::awaitable<Response> ApiService::createSkillGroup(Request& request, Caller*) {
   auto create = decodeSkillGroupCreate(request.body);
-  if (!create)
-    co_return errorResponse(create.error());
+  if (!create) co_return errorResponse(create.error());
   auto now = deps_.clock.now();
   auto result =
       co_await inStore([&](store::Store& s) { return s.skillGroups().create(create->name, now); });
-  if (!result)
-    co_return errorResponse(result.error());
+  if (!result) co_return errorResponse(result.error());
   auto r = jsonResponse(201, skillGroupView(*result));
   r.headers.emplace_back("Location", fmt::format("/api/v1/skill-groups/{}", result->id));
   co_return r;
+}
+
+asio::awaitable<Response> ApiService::listRegistrations(Request&, Caller*) {
+  json::array out;
+  if (deps_.telephony != nullptr) {
+    for (const auto& r : deps_.telephony->registrations()) {
+      out.push_back(json::object{{"user", r.user},
+                                 {"contact", r.contact},
+                                 {"transport", r.transport},
+                                 {"address", r.address},
+                                 {"port", r.port},
+                                 {"user_agent", r.userAgent},
+                                 {"registered_at", formatIso8601(r.registeredAt)},
+                                 {"expires_at", formatIso8601(r.expiresAt)}});
+    }
+  }
+  co_return jsonResponse(200, json::object{{"registrations", std::move(out)}});
+}
+
+asio::awaitable<Response> ApiService::listBans(Request&, Caller*) {
+  json::array out;
+  if (deps_.telephony != nullptr) {
+    for (const auto& b : deps_.telephony->bans()) {
+      out.push_back(json::object{{"address", b.address},
+                                 {"since", formatIso8601(b.since)},
+                                 {"until", formatIso8601(b.until)},
+                                 {"failures", b.failures}});
+    }
+  }
+  co_return jsonResponse(200, json::object{{"bans", std::move(out)}});
+}
+
+asio::awaitable<Response> ApiService::deleteBan(Request& request, Caller* caller) {
+  auto address = percentDecode(request.param("address")).value_or("");
+  if (deps_.telephony == nullptr || !deps_.telephony->unban(address)) {
+    co_return errorResponse(Error::notFound(fmt::format("{} is not banned", loggable(address))));
+  }
+  spdlog::info("sip ban lifted address={} by={}", address, caller->user.username);
+  co_return Response::noContent();
 }
 
 }  // namespace sb::api

@@ -10,6 +10,7 @@
 #include "api/http_types.hpp"
 #include "api/requests.hpp"
 #include "api/router.hpp"
+#include "api/telephony.hpp"
 #include "config/config.hpp"
 #include "core/metrics.hpp"
 #include "core/time.hpp"
@@ -27,6 +28,7 @@ class ApiService {
     WorkerPool& blockingPool;  // password hashing, static files
     MetricsRegistry& metrics;
     const Clock& clock;
+    Telephony* telephony = nullptr;  // absent in tests that do not need it
   };
 
   explicit ApiService(Deps deps);
@@ -40,7 +42,7 @@ class ApiService {
     std::string tokenHash;
   };
   using Handler = asio::awaitable<Response> (ApiService::*)(Request&, Caller*);
-  enum class Access { kPublic, kSignedIn, kAdmin };
+  enum class Access { kPublic, kSignedIn, kSupervisor, kAdmin };
   struct Route {
     Access access;
     Handler handler;
@@ -64,6 +66,9 @@ class ApiService {
   asio::awaitable<Response> deleteUser(Request&, Caller*);
   asio::awaitable<Response> listSkillGroups(Request&, Caller*);
   asio::awaitable<Response> createSkillGroup(Request&, Caller*);
+  asio::awaitable<Response> listRegistrations(Request&, Caller*);
+  asio::awaitable<Response> listBans(Request&, Caller*);
+  asio::awaitable<Response> deleteBan(Request&, Caller*);
 
   // Runs `work(store)` on the store thread.
   template <typename Work>

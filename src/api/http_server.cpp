@@ -24,8 +24,7 @@ class HttpServer::Connection : public std::enable_shared_from_this<HttpServer::C
   Connection(HttpServer& server, tcp::socket socket) : server_(server), stream_(std::move(socket)) {
     beast::error_code ec;
     auto remote = stream_.socket().remote_endpoint(ec);
-    if (!ec)
-      remote_ = fmt::format("{}:{}", remote.address().to_string(), remote.port());
+    if (!ec) remote_ = fmt::format("{}:{}", remote.address().to_string(), remote.port());
   }
 
   // Closes the connection now if it is waiting for a request; otherwise after the response.
@@ -63,8 +62,7 @@ class HttpServer::Connection : public std::enable_shared_from_this<HttpServer::C
       if (beast::iequals(header[http::field::expect], "100-continue")) {
         http::response<http::empty_body> go{http::status::continue_, header.version()};
         co_await http::async_write(stream_, go, asio::redirect_error(asio::use_awaitable, ec));
-        if (ec)
-          co_return;
+        if (ec) co_return;
       }
       co_await http::async_read(stream_, buffer, parser,
                                 asio::redirect_error(asio::use_awaitable, ec));
@@ -90,8 +88,7 @@ class HttpServer::Connection : public std::enable_shared_from_this<HttpServer::C
       co_await send(response, beastRequest.version(), keepAlive,
                     beastRequest.method() == http::verb::head);
       busy_ = false;
-      if (!keepAlive)
-        break;
+      if (!keepAlive) break;
     }
     beast::error_code ec;
     stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
@@ -103,8 +100,7 @@ class HttpServer::Connection : public std::enable_shared_from_this<HttpServer::C
     http::response<http::string_body> res{static_cast<http::status>(response.status), version};
     res.set(http::field::server, "switchboard/" SB_VERSION);
     res.set(http::field::content_type, response.contentType);
-    if (response.contentType == "application/json")
-      res.set(http::field::cache_control, "no-store");
+    if (response.contentType == "application/json") res.set(http::field::cache_control, "no-store");
     for (const auto& [name, value] : response.headers)
       res.set(name, value);
     res.body() = response.body;
@@ -160,8 +156,7 @@ class HttpServer::Connection : public std::enable_shared_from_this<HttpServer::C
         ec == http::error::partial_message) {
       co_return;
     }
-    if (version == 0)
-      version = 11;
+    if (version == 0) version = 11;
     if (ec == http::error::body_limit) {
       co_await sendTooLarge(version);
     } else if (ec == http::error::header_limit) {
@@ -195,8 +190,7 @@ HttpServer::HttpServer(asio::io_context& io, const tcp::endpoint& endpoint, Opti
       drained_(io) {
   acceptor_.open(endpoint.protocol());
   acceptor_.set_option(asio::socket_base::reuse_address(true));
-  if (endpoint.address().is_v6())
-    acceptor_.set_option(asio::ip::v6_only(true));
+  if (endpoint.address().is_v6()) acceptor_.set_option(asio::ip::v6_only(true));
   acceptor_.bind(endpoint);
   acceptor_.listen(asio::socket_base::max_listen_connections);
   metrics_.gauge("sb_http_connections", "Open HTTP connections.",
@@ -216,8 +210,7 @@ Counter& HttpServer::requestsFor(int status) {
 
 void HttpServer::start() {
   asio::co_spawn(io_, acceptLoop(), [](const std::exception_ptr& e) {
-    if (!e)
-      return;
+    if (!e) return;
     try {
       std::rethrow_exception(e);
     } catch (const std::exception& ex) {
@@ -232,8 +225,7 @@ asio::awaitable<void> HttpServer::acceptLoop() {
     tcp::socket socket =
         co_await acceptor_.async_accept(asio::redirect_error(asio::use_awaitable, ec));
     if (ec) {
-      if (stopping_ || ec == asio::error::operation_aborted)
-        break;
+      if (stopping_ || ec == asio::error::operation_aborted) break;
       // Out of descriptors (EMFILE) or memory: retrying at once would spin the loop; give the
       // open connections a moment to finish first.
       acceptFailures_.add();
@@ -265,8 +257,7 @@ void HttpServer::connectionClosed(Connection* closed) {
     auto c = weak.lock();
     return !c || c.get() == closed;
   });
-  if (stopping_ && open_ == 0)
-    drained_.cancel();
+  if (stopping_ && open_ == 0) drained_.cancel();
 }
 
 asio::awaitable<void> HttpServer::shutdown(std::chrono::seconds grace) {
@@ -275,11 +266,9 @@ asio::awaitable<void> HttpServer::shutdown(std::chrono::seconds grace) {
   acceptor_.close(ec);
   spdlog::info("http stopped accepting; {} connections open", open_);
   for (auto& weak : connections_) {
-    if (auto c = weak.lock())
-      c->closeWhenIdle();
+    if (auto c = weak.lock()) c->closeWhenIdle();
   }
-  if (open_ == 0)
-    co_return;
+  if (open_ == 0) co_return;
   drained_.expires_after(grace);
   co_await drained_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
   if (open_ > 0)

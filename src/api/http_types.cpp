@@ -6,8 +6,7 @@ namespace sb::api {
 
 std::string_view Request::param(std::string_view name) const {
   for (const auto& [key, value] : params) {
-    if (key == name)
-      return value;
+    if (key == name) return value;
   }
   return {};
 }
@@ -19,8 +18,7 @@ Response Response::json(int status, std::string body) {
 Response errorResponse(int status, std::string_view code, std::string_view message,
                        std::string_view field) {
   boost::json::object error{{"code", code}, {"message", message}};
-  if (!field.empty())
-    error["field"] = field;
+  if (!field.empty()) error["field"] = field;
   return Response::json(status, boost::json::serialize(boost::json::object{{"error", error}}));
 }
 

@@ -8,16 +8,13 @@ namespace sb::api {
 namespace json = boost::json;
 
 Result<json::object> parseJsonObject(std::string_view body) {
-  if (body.empty())
-    return Error::invalid("", "the request body must be a JSON object");
+  if (body.empty()) return Error::invalid("", "the request body must be a JSON object");
   json::parse_options options;
   options.max_depth = 16;
   boost::system::error_code ec;
   json::value value = json::parse(body, ec, {}, options);
-  if (ec)
-    return Error::invalid("", fmt::format("malformed JSON: {}", ec.message()));
-  if (!value.is_object())
-    return Error::invalid("", "the request body must be a JSON object");
+  if (ec) return Error::invalid("", fmt::format("malformed JSON: {}", ec.message()));
+  if (!value.is_object()) return Error::invalid("", "the request body must be a JSON object");
   return std::move(value.as_object());
 }
 
@@ -26,22 +23,19 @@ std::string JsonReader::path(std::string_view key) const {
 }
 
 void JsonReader::fail(std::string field, std::string message) {
-  if (!error_)
-    error_ = Error::invalid(std::move(field), std::move(message));
+  if (!error_) error_ = Error::invalid(std::move(field), std::move(message));
 }
 
 const json::value* JsonReader::member(std::string_view key) const {
   const auto* v = object_.if_contains(key);
-  if (v == nullptr || v->is_null())
-    return nullptr;
+  if (v == nullptr || v->is_null()) return nullptr;
   return v;
 }
 
 std::optional<std::string> JsonReader::string(std::string_view key, bool required) {
   const auto* v = member(key);
   if (v == nullptr) {
-    if (required)
-      fail(path(key), fmt::format("{} is required", path(key)));
+    if (required) fail(path(key), fmt::format("{} is required", path(key)));
     return std::nullopt;
   }
   if (!v->is_string()) {
@@ -53,8 +47,7 @@ std::optional<std::string> JsonReader::string(std::string_view key, bool require
 
 std::optional<bool> JsonReader::boolean(std::string_view key) {
   const auto* v = member(key);
-  if (v == nullptr)
-    return std::nullopt;
+  if (v == nullptr) return std::nullopt;
   if (!v->is_bool()) {
     fail(path(key), fmt::format("{} must be true or false", path(key)));
     return std::nullopt;
@@ -66,13 +59,11 @@ std::optional<std::int64_t> JsonReader::integer(std::string_view key, std::int64
                                                 std::int64_t max, bool required) {
   const auto* v = member(key);
   if (v == nullptr) {
-    if (required)
-      fail(path(key), fmt::format("{} is required", path(key)));
+    if (required) fail(path(key), fmt::format("{} is required", path(key)));
     return std::nullopt;
   }
   std::optional<std::int64_t> n;
-  if (v->is_int64())
-    n = v->as_int64();
+  if (v->is_int64()) n = v->as_int64();
   if (v->is_uint64() && v->as_uint64() <= static_cast<std::uint64_t>(INT64_MAX)) {
     n = static_cast<std::int64_t>(v->as_uint64());
   }

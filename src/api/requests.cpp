@@ -33,8 +33,7 @@ Result<void> validateSipPassword(std::string_view secret, std::string_view field
 }
 
 void check(JsonReader& reader, const Result<void>& result) {
-  if (!result)
-    reader.fail(result.error().field, result.error().message);
+  if (!result) reader.fail(result.error().field, result.error().message);
 }
 
 std::optional<store::Roles> readRoles(JsonReader& reader, const json::value& value) {
@@ -46,8 +45,7 @@ std::optional<store::Roles> readRoles(JsonReader& reader, const json::value& val
   store::Roles roles;
   for (const auto& item : value.as_array()) {
     std::optional<store::Role> role;
-    if (item.is_string())
-      role = store::parseRole(item.as_string());
+    if (item.is_string()) role = store::parseRole(item.as_string());
     if (!role) {
       reader.fail(reader.path("roles"),
                   fmt::format("unknown role {}; roles are agent, supervisor, admin, handler",
@@ -107,8 +105,7 @@ std::optional<std::vector<SkillRef>> readSkills(JsonReader& parent, const json::
     if (auto level = reader.integer("level", store::kMinSkillLevel, store::kMaxSkillLevel)) {
       ref.level = static_cast<int>(*level);
     }
-    if (!error && !ref.id && !ref.name)
-      reader.fail(prefix, prefix + " needs an id or a name");
+    if (!error && !ref.id && !ref.name) reader.fail(prefix, prefix + " needs an id or a name");
     if (error) {
       parent.fail(error->field, error->message);
       return std::nullopt;
@@ -121,14 +118,10 @@ std::optional<std::vector<SkillRef>> readSkills(JsonReader& parent, const json::
 }  // namespace
 
 store::AgentSettings SettingsPatch::applyTo(store::AgentSettings s) const {
-  if (autoAnswer)
-    s.autoAnswer = *autoAnswer;
-  if (autoReadyAfterAcw)
-    s.autoReadyAfterAcw = *autoReadyAfterAcw;
-  if (initialState)
-    s.initialState = *initialState;
-  if (autoRecord)
-    s.autoRecord = *autoRecord;
+  if (autoAnswer) s.autoAnswer = *autoAnswer;
+  if (autoReadyAfterAcw) s.autoReadyAfterAcw = *autoReadyAfterAcw;
+  if (initialState) s.initialState = *initialState;
+  if (autoRecord) s.autoRecord = *autoRecord;
   return s;
 }
 
@@ -178,23 +171,20 @@ Result<void> validateDisplayName(std::string_view name, std::string_view field) 
 
 Result<LoginRequest> decodeLogin(std::string_view body) {
   auto object = parseJsonObject(body);
-  if (!object)
-    return object.error();
+  if (!object) return object.error();
   std::optional<Error> error;
   JsonReader reader(*object, "", error);
   reader.onlyKnown({"username", "password"});
   LoginRequest login;
   login.username = reader.string("username", true).value_or("");
   login.password = reader.string("password", true).value_or("");
-  if (error)
-    return *error;
+  if (error) return *error;
   return login;
 }
 
 Result<PasswordChangeRequest> decodePasswordChange(std::string_view body, const Policy& policy) {
   auto object = parseJsonObject(body);
-  if (!object)
-    return object.error();
+  if (!object) return object.error();
   std::optional<Error> error;
   JsonReader reader(*object, "", error);
   reader.onlyKnown({"old_password", "new_password", "confirm_password"});
@@ -202,8 +192,7 @@ Result<PasswordChangeRequest> decodePasswordChange(std::string_view body, const 
   change.oldPassword = reader.string("old_password", true).value_or("");
   change.newPassword = reader.string("new_password", true).value_or("");
   auto confirm = reader.string("confirm_password", true);
-  if (error)
-    return *error;
+  if (error) return *error;
   if (auto ok = validatePassword(change.newPassword, policy, "new_password"); !ok)
     return ok.error();
   if (*confirm != change.newPassword) {
@@ -214,85 +203,69 @@ Result<PasswordChangeRequest> decodePasswordChange(std::string_view body, const 
 
 Result<UserCreateRequest> decodeUserCreate(std::string_view body, const Policy& policy) {
   auto object = parseJsonObject(body);
-  if (!object)
-    return object.error();
+  if (!object) return object.error();
   std::optional<Error> error;
   JsonReader reader(*object, "", error);
   reader.onlyKnown(
       {"username", "name", "password", "sip_password", "roles", "settings", "skill_groups"});
   UserCreateRequest user;
   user.username = reader.string("username", true).value_or("");
-  if (!error)
-    check(reader, validateUsername(user.username));
+  if (!error) check(reader, validateUsername(user.username));
   user.name = reader.string("name", false).value_or(user.username);
-  if (!error)
-    check(reader, validateDisplayName(user.name));
+  if (!error) check(reader, validateDisplayName(user.name));
   user.password = reader.string("password", true).value_or("");
-  if (!error)
-    check(reader, validatePassword(user.password, policy));
+  if (!error) check(reader, validatePassword(user.password, policy));
   user.sipPassword = reader.string("sip_password", false);
   if (!error && user.sipPassword)
     check(reader, validateSipPassword(*user.sipPassword, "sip_password"));
   if (const auto* roles = reader.member("roles")) {
-    if (auto r = readRoles(reader, *roles))
-      user.roles = *r;
+    if (auto r = readRoles(reader, *roles)) user.roles = *r;
   } else {
     user.roles = {store::Role::kAgent};
   }
   if (const auto* settings = reader.member("settings")) {
-    if (auto s = readSettings(reader, *settings))
-      user.settings = *s;
+    if (auto s = readSettings(reader, *settings)) user.settings = *s;
   }
   if (const auto* skills = reader.member("skill_groups")) {
-    if (auto s = readSkills(reader, *skills))
-      user.skills = std::move(*s);
+    if (auto s = readSkills(reader, *skills)) user.skills = std::move(*s);
   }
-  if (error)
-    return *error;
+  if (error) return *error;
   return user;
 }
 
 Result<UserPatchRequest> decodeUserPatch(std::string_view body, const Policy& policy) {
   auto object = parseJsonObject(body);
-  if (!object)
-    return object.error();
+  if (!object) return object.error();
   std::optional<Error> error;
   JsonReader reader(*object, "", error);
   reader.onlyKnown({"name", "password", "sip_password", "roles", "settings", "skill_groups"});
   UserPatchRequest patch;
   patch.name = reader.string("name", false);
-  if (!error && patch.name)
-    check(reader, validateDisplayName(*patch.name));
+  if (!error && patch.name) check(reader, validateDisplayName(*patch.name));
   patch.password = reader.string("password", false);
-  if (!error && patch.password)
-    check(reader, validatePassword(*patch.password, policy));
+  if (!error && patch.password) check(reader, validatePassword(*patch.password, policy));
   patch.sipPassword = reader.string("sip_password", false);
   if (!error && patch.sipPassword)
     check(reader, validateSipPassword(*patch.sipPassword, "sip_password"));
-  if (const auto* roles = reader.member("roles"))
-    patch.roles = readRoles(reader, *roles);
+  if (const auto* roles = reader.member("roles")) patch.roles = readRoles(reader, *roles);
   if (const auto* settings = reader.member("settings"))
     patch.settings = readSettings(reader, *settings);
   if (const auto* skills = reader.member("skill_groups"))
     patch.skills = readSkills(reader, *skills);
-  if (error)
-    return *error;
+  if (error) return *error;
   return patch;
 }
 
 Result<SkillGroupCreateRequest> decodeSkillGroupCreate(std::string_view body) {
   auto object = parseJsonObject(body);
-  if (!object)
-    return object.error();
+  if (!object) return object.error();
   std::optional<Error> error;
   JsonReader reader(*object, "", error);
   reader.onlyKnown({"name"});
   SkillGroupCreateRequest group;
   group.name = reader.string("name", true).value_or("");
-  if (!error)
-    check(reader, validateDisplayName(group.name));
-  if (error)
-    return *error;
+  if (!error) check(reader, validateDisplayName(group.name));
+  if (error) return *error;
   return group;
 }
 

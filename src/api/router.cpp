@@ -9,10 +9,8 @@ std::vector<std::string_view> splitPath(std::string_view path) {
   while (!path.empty()) {
     auto slash = path.find('/');
     auto segment = path.substr(0, slash);
-    if (!segment.empty())
-      out.push_back(segment);
-    if (slash == std::string_view::npos)
-      break;
+    if (!segment.empty()) out.push_back(segment);
+    if (slash == std::string_view::npos) break;
     path.remove_prefix(slash + 1);
   }
   return out;
@@ -27,8 +25,7 @@ void Router::add(std::string method, const std::string& pattern, int route) {
 
 bool Router::matchSegments(const Entry& entry, const std::vector<std::string_view>& path,
                            std::vector<std::pair<std::string, std::string>>* params) {
-  if (entry.segments.size() != path.size())
-    return false;
+  if (entry.segments.size() != path.size()) return false;
   for (std::size_t i = 0; i < path.size(); ++i) {
     const auto& want = entry.segments[i];
     if (want.size() > 2 && want.front() == '{' && want.back() == '}') {
@@ -38,8 +35,7 @@ bool Router::matchSegments(const Entry& entry, const std::vector<std::string_vie
                                                [](char c) { return c >= '0' && c <= '9'; }))) {
         return false;
       }
-      if (params)
-        params->emplace_back(std::move(name), std::string(path[i]));
+      if (params) params->emplace_back(std::move(name), std::string(path[i]));
     } else if (want != path[i]) {
       return false;
     }
@@ -51,8 +47,7 @@ Router::Match Router::match(std::string_view method, std::string_view path) cons
   Match result;
   auto segments = splitPath(path);
   for (const auto& entry : entries_) {
-    if (!matchSegments(entry, segments, nullptr))
-      continue;
+    if (!matchSegments(entry, segments, nullptr)) continue;
     if (entry.method == method || (method == "HEAD" && entry.method == "GET")) {
       result.kind = Match::Kind::kFound;
       result.route = entry.route;
@@ -62,8 +57,7 @@ Router::Match Router::match(std::string_view method, std::string_view path) cons
     }
     result.kind = Match::Kind::kWrongMethod;
     if (result.allow.find(entry.method) == std::string::npos) {
-      if (!result.allow.empty())
-        result.allow += ", ";
+      if (!result.allow.empty()) result.allow += ", ";
       result.allow += entry.method;
     }
   }

@@ -11,12 +11,9 @@ namespace fs = std::filesystem;
 
 std::optional<std::string> percentDecode(std::string_view text) {
   auto hex = [](char c) -> int {
-    if (c >= '0' && c <= '9')
-      return c - '0';
-    if (c >= 'a' && c <= 'f')
-      return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-      return c - 'A' + 10;
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
     return -1;
   };
   std::string out;
@@ -26,15 +23,12 @@ std::optional<std::string> percentDecode(std::string_view text) {
       out.push_back(text[i]);
       continue;
     }
-    if (i + 2 >= text.size())
-      return std::nullopt;
+    if (i + 2 >= text.size()) return std::nullopt;
     int hi = hex(text[i + 1]);
     int lo = hex(text[i + 2]);
-    if (hi < 0 || lo < 0)
-      return std::nullopt;
+    if (hi < 0 || lo < 0) return std::nullopt;
     char c = static_cast<char>(hi * 16 + lo);
-    if (c == '\0')
-      return std::nullopt;
+    if (c == '\0') return std::nullopt;
     out.push_back(c);
     i += 2;
   }
@@ -42,11 +36,9 @@ std::optional<std::string> percentDecode(std::string_view text) {
 }
 
 std::optional<fs::path> resolveStaticPath(const fs::path& root, std::string_view urlPath) {
-  if (urlPath.empty() || urlPath.front() != '/')
-    return std::nullopt;
+  if (urlPath.empty() || urlPath.front() != '/') return std::nullopt;
   auto decoded = percentDecode(urlPath);
-  if (!decoded)
-    return std::nullopt;
+  if (!decoded) return std::nullopt;
   fs::path relative;
   for (auto segment : splitPath(*decoded)) {
     if (segment == "." || segment == ".." || segment.find('\\') != std::string_view::npos) {
@@ -55,50 +47,36 @@ std::optional<fs::path> resolveStaticPath(const fs::path& root, std::string_view
     relative /= std::string(segment);
   }
   bool wantsFolder = decoded->back() == '/' || relative.empty();
-  if (wantsFolder)
-    relative /= "index.html";
+  if (wantsFolder) relative /= "index.html";
   return root / relative;
 }
 
 std::string_view mimeTypeFor(const fs::path& file) {
   auto ext = file.extension().string();
-  if (ext == ".html")
-    return "text/html; charset=utf-8";
-  if (ext == ".js" || ext == ".mjs")
-    return "text/javascript; charset=utf-8";
-  if (ext == ".css")
-    return "text/css; charset=utf-8";
-  if (ext == ".json")
-    return "application/json";
-  if (ext == ".svg")
-    return "image/svg+xml";
-  if (ext == ".png")
-    return "image/png";
-  if (ext == ".ico")
-    return "image/x-icon";
-  if (ext == ".woff2")
-    return "font/woff2";
-  if (ext == ".wav")
-    return "audio/wav";
-  if (ext == ".txt")
-    return "text/plain; charset=utf-8";
+  if (ext == ".html") return "text/html; charset=utf-8";
+  if (ext == ".js" || ext == ".mjs") return "text/javascript; charset=utf-8";
+  if (ext == ".css") return "text/css; charset=utf-8";
+  if (ext == ".json") return "application/json";
+  if (ext == ".svg") return "image/svg+xml";
+  if (ext == ".png") return "image/png";
+  if (ext == ".ico") return "image/x-icon";
+  if (ext == ".woff2") return "font/woff2";
+  if (ext == ".wav") return "audio/wav";
+  if (ext == ".txt") return "text/plain; charset=utf-8";
   return "application/octet-stream";
 }
 
 std::optional<std::string> readRegularFile(const fs::path& file) {
   std::error_code ec;
   auto status = fs::status(file, ec);
-  if (ec)
-    return std::nullopt;
+  if (ec) return std::nullopt;
   if (fs::is_directory(status)) {
     // A folder named without its trailing slash: serve its index.
     return readRegularFile(file / "index.html");
   }
-  if (!fs::is_regular_file(status))
-    return std::nullopt;
+  if (!fs::is_regular_file(status)) return std::nullopt;
   std::ifstream in(file, std::ios::binary);
-  if (!in)
-    return std::nullopt;
+  if (!in) return std::nullopt;
   std::ostringstream buffer;
   buffer << in.rdbuf();
   return buffer.str();

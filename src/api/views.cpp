@@ -29,8 +29,7 @@ json::object userView(const store::User& user, Secrets secrets) {
                    {"settings", settingsView(user.settings)},
                    {"created_at", formatIso8601(user.createdAt)},
                    {"updated_at", formatIso8601(user.updatedAt)}};
-  if (secrets == Secrets::kShow)
-    out["sip_password"] = user.sipPassword;
+  if (secrets == Secrets::kShow) out["sip_password"] = user.sipPassword;
   return out;
 }
 

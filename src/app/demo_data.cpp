@@ -11,20 +11,17 @@ namespace {
 
 void createOrThrow(store::Store& store, const store::NewUser& user, UnixSeconds now) {
   auto created = store.users().create(user, now);
-  if (!created)
-    throw store::StoreError("demo data: " + created.error().message);
+  if (!created) throw store::StoreError("demo data: " + created.error().message);
 }
 
 }  // namespace
 
 bool seedDemoData(store::Store& store, UnixSeconds now) {
-  if (store.meta().get("demo_seeded") || store.users().count() > 0)
-    return false;
+  if (store.meta().get("demo_seeded") || store.users().count() > 0) return false;
 
   auto group = [&](const char* name) {
     auto g = store.skillGroups().create(name, now);
-    if (!g)
-      throw store::StoreError("demo data: " + g.error().message);
+    if (!g) throw store::StoreError("demo data: " + g.error().message);
     return g->id;
   };
   auto preSales = group("售前 Pre-sales");
@@ -46,10 +43,8 @@ bool seedDemoData(store::Store& store, UnixSeconds now) {
                 now);
   for (int id = 1001; id <= 1010; ++id) {
     std::vector<store::SkillAssignment> skills;
-    if (id <= 1005)
-      skills.push_back({preSales, 5});
-    if (id >= 1005)
-      skills.push_back({afterSales, id == 1005 ? 3 : 5});
+    if (id <= 1005) skills.push_back({preSales, 5});
+    if (id >= 1005) skills.push_back({afterSales, id == 1005 ? 3 : 5});
     createOrThrow(store,
                   {std::to_string(id),
                    fmt::format("Agent {}", id),

@@ -22,8 +22,7 @@ std::optional<sb::config::Config> loadOrReport(const std::string& path) {
   if (!config) {
     const auto& e = config.error();
     std::cerr << "error: configuration " << path;
-    if (!e.field.empty())
-      std::cerr << ": key " << e.field;
+    if (!e.field.empty()) std::cerr << ": key " << e.field;
     std::cerr << ": " << e.message << "\n";
     return std::nullopt;
   }
@@ -71,15 +70,11 @@ int main(int argc, char** argv) {
   }
 
   auto config = loadOrReport(configPath);
-  if (!config)
-    return kExitUsage;
+  if (!config) return kExitUsage;
   sb::setupLogging(*sb::parseLogLevel(config->logLevel));
 
-  if (*migrate)
-    return sb::app::runMigrate(*config);
-  if (*add)
-    return sb::app::runUserAdd(*config, addOptions, std::cin);
-  if (*passwd)
-    return sb::app::runUserPasswd(*config, passwdUser, std::cin);
+  if (*migrate) return sb::app::runMigrate(*config);
+  if (*add) return sb::app::runUserAdd(*config, addOptions, std::cin);
+  if (*passwd) return sb::app::runUserPasswd(*config, passwdUser, std::cin);
   return sb::app::runServer(*config);
 }

@@ -14,13 +14,10 @@
 #include "api/api_service.hpp"
 #include "api/http_server.hpp"
 #include "app/demo_data.hpp"
+#include "app/telephony.hpp"
 #include "auth/passwords.hpp"
-#include "core/asio_timers.hpp"
 #include "core/logging.hpp"
 #include "core/worker.hpp"
-#include "sip/core.hpp"
-#include "sip/transactions.hpp"
-#include "sip/transport.hpp"
 
 namespace sb::app {
 
@@ -44,8 +41,7 @@ std::unique_ptr<store::Store> openStore(const config::Config& config, const Cloc
 // Every connection, and later every RTP socket, is a descriptor: use what the system allows.
 void raiseOpenFileLimit() {
   rlimit limit{};
-  if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur >= limit.rlim_max)
-    return;
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur >= limit.rlim_max) return;
   limit.rlim_cur = limit.rlim_max;
   if (setrlimit(RLIMIT_NOFILE, &limit) != 0) {
     spdlog::warn("cannot raise the open file limit: {}", std::strerror(errno));
@@ -101,7 +97,18 @@ int runServer(const config::Config& config) {
                 [] { return static_cast<double>(bugCount()); });
   WorkerPool storePool("sb-store", 1);
   WorkerPool blockingPool("sb-blocking", 2);
-  api::ApiService service({config, *store, storePool, blockingPool, metrics, clock});
+
+  std::unique_ptr<TelephonyStack> telephony;
+  try {
+    telephony = std::make_unique<TelephonyStack>(io, config, *store, storePool, metrics, clock);
+  } catch (const std::exception& e) {
+    spdlog::error("cannot listen for SIP on {}:{}: {}", config.bind, config.sipPort, e.what());
+    storePool.stop();
+    store->close();
+    return kExitFailure;
+  }
+  api::ApiService service(
+      {config, *store, storePool, blockingPool, metrics, clock, telephony.get()});
 
   std::unique_ptr<api::HttpServer> http;
   tcp::endpoint httpEndpoint(asio::ip::make_address(config.bind), config.httpPort);
@@ -113,45 +120,22 @@ int runServer(const config::Config& config) {
         [&service](api::Request& r) { return service.handle(r); }, metrics);
   } catch (const std::exception& e) {
     spdlog::error("cannot listen for HTTP on {}:{}: {}", config.bind, config.httpPort, e.what());
+    telephony.reset();
     storePool.stop();
     store->close();
     return kExitFailure;
   }
-  AsioTimers timers(io);
-  sip::SipCore sipCore(metrics, "switchboard/" SB_VERSION);
-  std::unique_ptr<sip::TransactionLayer> transactions;
-  std::unique_ptr<sip::SipTransport> sipTransport;
-  try {
-    sipTransport = std::make_unique<sip::SipTransport>(
-        io, sip::SipTransport::Options{config.bind, config.sipPort},
-        [&](sip::Message message, const sip::Peer& from) {
-          transactions->receive(std::move(message), from);
-        },
-        metrics);
-  } catch (const std::exception& e) {
-    spdlog::error("cannot listen for SIP on {}:{}: {}", config.bind, config.sipPort, e.what());
-    storePool.stop();
-    store->close();
-    return kExitFailure;
-  }
-  transactions = std::make_unique<sip::TransactionLayer>(timers, *sipTransport, sipCore);
-  sipCore.attach(*transactions);
-  metrics.gauge("sb_sip_transactions", "Live SIP transactions (server and client).", [&] {
-    auto stats = transactions->stats();
-    return static_cast<double>(stats.servers + stats.clients);
-  });
 
   http->start();
-  sipTransport->start();
+  telephony->start();
   auto bound = http->localEndpoint();
   spdlog::info("switchboard ready http={}:{} sip={}:{}", bound.address().to_string(), bound.port(),
-               config.bind, sipTransport->port());
+               config.bind, telephony->port());
 
   bool stopping = false;
   std::function<void(const boost::system::error_code&, int)> onSignal =
       [&](const boost::system::error_code& ec, int signal) {
-        if (ec)
-          return;
+        if (ec) return;
         if (stopping) {
           spdlog::warn("second signal {}: stopping now", signal);
           io.stop();
@@ -163,7 +147,7 @@ int runServer(const config::Config& config) {
         asio::co_spawn(
             io,
             [&]() -> asio::awaitable<void> {
-              sipTransport->stop();
+              telephony->stop();
               co_await http->shutdown(config.shutdownGrace);
               signals.cancel();
               io.stop();

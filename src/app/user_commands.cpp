@@ -33,15 +33,12 @@ std::optional<std::string> readNewPassword(std::istream& in) {
       tcsetattr(STDIN_FILENO, TCSANOW, &saved);
       std::cerr << "\n";
     }
-    if (!ok)
-      return std::nullopt;
-    if (!line.empty() && line.back() == '\r')
-      line.pop_back();
+    if (!ok) return std::nullopt;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
     return line;
   };
   auto first = readLine("New password: ");
-  if (!first)
-    return std::nullopt;
+  if (!first) return std::nullopt;
   if (terminal) {
     auto second = readLine("Repeat it: ");
     if (!second || *second != *first) {
@@ -98,12 +95,10 @@ int runUserAdd(const config::Config& config, const UserAddOptions& options,
     }
     roles.add(*role);
   }
-  if (roles.empty())
-    roles.add(store::Role::kAgent);
+  if (roles.empty()) roles.add(store::Role::kAgent);
 
   auto password = readValidPassword(passwordInput, policy);
-  if (!password)
-    return kExitUsage;
+  if (!password) return kExitUsage;
   try {
     auto store = openMigrated(config);
     std::string sipPassword = options.sipPassword.value_or(auth::randomSecret(12));
@@ -135,8 +130,7 @@ int runUserPasswd(const config::Config& config, const std::string& username,
       return kExitFailure;
     }
     auto password = readValidPassword(passwordInput, policy);
-    if (!password)
-      return kExitUsage;
+    if (!password) return kExitUsage;
     store::UserPatch patch;
     patch.passwordHash = auth::hashPassword(*password);
     auto updated = store->users().update(user->id, patch, SystemClock().now());

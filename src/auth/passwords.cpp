@@ -7,8 +7,7 @@
 namespace sb::auth {
 
 void initCrypto() {
-  if (sodium_init() < 0)
-    throw std::runtime_error("libsodium failed to initialise");
+  if (sodium_init() < 0) throw std::runtime_error("libsodium failed to initialise");
 }
 
 std::string hashPassword(std::string_view password, HashCost cost) {

@@ -28,8 +28,7 @@ Error badType(const std::string& key, std::string_view expected) {
 Result<std::int64_t> readInt(const toml::node& node, const std::string& key, std::int64_t min,
                              std::int64_t max) {
   auto v = node.value<std::int64_t>();
-  if (!node.is_integer() || !v)
-    return badType(key, "an integer");
+  if (!node.is_integer() || !v) return badType(key, "an integer");
   if (*v < min || *v > max) {
     return Error::invalid(key,
                           fmt::format("{} must be between {} and {}, not {}", key, min, max, *v));
@@ -38,8 +37,7 @@ Result<std::int64_t> readInt(const toml::node& node, const std::string& key, std
 }
 
 Result<std::string> readString(const toml::node& node, const std::string& key) {
-  if (!node.is_string())
-    return badType(key, "a string");
+  if (!node.is_string()) return badType(key, "a string");
   return *node.value<std::string>();
 }
 
@@ -69,8 +67,7 @@ Result<void> validateLogLevel(const std::string& key, const std::string& value) 
 template <auto Member>
 Result<void> setPort(Config& c, const toml::node& n, const fs::path&, const std::string& key) {
   auto v = readInt(n, key, 0, 65535);
-  if (!v)
-    return v.error();
+  if (!v) return v.error();
   c.*Member = static_cast<std::uint16_t>(*v);
   return Ok{};
 }
@@ -78,10 +75,8 @@ Result<void> setPort(Config& c, const toml::node& n, const fs::path&, const std:
 template <auto Member>
 Result<void> setPath(Config& c, const toml::node& n, const fs::path& base, const std::string& key) {
   auto v = readString(n, key);
-  if (!v)
-    return v.error();
-  if (v->empty())
-    return Error::invalid(key, fmt::format("{} must not be empty", key));
+  if (!v) return v.error();
+  if (v->empty()) return Error::invalid(key, fmt::format("{} must not be empty", key));
   c.*Member = fs::path(*v).is_absolute() ? fs::path(*v) : (base / *v).lexically_normal();
   return Ok{};
 }
@@ -89,8 +84,7 @@ Result<void> setPath(Config& c, const toml::node& n, const fs::path& base, const
 template <auto Member>
 Result<void> setSeconds(Config& c, const toml::node& n, const fs::path&, const std::string& key) {
   auto v = readInt(n, key, 1, 365LL * 24 * 3600);
-  if (!v)
-    return v.error();
+  if (!v) return v.error();
   c.*Member = std::chrono::seconds(*v);
   return Ok{};
 }
@@ -103,28 +97,23 @@ struct Entry {
 const Entry kEntries[] = {
     {"server.demo",
      [](Config& c, const toml::node& n, const fs::path&, const std::string& key) -> Result<void> {
-       if (!n.is_boolean())
-         return badType(key, "true or false");
+       if (!n.is_boolean()) return badType(key, "true or false");
        c.demo = *n.value<bool>();
        return Ok{};
      }},
     {"server.log_level",
      [](Config& c, const toml::node& n, const fs::path&, const std::string& key) -> Result<void> {
        auto v = readString(n, key);
-       if (!v)
-         return v.error();
-       if (auto ok = validateLogLevel(key, *v); !ok)
-         return ok;
+       if (!v) return v.error();
+       if (auto ok = validateLogLevel(key, *v); !ok) return ok;
        c.logLevel = *v;
        return Ok{};
      }},
     {"server.bind",
      [](Config& c, const toml::node& n, const fs::path&, const std::string& key) -> Result<void> {
        auto v = readString(n, key);
-       if (!v)
-         return v.error();
-       if (auto ok = validateBind(key, *v); !ok)
-         return ok;
+       if (!v) return v.error();
+       if (auto ok = validateBind(key, *v); !ok) return ok;
        c.bind = *v;
        return Ok{};
      }},
@@ -134,8 +123,7 @@ const Entry kEntries[] = {
     {"sip.realm",
      [](Config& c, const toml::node& n, const fs::path&, const std::string& key) -> Result<void> {
        auto v = readString(n, key);
-       if (!v)
-         return v.error();
+       if (!v) return v.error();
        if (v->empty() || v->find('"') != std::string::npos) {
          return Error::invalid(key,
                                fmt::format("{} must be a non-empty string without quotes", key));
@@ -143,13 +131,58 @@ const Entry kEntries[] = {
        c.sipRealm = *v;
        return Ok{};
      }},
+    {"sip.trusted_networks",
+     [](Config& c, const toml::node& n, const fs::path&, const std::string& key) -> Result<void> {
+       const auto* list = n.as_array();
+       if (list == nullptr) return badType(key, "a list of networks like \"127.0.0.0/8\"");
+       c.sipTrustedNetworks.clear();
+       for (const auto& item : *list) {
+         auto text = item.value<std::string>();
+         if (!text || !isValidNetwork(*text)) {
+           return Error::invalid(key,
+                                 fmt::format("{} must list networks like \"192.0.2.0/24\"", key));
+         }
+         c.sipTrustedNetworks.push_back(*text);
+       }
+       return Ok{};
+     }},
+    {"sip.max_auth_failures",
+     [](Config& c, const toml::node& n, const fs::path&, const std::string& key) -> Result<void> {
+       auto v = readInt(n, key, 1, 1000000);
+       if (!v) return v.error();
+       c.sipMaxAuthFailures = static_cast<std::uint32_t>(*v);
+       return Ok{};
+     }},
+    {"sip.ban_seconds", setSeconds<&Config::sipBanTime>},
+    {"sip.auth_algorithms",
+     [](Config& c, const toml::node& n, const fs::path&, const std::string& key) -> Result<void> {
+       const auto* list = n.as_array();
+       if (list == nullptr || list->empty()) {
+         return badType(key, "a non-empty list of \"MD5\", \"SHA-256\"");
+       }
+       c.sipAuthAlgorithms.clear();
+       for (const auto& item : *list) {
+         auto text = item.value<std::string>();
+         if (!text || (*text != "MD5" && *text != "SHA-256")) {
+           return Error::invalid(key, fmt::format("{} may list \"MD5\" and \"SHA-256\" only", key));
+         }
+         c.sipAuthAlgorithms.push_back(*text);
+       }
+       return Ok{};
+     }},
+    {"sip.packets_per_second",
+     [](Config& c, const toml::node& n, const fs::path&, const std::string& key) -> Result<void> {
+       auto v = readInt(n, key, 1, 10000000);
+       if (!v) return v.error();
+       c.sipPacketsPerSecond = static_cast<std::uint32_t>(*v);
+       return Ok{};
+     }},
     {"http.port", setPort<&Config::httpPort>},
     {"http.static_dir", setPath<&Config::staticDir>},
     {"http.max_body_bytes",
      [](Config& c, const toml::node& n, const fs::path&, const std::string& key) -> Result<void> {
        auto v = readInt(n, key, 1024, 256LL * 1024 * 1024);
-       if (!v)
-         return v.error();
+       if (!v) return v.error();
        c.httpMaxBodyBytes = static_cast<std::size_t>(*v);
        return Ok{};
      }},
@@ -157,8 +190,7 @@ const Entry kEntries[] = {
     {"rtp.ports",
      [](Config& c, const toml::node& n, const fs::path&, const std::string& key) -> Result<void> {
        auto v = readString(n, key);
-       if (!v)
-         return v.error();
+       if (!v) return v.error();
        auto range = parsePortRange(*v);
        if (!range) {
          return Error::invalid(
@@ -173,8 +205,7 @@ const Entry kEntries[] = {
     {"auth.min_password_length",
      [](Config& c, const toml::node& n, const fs::path&, const std::string& key) -> Result<void> {
        auto v = readInt(n, key, 1, 128);
-       if (!v)
-         return v.error();
+       if (!v) return v.error();
        c.minPasswordLength = static_cast<std::size_t>(*v);
        return Ok{};
      }},
@@ -182,16 +213,14 @@ const Entry kEntries[] = {
 
 const Entry* findEntry(std::string_view key) {
   for (const auto& e : kEntries) {
-    if (e.key == key)
-      return &e;
+    if (e.key == key) return &e;
   }
   return nullptr;
 }
 
 bool isKnownSection(std::string_view section) {
   for (const auto& e : kEntries) {
-    if (e.key.substr(0, e.key.find('.')) == section)
-      return true;
+    if (e.key.substr(0, e.key.find('.')) == section) return true;
   }
   return false;
 }
@@ -209,14 +238,12 @@ Result<std::uint16_t> envPort(const std::string& name, const std::string& value)
 Result<void> applyEnvironment(Config& c, const EnvLookup& env) {
   if (auto v = env("SWITCHBOARD_SIP_PORT")) {
     auto p = envPort("SWITCHBOARD_SIP_PORT", *v);
-    if (!p)
-      return p.error();
+    if (!p) return p.error();
     c.sipPort = *p;
   }
   if (auto v = env("SWITCHBOARD_HTTP_PORT")) {
     auto p = envPort("SWITCHBOARD_HTTP_PORT", *v);
-    if (!p)
-      return p.error();
+    if (!p) return p.error();
     c.httpPort = *p;
   }
   if (auto v = env("SWITCHBOARD_RTP_PORTS")) {
@@ -230,26 +257,20 @@ Result<void> applyEnvironment(Config& c, const EnvLookup& env) {
     c.rtpPorts = *range;
   }
   if (auto v = env("SWITCHBOARD_BIND")) {
-    if (auto ok = validateBind("SWITCHBOARD_BIND", *v); !ok)
-      return ok;
+    if (auto ok = validateBind("SWITCHBOARD_BIND", *v); !ok) return ok;
     c.bind = *v;
   }
   auto pathFromEnv = [&](const char* name, fs::path& target) -> Result<void> {
     auto v = env(name);
-    if (!v)
-      return Ok{};
-    if (v->empty())
-      return Error::invalid(name, fmt::format("{} must not be empty", name));
+    if (!v) return Ok{};
+    if (v->empty()) return Error::invalid(name, fmt::format("{} must not be empty", name));
     target = fs::absolute(*v).lexically_normal();
     return Ok{};
   };
-  if (auto ok = pathFromEnv("SWITCHBOARD_DATA_DIR", c.dataDir); !ok)
-    return ok;
-  if (auto ok = pathFromEnv("SWITCHBOARD_STATIC_DIR", c.staticDir); !ok)
-    return ok;
+  if (auto ok = pathFromEnv("SWITCHBOARD_DATA_DIR", c.dataDir); !ok) return ok;
+  if (auto ok = pathFromEnv("SWITCHBOARD_STATIC_DIR", c.staticDir); !ok) return ok;
   if (auto v = env("SWITCHBOARD_LOG_LEVEL")) {
-    if (auto ok = validateLogLevel("SWITCHBOARD_LOG_LEVEL", *v); !ok)
-      return ok;
+    if (auto ok = validateLogLevel("SWITCHBOARD_LOG_LEVEL", *v); !ok) return ok;
     c.logLevel = *v;
   }
   return Ok{};
@@ -260,27 +281,74 @@ Result<void> applyEnvironment(Config& c, const EnvLookup& env) {
 EnvLookup processEnvironment() {
   return [](const std::string& name) -> std::optional<std::string> {
     const char* v = std::getenv(name.c_str());
-    if (v == nullptr)
-      return std::nullopt;
+    if (v == nullptr) return std::nullopt;
     return std::string(v);
   };
 }
 
+namespace {
+
+// The address bytes and prefix length of "a.b.c.d/n" or "x::y/n" (no prefix: all bits).
+struct Network {
+  std::array<unsigned char, 16> bytes{};
+  int family = 0;
+  int prefix = 0;
+};
+std::optional<Network> parseNetwork(std::string_view cidr) {
+  Network n;
+  auto slash = cidr.find('/');
+  std::string address(cidr.substr(0, slash));
+  if (inet_pton(AF_INET, address.c_str(), n.bytes.data()) == 1) {
+    n.family = AF_INET;
+    n.prefix = 32;
+  } else if (inet_pton(AF_INET6, address.c_str(), n.bytes.data()) == 1) {
+    n.family = AF_INET6;
+    n.prefix = 128;
+  } else {
+    return std::nullopt;
+  }
+  if (slash != std::string_view::npos) {
+    auto digits = cidr.substr(slash + 1);
+    int prefix = -1;
+    auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), prefix);
+    if (ec != std::errc{} || end != digits.data() + digits.size() || prefix < 0 ||
+        prefix > n.prefix) {
+      return std::nullopt;
+    }
+    n.prefix = prefix;
+  }
+  return n;
+}
+
+}  // namespace
+
+bool isValidNetwork(std::string_view cidr) {
+  return parseNetwork(cidr).has_value();
+}
+
+bool networkContains(std::string_view cidr, std::string_view address) {
+  auto net = parseNetwork(cidr);
+  auto host = parseNetwork(address);
+  if (!net || !host || net->family != host->family) return false;
+  for (int bit = 0; bit < net->prefix; ++bit) {
+    unsigned mask = 0x80U >> (bit % 8);
+    if ((net->bytes[bit / 8] & mask) != (host->bytes[bit / 8] & mask)) return false;
+  }
+  return true;
+}
+
 std::optional<PortRange> parsePortRange(std::string_view text) {
   auto dash = text.find('-');
-  if (dash == std::string_view::npos)
-    return std::nullopt;
+  if (dash == std::string_view::npos) return std::nullopt;
   auto parse = [](std::string_view part) -> std::optional<std::uint32_t> {
     std::uint32_t v = 0;
     auto [end, ec] = std::from_chars(part.data(), part.data() + part.size(), v);
-    if (part.empty() || ec != std::errc{} || end != part.data() + part.size())
-      return std::nullopt;
+    if (part.empty() || ec != std::errc{} || end != part.data() + part.size()) return std::nullopt;
     return v;
   };
   auto first = parse(text.substr(0, dash));
   auto last = parse(text.substr(dash + 1));
-  if (!first || !last || *first < 1024 || *last > 65535 || *first > *last)
-    return std::nullopt;
+  if (!first || !last || *first < 1024 || *last > 65535 || *first > *last) return std::nullopt;
   return PortRange{static_cast<std::uint16_t>(*first), static_cast<std::uint16_t>(*last)};
 }
 
@@ -304,20 +372,16 @@ Result<Config> parseConfig(std::string_view text, const fs::path& baseDir, const
       return Error::invalid(section, fmt::format("unknown section [{}]", section));
     }
     const auto* table = sectionNode.as_table();
-    if (table == nullptr)
-      return badType(section, "a table ([" + section + "])");
+    if (table == nullptr) return badType(section, "a table ([" + section + "])");
     for (const auto& [key, node] : *table) {
       std::string full = section + "." + std::string(key.str());
       const Entry* entry = findEntry(full);
-      if (entry == nullptr)
-        return Error::invalid(full, fmt::format("unknown key {}", full));
-      if (auto ok = entry->apply(config, node, baseDir, full); !ok)
-        return ok.error();
+      if (entry == nullptr) return Error::invalid(full, fmt::format("unknown key {}", full));
+      if (auto ok = entry->apply(config, node, baseDir, full); !ok) return ok.error();
     }
   }
 
-  if (auto ok = applyEnvironment(config, env); !ok)
-    return ok.error();
+  if (auto ok = applyEnvironment(config, env); !ok) return ok.error();
   return config;
 }
 
@@ -331,8 +395,7 @@ Result<Config> loadConfig(const fs::path& file, const EnvLookup& env) {
   buffer << in.rdbuf();
   fs::path absolute = fs::absolute(file).lexically_normal();
   auto config = parseConfig(buffer.str(), absolute.parent_path(), env);
-  if (config)
-    config->sourceFile = absolute;
+  if (config) config->sourceFile = absolute;
   return config;
 }
 

@@ -6,6 +6,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/error.hpp"
 
@@ -30,6 +31,15 @@ struct Config {
   // [sip]; port 0 picks a free port.
   std::uint16_t sipPort = 5060;
   std::string sipRealm = "switchboard";
+  // Networks of inbound trunks: exempt from the per-source packet budget (never from bans).
+  std::vector<std::string> sipTrustedNetworks;
+  std::uint32_t sipMaxAuthFailures = 10;
+  std::chrono::seconds sipBanTime{600};
+  std::uint32_t sipPacketsPerSecond = 200;
+  // Digest algorithms offered, one challenge each in this order (RFC 8760). MD5 alone by
+  // default: SIPp 3.6 reads only the first challenge, and baresip 1.0 (like many deployed phones)
+  // gives up on the whole answer when any challenge uses an algorithm it lacks.
+  std::vector<std::string> sipAuthAlgorithms = {"MD5"};
 
   // [http]
   std::uint16_t httpPort = 8080;
@@ -58,6 +68,10 @@ Result<Config> parseConfig(std::string_view toml, const std::filesystem::path& b
                            const EnvLookup& env);
 
 Result<Config> loadConfig(const std::filesystem::path& file, const EnvLookup& env);
+
+// "192.0.2.0/24", "2001:db8::/32" or a single address.
+bool isValidNetwork(std::string_view cidr);
+bool networkContains(std::string_view cidr, std::string_view address);
 
 // "20000-29999" -> {20000, 29999}.
 std::optional<PortRange> parsePortRange(std::string_view text);

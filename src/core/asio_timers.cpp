@@ -10,13 +10,11 @@ Timers::Id AsioTimers::start(std::chrono::milliseconds delay, Callback callback)
 
 void AsioTimers::rearm() {
   auto next = queue_.nextDeadline();
-  if (!next || (armedFor_ && *armedFor_ <= *next))
-    return;
+  if (!next || (armedFor_ && *armedFor_ <= *next)) return;
   armedFor_ = *next;
   timer_.expires_at(*next);  // cancels a later wait, whose handler then sees operation_aborted
   timer_.async_wait([this](const boost::system::error_code& ec) {
-    if (ec == boost::asio::error::operation_aborted)
-      return;
+    if (ec == boost::asio::error::operation_aborted) return;
     armedFor_.reset();
     queue_.runDue(now());
     rearm();

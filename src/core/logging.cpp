@@ -14,20 +14,13 @@ std::atomic<std::uint64_t> gBugs{0};
 
 std::optional<spdlog::level::level_enum> parseLogLevel(std::string_view name) {
   using spdlog::level::level_enum;
-  if (name == "trace")
-    return level_enum::trace;
-  if (name == "debug")
-    return level_enum::debug;
-  if (name == "info")
-    return level_enum::info;
-  if (name == "warn" || name == "warning")
-    return level_enum::warn;
-  if (name == "error")
-    return level_enum::err;
-  if (name == "critical")
-    return level_enum::critical;
-  if (name == "off")
-    return level_enum::off;
+  if (name == "trace") return level_enum::trace;
+  if (name == "debug") return level_enum::debug;
+  if (name == "info") return level_enum::info;
+  if (name == "warn" || name == "warning") return level_enum::warn;
+  if (name == "error") return level_enum::err;
+  if (name == "critical") return level_enum::critical;
+  if (name == "off") return level_enum::off;
   return std::nullopt;
 }
 
@@ -48,8 +41,7 @@ std::string loggable(std::string_view text, std::size_t limit) {
       out.push_back(static_cast<char>(c));
     }
   }
-  if (text.size() > limit)
-    out += "...";
+  if (text.size() > limit) out += "...";
   return out;
 }
 

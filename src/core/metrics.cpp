@@ -23,13 +23,11 @@ std::string escapeLabelValue(const std::string& value) {
 }
 
 std::string renderLabels(const std::map<std::string, std::string>& labels) {
-  if (labels.empty())
-    return {};
+  if (labels.empty()) return {};
   std::string out = "{";
   bool first = true;
   for (const auto& [key, value] : labels) {
-    if (!first)
-      out += ",";
+    if (!first) out += ",";
     first = false;
     out += fmt::format("{}=\"{}\"", key, escapeLabelValue(value));
   }
@@ -43,11 +41,9 @@ Counter& MetricsRegistry::counter(const std::string& family, const std::string& 
                                   const std::map<std::string, std::string>& labels) {
   std::lock_guard lock(mutex_);
   Family& f = counters_[family];
-  if (f.help.empty())
-    f.help = help;
+  if (f.help.empty()) f.help = help;
   auto& slot = f.byLabels[renderLabels(labels)];
-  if (!slot)
-    slot = std::make_unique<Counter>();
+  if (!slot) slot = std::make_unique<Counter>();
   return *slot;
 }
 

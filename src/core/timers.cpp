@@ -16,16 +16,14 @@ void TimerQueue::dropCancelled() {
 
 std::optional<Timers::Clock::time_point> TimerQueue::nextDeadline() {
   dropCancelled();
-  if (heap_.empty())
-    return std::nullopt;
+  if (heap_.empty()) return std::nullopt;
   return heap_.top().deadline;
 }
 
 void TimerQueue::runDue(Timers::Clock::time_point now) {
   for (;;) {
     dropCancelled();
-    if (heap_.empty() || heap_.top().deadline > now)
-      return;
+    if (heap_.empty() || heap_.top().deadline > now) return;
     auto id = heap_.top().id;
     heap_.pop();
     auto it = callbacks_.find(id);
@@ -38,8 +36,7 @@ void TimerQueue::runDue(Timers::Clock::time_point now) {
 void FakeTimers::advance(std::chrono::milliseconds by) {
   auto target = now_ + by;
   while (auto next = queue_.nextDeadline()) {
-    if (*next > target)
-      break;
+    if (*next > target) break;
     now_ = std::max(now_, *next);
     queue_.runDue(now_);
   }

@@ -20,8 +20,7 @@ WorkerPool::~WorkerPool() {
 void WorkerPool::stop() {
   guard_.reset();
   for (auto& t : threads_) {
-    if (t.joinable())
-      t.join();
+    if (t.joinable()) t.join();
   }
 }
 

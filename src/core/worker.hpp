@@ -77,8 +77,7 @@ asio::awaitable<std::invoke_result_t<Work>> runOn(WorkerPool& pool, Work work) {
   // A non-null exception_ptr makes use_awaitable rethrow it here.
   co_await asio::async_initiate<const asio::use_awaitable_t<>&, void(std::exception_ptr)>(
       std::move(initiation), asio::use_awaitable);
-  if constexpr (!std::is_void_v<R>)
-    co_return std::move(*result);
+  if constexpr (!std::is_void_v<R>) co_return std::move(*result);
 }
 
 }  // namespace sb

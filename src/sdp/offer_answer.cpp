@@ -25,8 +25,7 @@ bool isVoice(const Codec& codec) {
 
 // a=ptime:0 is no packet time; leaving it out lets the other side choose.
 std::optional<std::uint32_t> ptimeOf(const LocalMedia& local) {
-  if (local.ptime && *local.ptime == 0)
-    return std::nullopt;
+  if (local.ptime && *local.ptime == 0) return std::nullopt;
   return local.ptime;
 }
 
@@ -59,8 +58,7 @@ SessionDescription skeleton(const LocalMedia& local, std::uint64_t sessionId,
 std::string codecList(const std::vector<Codec>& codecs) {
   std::string out;
   for (const auto& c : codecs) {
-    if (!out.empty())
-      out += ", ";
+    if (!out.empty()) out += ", ";
     if (c.encodingName.empty())
       out += fmt::format("payload type {}", c.payloadType);
     else
@@ -72,8 +70,7 @@ std::string codecList(const std::vector<Codec>& codecs) {
 // The answer to one offered audio stream, or why we cannot serve it.
 Result<MediaDescription> acceptAudio(const SessionDescription& offer, const MediaDescription& m,
                                      const LocalMedia& local) {
-  if (m.port == 0)
-    return Error::invalid("sdp", "the offerer disabled it (port 0)");
+  if (m.port == 0) return Error::invalid("sdp", "the offerer disabled it (port 0)");
   if (!equalsIgnoreCase(m.protocol, kAudioProtocol))
     return Error::invalid("sdp", "protocol is not RTP/AVP");
   const auto* connection = offer.connectionFor(m);
@@ -81,8 +78,7 @@ Result<MediaDescription> acceptAudio(const SessionDescription& offer, const Medi
       !equalsIgnoreCase(connection->addrType, addressType(local.address))) {
     return Error::invalid("sdp", fmt::format("address is not IN {}", addressType(local.address)));
   }
-  if (isMulticast(*connection))
-    return Error::invalid("sdp", "multicast address");
+  if (isMulticast(*connection)) return Error::invalid("sdp", "multicast address");
 
   std::vector<Codec> common;
   std::vector<bool> used(local.supported.size(), false);
@@ -101,8 +97,7 @@ Result<MediaDescription> acceptAudio(const SessionDescription& offer, const Medi
     }
     for (std::size_t i = 0; i < local.supported.size(); ++i) {
       const auto& ours = local.supported[i];
-      if (used[i] || isTelephoneEvent(ours) || !sameEncoding(ours, offered))
-        continue;
+      if (used[i] || isTelephoneEvent(ours) || !sameEncoding(ours, offered)) continue;
       used[i] = true;
       voice = voice || isVoice(ours);
       // The offerer's payload type, so that both directions use one number per codec; our own
@@ -125,8 +120,7 @@ Result<MediaDescription> acceptAudio(const SessionDescription& offer, const Medi
   a.setCodecs(std::move(common));
   // RFC 3264 §8.4: nothing is sent to c=0.0.0.0, whatever the attribute says.
   auto offered = m.direction;
-  if (isHoldAddress(*connection))
-    offered = directionFrom(sends(offered), false);
+  if (isHoldAddress(*connection)) offered = directionFrom(sends(offered), false);
   a.direction = mirror(offered);
   a.ptime = ptimeOf(local);
   return a;
@@ -194,8 +188,7 @@ SessionDescription makeOffer(const LocalMedia& local, Direction direction, std::
       pt = local.telephoneEventPayloadType;
     }
     for (unsigned n = kFirstDynamicPayloadType; !pt && n <= kMaxPayloadType; ++n) {
-      if (!taken[n])
-        pt = static_cast<std::uint8_t>(n);
+      if (!taken[n]) pt = static_cast<std::uint8_t>(n);
     }
     if (pt)
       codecs.push_back(Codec{*pt, "telephone-event", 8000, 1, std::string(kTelephoneEventFmtp)});
@@ -231,8 +224,7 @@ Result<SessionDescription> makeAnswer(const SessionDescription& offer, const Loc
     answer.media.push_back(refuse(m));
   }
   if (!accepted) {
-    if (reasons.empty())
-      return Error::invalid("sdp", "the offer has no audio stream");
+    if (reasons.empty()) return Error::invalid("sdp", "the offer has no audio stream");
     return Error::invalid("sdp", "the offer has no audio stream we can accept" + reasons);
   }
   return answer;
@@ -252,8 +244,7 @@ Result<NegotiatedAudio> negotiate(const SessionDescription& offer,
       return Error::invalid("sdp",
                             fmt::format("m= line {}: the answer has another media type", i + 1));
     }
-    if (am.port == 0)
-      continue;
+    if (am.port == 0) continue;
     if (om.port == 0) {
       return Error::invalid(
           "sdp", fmt::format("m= line {}: the answer accepts a stream the offer disabled", i + 1));
@@ -262,11 +253,9 @@ Result<NegotiatedAudio> negotiate(const SessionDescription& offer,
       return Error::invalid("sdp",
                             fmt::format("m= line {}: the answer has another protocol", i + 1));
     }
-    if (!index && isAudio(om) && isRtpProtocol(om.protocol))
-      index = i;
+    if (!index && isAudio(om) && isRtpProtocol(om.protocol)) index = i;
   }
-  if (!index)
-    return Error::invalid("sdp", "the answer accepts no audio stream");
+  if (!index) return Error::invalid("sdp", "the answer accepts no audio stream");
 
   const auto& om = offer.media[*index];
   const auto& am = answer.media[*index];

@@ -58,44 +58,36 @@ int mediaRank(char type) {
 }
 
 std::optional<Direction> parseDirection(std::string_view name) {
-  if (equalsIgnoreCase(name, "sendrecv"))
-    return Direction::kSendRecv;
-  if (equalsIgnoreCase(name, "sendonly"))
-    return Direction::kSendOnly;
-  if (equalsIgnoreCase(name, "recvonly"))
-    return Direction::kRecvOnly;
-  if (equalsIgnoreCase(name, "inactive"))
-    return Direction::kInactive;
+  if (equalsIgnoreCase(name, "sendrecv")) return Direction::kSendRecv;
+  if (equalsIgnoreCase(name, "sendonly")) return Direction::kSendOnly;
+  if (equalsIgnoreCase(name, "recvonly")) return Direction::kRecvOnly;
+  if (equalsIgnoreCase(name, "inactive")) return Direction::kInactive;
   return std::nullopt;
 }
 
 std::optional<Connection> parseConnection(const std::vector<std::string_view>& t,
                                           std::size_t first) {
-  if (t.size() != first + 3)
-    return std::nullopt;
+  if (t.size() != first + 3) return std::nullopt;
   return Connection{std::string(t[first]), std::string(t[first + 1]), std::string(t[first + 2])};
 }
 
 std::optional<std::uint8_t> parsePayloadType(std::string_view s) {
   auto n = parseNumber<unsigned>(s);
-  if (!n || *n > kMaxPayloadType)
-    return std::nullopt;
+  if (!n || *n > kMaxPayloadType) return std::nullopt;
   return static_cast<std::uint8_t>(*n);
 }
 
 // Splits "name:value" of an a= line; property attributes have no value.
 Attribute splitAttribute(std::string_view text) {
   auto colon = text.find(':');
-  if (colon == std::string_view::npos)
-    return {std::string(trim(text)), {}};
+  if (colon == std::string_view::npos) return {std::string(trim(text)), {}};
   return {std::string(trim(text.substr(0, colon))), std::string(trim(text.substr(colon + 1)))};
 }
 
 // Splits "<payload type> <rest>" of a=rtpmap and a=fmtp.
 std::pair<std::string_view, std::string_view> splitFormat(std::string_view value) {
   auto blank = value.find_first_of(" \t");
-  if (blank == std::string_view::npos)
-    return {value, {}};
+  if (blank == std::string_view::npos) return {value, {}};
   return {value.substr(0, blank), trim(value.substr(blank))};
 }
 
@@ -110,13 +102,11 @@ class Parser {
     bool sawVersion = false;
     while (pos < text.size()) {
       auto end = text.find('\n', pos);
-      if (end == std::string_view::npos)
-        end = text.size();
+      if (end == std::string_view::npos) end = text.size();
       auto line = trim(text.substr(pos, end - pos));
       pos = end + 1;
       ++line_;
-      if (line.empty())
-        continue;
+      if (line.empty()) continue;
       if (!sawVersion) {
         if (line.size() < 2 || line[0] != 'v' || line[1] != '=' || trim(line.substr(2)) != "0")
           return fail("an SDP must start with v=0");
@@ -124,8 +114,7 @@ class Parser {
         continue;
       }
       // Lines that are not "<letter>=..." carry nothing we could use: skipped, not fatal.
-      if (line.size() < 2 || line[1] != '=')
-        continue;
+      if (line.size() < 2 || line[1] != '=') continue;
       char type = line[0];
       auto value = trim(line.substr(2));
       std::optional<Error> error;
@@ -135,17 +124,12 @@ class Parser {
         error = mediaLine(type, value);
       else
         error = sessionLine(type, value);
-      if (error)
-        return std::move(*error);
+      if (error) return std::move(*error);
     }
-    if (!sawVersion)
-      return Error::invalid("sdp", "an SDP must start with v=0");
-    if (!sawOrigin_)
-      return Error::invalid("sdp", "the o= line is missing");
-    if (!sawName_)
-      return Error::invalid("sdp", "the s= line is missing");
-    if (!sawTiming_)
-      return Error::invalid("sdp", "the t= line is missing");
+    if (!sawVersion) return Error::invalid("sdp", "an SDP must start with v=0");
+    if (!sawOrigin_) return Error::invalid("sdp", "the o= line is missing");
+    if (!sawName_) return Error::invalid("sdp", "the s= line is missing");
+    if (!sawTiming_) return Error::invalid("sdp", "the t= line is missing");
     if (!sd_.connection) {
       for (std::size_t i = 0; i < sd_.media.size(); ++i) {
         if (!sd_.media[i].connection) {
@@ -178,8 +162,7 @@ class Parser {
       case 'o':
         return origin(value);
       case 's':
-        if (sawName_)
-          return fail("a second s= line");
+        if (sawName_) return fail("a second s= line");
         sawName_ = true;
         sd_.sessionName = std::string(value);
         return std::nullopt;
@@ -189,8 +172,7 @@ class Parser {
           return std::nullopt;
         }
         sd_.connection = parseConnection(splitBlanks(value), 0);
-        if (!sd_.connection)
-          return fail("c= must be <network type> <address type> <address>");
+        if (!sd_.connection) return fail("c= must be <network type> <address type> <address>");
         return std::nullopt;
       case 't':
         if (sawTiming_) {
@@ -207,15 +189,13 @@ class Parser {
         return std::nullopt;
       }
       default:
-        if (sessionRank(type) >= 0)
-          sd_.otherLines.push_back({type, std::string(value)});
+        if (sessionRank(type) >= 0) sd_.otherLines.push_back({type, std::string(value)});
         return std::nullopt;
     }
   }
 
   std::optional<Error> origin(std::string_view value) {
-    if (sawOrigin_)
-      return fail("a second o= line");
+    if (sawOrigin_) return fail("a second o= line");
     sawOrigin_ = true;
     auto t = splitBlanks(value);
     if (t.size() != 6) {
@@ -223,11 +203,9 @@ class Parser {
           "o= must be <username> <session id> <version> <network type> <address type> <address>");
     }
     auto id = parseNumber<std::uint64_t>(t[1]);
-    if (!id)
-      return fail("o= session id must be a number of at most 64 bits");
+    if (!id) return fail("o= session id must be a number of at most 64 bits");
     auto version = parseNumber<std::uint64_t>(t[2]);
-    if (!version)
-      return fail("o= session version must be a number of at most 64 bits");
+    if (!version) return fail("o= session version must be a number of at most 64 bits");
     sd_.origin = {std::string(t[0]), *id, *version, std::string(t[3]), std::string(t[4]),
                   std::string(t[5])};
     return std::nullopt;
@@ -236,12 +214,10 @@ class Parser {
   std::optional<Error> timing(std::string_view value) {
     sawTiming_ = true;
     auto t = splitBlanks(value);
-    if (t.size() != 2)
-      return fail("t= must be <start time> <stop time>");
+    if (t.size() != 2) return fail("t= must be <start time> <stop time>");
     auto start = parseNumber<std::uint64_t>(t[0]);
     auto stop = parseNumber<std::uint64_t>(t[1]);
-    if (!start || !stop)
-      return fail("t= times must be numbers of at most 64 bits");
+    if (!start || !stop) return fail("t= times must be numbers of at most 64 bits");
     sd_.timing = {*start, *stop};
     return std::nullopt;
   }
@@ -250,8 +226,7 @@ class Parser {
     if (sd_.media.size() >= kMaxMediaSections)
       return fail(fmt::format("more than {} m= lines", kMaxMediaSections));
     auto t = splitBlanks(value);
-    if (t.size() < 4)
-      return fail("m= must be <media> <port> <protocol> <format>...");
+    if (t.size() < 4) return fail("m= must be <media> <port> <protocol> <format>...");
     if (t.size() - 3 > kMaxFormats)
       return fail(fmt::format("m= lists more than {} formats", kMaxFormats));
 
@@ -260,13 +235,11 @@ class Parser {
     auto portText = t[1];
     auto slash = portText.find('/');
     auto port = parseNumber<std::uint16_t>(portText.substr(0, slash));
-    if (!port)
-      return fail("m= port must be a number 0-65535");
+    if (!port) return fail("m= port must be a number 0-65535");
     m.port = *port;
     if (slash != std::string_view::npos) {
       auto count = parseNumber<std::uint16_t>(portText.substr(slash + 1));
-      if (!count || *count == 0)
-        return fail("m= port count must be a number 1-65535");
+      if (!count || *count == 0) return fail("m= port count must be a number 1-65535");
       m.portCount = *count;
     }
     m.protocol = std::string(t[2]);
@@ -282,12 +255,10 @@ class Parser {
         continue;
       }
       auto pt = parsePayloadType(t[i]);
-      if (!pt)
-        return fail(fmt::format("m= format {} must be an RTP payload type 0-127", i - 2));
+      if (!pt) return fail(fmt::format("m= format {} must be an RTP payload type 0-127", i - 2));
       // A payload type listed twice means nothing more than once; keeping one keeps formats
       // and codecs one to one.
-      if (codecIndex_[*pt] >= 0)
-        continue;
+      if (codecIndex_[*pt] >= 0) continue;
       codecIndex_[*pt] = static_cast<int>(m.codecs.size());
       m.formats.push_back(std::to_string(*pt));
       auto known = staticCodec(*pt);
@@ -307,14 +278,12 @@ class Parser {
           return std::nullopt;
         }
         media_->connection = parseConnection(splitBlanks(value), 0);
-        if (!media_->connection)
-          return fail("c= must be <network type> <address type> <address>");
+        if (!media_->connection) return fail("c= must be <network type> <address type> <address>");
         return std::nullopt;
       case 'a':
         return mediaAttribute(splitAttribute(value));
       default:
-        if (mediaRank(type) >= 0)
-          media_->otherLines.push_back({type, std::string(value)});
+        if (mediaRank(type) >= 0) media_->otherLines.push_back({type, std::string(value)});
         return std::nullopt;
     }
   }
@@ -324,10 +293,8 @@ class Parser {
       media_->direction = *direction;
       return std::nullopt;
     }
-    if (rtp_ && equalsIgnoreCase(a.name, "rtpmap"))
-      return rtpmap(std::move(a));
-    if (rtp_ && equalsIgnoreCase(a.name, "fmtp"))
-      return fmtp(std::move(a));
+    if (rtp_ && equalsIgnoreCase(a.name, "rtpmap")) return rtpmap(std::move(a));
+    if (rtp_ && equalsIgnoreCase(a.name, "fmtp")) return fmtp(std::move(a));
     if (equalsIgnoreCase(a.name, "ptime")) {
       auto ptime = parseNumber<std::uint32_t>(a.value);
       if (!ptime || *ptime == 0)
@@ -335,8 +302,7 @@ class Parser {
       media_->ptime = *ptime;
       return std::nullopt;
     }
-    if (equalsIgnoreCase(a.name, "rtcp"))
-      return rtcp(a.value);
+    if (equalsIgnoreCase(a.name, "rtcp")) return rtcp(a.value);
     media_->attributes.push_back(std::move(a));
     return std::nullopt;
   }
@@ -344,16 +310,14 @@ class Parser {
   std::optional<Error> rtpmap(Attribute a) {
     auto [ptText, encoding] = splitFormat(a.value);
     auto pt = parsePayloadType(ptText);
-    if (!pt)
-      return fail("a=rtpmap payload type must be a number 0-127");
+    if (!pt) return fail("a=rtpmap payload type must be a number 0-127");
     // RFC 4566 §6: a mapping for a payload type the m= line does not list is ignored; it is
     // kept as it came so that it is written back unchanged.
     if (codecIndex_[*pt] < 0) {
       media_->attributes.push_back(std::move(a));
       return std::nullopt;
     }
-    if (hasRtpmap_[*pt])
-      return fail(fmt::format("a second a=rtpmap for payload type {}", *pt));
+    if (hasRtpmap_[*pt]) return fail(fmt::format("a second a=rtpmap for payload type {}", *pt));
     hasRtpmap_[*pt] = true;
 
     constexpr std::string_view kShape =
@@ -361,19 +325,16 @@ class Parser {
     if (encoding.empty() || encoding.find_first_of(" \t") != std::string_view::npos)
       return fail(kShape);
     auto slash1 = encoding.find('/');
-    if (slash1 == 0 || slash1 == std::string_view::npos)
-      return fail(kShape);
+    if (slash1 == 0 || slash1 == std::string_view::npos) return fail(kShape);
     auto name = encoding.substr(0, slash1);
     auto rest = encoding.substr(slash1 + 1);
     auto slash2 = rest.find('/');
     auto rate = parseNumber<std::uint32_t>(rest.substr(0, slash2));
-    if (!rate || *rate == 0)
-      return fail("a=rtpmap clock rate must be a number 1-4294967295");
+    if (!rate || *rate == 0) return fail("a=rtpmap clock rate must be a number 1-4294967295");
     std::uint16_t channels = 1;
     if (slash2 != std::string_view::npos) {
       auto n = parseNumber<std::uint16_t>(rest.substr(slash2 + 1));
-      if (!n || *n == 0)
-        return fail("a=rtpmap channels must be a number 1-65535");
+      if (!n || *n == 0) return fail("a=rtpmap channels must be a number 1-65535");
       channels = *n;
     }
     auto& codec = media_->codecs[static_cast<std::size_t>(codecIndex_[*pt])];
@@ -391,8 +352,7 @@ class Parser {
       media_->attributes.push_back(std::move(a));
       return std::nullopt;
     }
-    if (hasFmtp_[*pt])
-      return fail(fmt::format("a second a=fmtp for payload type {}", *pt));
+    if (hasFmtp_[*pt]) return fail(fmt::format("a second a=fmtp for payload type {}", *pt));
     hasFmtp_[*pt] = true;
     media_->codecs[static_cast<std::size_t>(codecIndex_[*pt])].fmtp = std::string(parameters);
     return std::nullopt;
@@ -405,8 +365,7 @@ class Parser {
       return fail("a=rtcp must be <port> [<network type> <address type> <address>]");
     Rtcp r;
     r.port = *port;
-    if (t.size() == 4)
-      r.connection = parseConnection(t, 1);
+    if (t.size() == 4) r.connection = parseConnection(t, 1);
     media_->rtcp = std::move(r);
     return std::nullopt;
   }
@@ -449,15 +408,13 @@ void writeOtherLines(std::string& out, const std::vector<Line>& lines, int (*ran
                      int to) {
   for (const auto& line : lines) {
     int r = rank(line.type);
-    if (r >= from && r <= to)
-      writeLine(out, line.type, line.value);
+    if (r >= from && r <= to) writeLine(out, line.type, line.value);
   }
 }
 
 void writeMedia(std::string& out, const MediaDescription& m) {
   auto mline = fmt::format("{} {}", m.media, m.port);
-  if (m.portCount != 1)
-    mline += fmt::format("/{}", m.portCount);
+  if (m.portCount != 1) mline += fmt::format("/{}", m.portCount);
   mline += ' ';
   mline += m.protocol;
   for (const auto& format : m.formats) {
@@ -466,21 +423,18 @@ void writeMedia(std::string& out, const MediaDescription& m) {
   }
   writeLine(out, 'm', mline);
   writeOtherLines(out, m.otherLines, mediaRank, 1, 1);
-  if (m.connection)
-    writeConnection(out, *m.connection);
+  if (m.connection) writeConnection(out, *m.connection);
   writeOtherLines(out, m.otherLines, mediaRank, 2, 4);
   for (const auto& codec : m.codecs) {
     if (!codec.encodingName.empty()) {
       auto map = fmt::format("{} {}/{}", codec.payloadType, codec.encodingName, codec.clockRate);
-      if (codec.channels != 1)
-        map += fmt::format("/{}", codec.channels);
+      if (codec.channels != 1) map += fmt::format("/{}", codec.channels);
       writeAttribute(out, "rtpmap", map);
     }
     if (!codec.fmtp.empty())
       writeAttribute(out, "fmtp", fmt::format("{} {}", codec.payloadType, codec.fmtp));
   }
-  if (m.ptime)
-    writeAttribute(out, "ptime", std::to_string(*m.ptime));
+  if (m.ptime) writeAttribute(out, "ptime", std::to_string(*m.ptime));
   if (m.rtcp) {
     auto value = std::to_string(m.rtcp->port);
     if (m.rtcp->connection) {
@@ -520,12 +474,9 @@ bool receives(Direction direction) {
 }
 
 Direction directionFrom(bool send, bool receive) {
-  if (send && receive)
-    return Direction::kSendRecv;
-  if (send)
-    return Direction::kSendOnly;
-  if (receive)
-    return Direction::kRecvOnly;
+  if (send && receive) return Direction::kSendRecv;
+  if (send) return Direction::kSendOnly;
+  if (receive) return Direction::kRecvOnly;
   return Direction::kInactive;
 }
 
@@ -573,16 +524,14 @@ bool isTelephoneEvent(const Codec& codec) {
 
 bool isRtpProtocol(std::string_view protocol) {
   for (std::size_t i = 0; i + 4 <= protocol.size(); ++i) {
-    if (equalsIgnoreCase(protocol.substr(i, 4), "RTP/"))
-      return true;
+    if (equalsIgnoreCase(protocol.substr(i, 4), "RTP/")) return true;
   }
   return false;
 }
 
 const Codec* MediaDescription::findCodec(std::uint8_t payloadType) const {
   for (const auto& codec : codecs) {
-    if (codec.payloadType == payloadType)
-      return &codec;
+    if (codec.payloadType == payloadType) return &codec;
   }
   return nullptr;
 }
@@ -595,10 +544,8 @@ void MediaDescription::setCodecs(std::vector<Codec> newCodecs) {
 }
 
 const Connection* SessionDescription::connectionFor(const MediaDescription& m) const {
-  if (m.connection)
-    return &*m.connection;
-  if (connection)
-    return &*connection;
+  if (m.connection) return &*m.connection;
+  if (connection) return &*connection;
   return nullptr;
 }
 
@@ -617,13 +564,11 @@ std::string serialize(const SessionDescription& sd) {
   // RFC 4566 §5.3: a single space when the session has no meaningful name.
   writeLine(out, 's', sd.sessionName.empty() ? std::string_view(" ") : sd.sessionName);
   writeOtherLines(out, sd.otherLines, sessionRank, 3, 6);
-  if (sd.connection)
-    writeConnection(out, *sd.connection);
+  if (sd.connection) writeConnection(out, *sd.connection);
   writeOtherLines(out, sd.otherLines, sessionRank, 7, 8);
   writeLine(out, 't', fmt::format("{} {}", sd.timing.start, sd.timing.stop));
   writeOtherLines(out, sd.otherLines, sessionRank, 9, 11);
-  if (sd.direction != Direction::kSendRecv)
-    writeAttribute(out, directionName(sd.direction), "");
+  if (sd.direction != Direction::kSendRecv) writeAttribute(out, directionName(sd.direction), "");
   for (const auto& a : sd.attributes)
     writeAttribute(out, a.name, a.value);
   for (const auto& m : sd.media)

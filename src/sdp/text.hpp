@@ -13,8 +13,7 @@ namespace sb::sdp {
 inline std::string_view trim(std::string_view s) {
   constexpr std::string_view kBlanks = " \t\r";
   auto first = s.find_first_not_of(kBlanks);
-  if (first == std::string_view::npos)
-    return {};
+  if (first == std::string_view::npos) return {};
   auto last = s.find_last_not_of(kBlanks);
   return s.substr(first, last - first + 1);
 }
@@ -24,11 +23,9 @@ inline char lowerAscii(char c) {
 }
 
 inline bool equalsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size())
-    return false;
+  if (a.size() != b.size()) return false;
   for (std::size_t i = 0; i < a.size(); ++i) {
-    if (lowerAscii(a[i]) != lowerAscii(b[i]))
-      return false;
+    if (lowerAscii(a[i]) != lowerAscii(b[i])) return false;
   }
   return true;
 }
@@ -39,11 +36,9 @@ inline std::vector<std::string_view> splitBlanks(std::string_view s) {
   std::size_t pos = 0;
   while (pos < s.size()) {
     auto start = s.find_first_not_of(" \t", pos);
-    if (start == std::string_view::npos)
-      break;
+    if (start == std::string_view::npos) break;
     auto end = s.find_first_of(" \t", start);
-    if (end == std::string_view::npos)
-      end = s.size();
+    if (end == std::string_view::npos) end = s.size();
     out.push_back(s.substr(start, end - start));
     pos = end;
   }
@@ -54,12 +49,10 @@ inline std::vector<std::string_view> splitBlanks(std::string_view s) {
 // an overflow, is no number.
 template <typename T>
 std::optional<T> parseNumber(std::string_view s) {
-  if (s.empty() || s.front() < '0' || s.front() > '9')
-    return std::nullopt;
+  if (s.empty() || s.front() < '0' || s.front() > '9') return std::nullopt;
   T value{};
   auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
-  if (ec != std::errc{} || end != s.data() + s.size())
-    return std::nullopt;
+  if (ec != std::errc{} || end != s.data() + s.size()) return std::nullopt;
   return value;
 }
 

@@ -130,8 +130,7 @@ MessageBuilder& MessageBuilder::body(std::string_view contentType, std::string_v
 }
 
 std::string MessageBuilder::build() {
-  if (!body_.empty())
-    header(HeaderId::kContentType, contentType_);
+  if (!body_.empty()) header(HeaderId::kContentType, contentType_);
   out_.append("Content-Length: ").append(std::to_string(body_.size())).append("\r\n\r\n");
   out_.append(body_);
   return std::move(out_);
@@ -141,11 +140,9 @@ MessageBuilder responseTo(const Message& request, int status, std::string_view r
                           std::string_view toTag) {
   auto b = MessageBuilder::response(status, reason);
   for (const auto& h : request.headers()) {
-    if (h.id == HeaderId::kVia)
-      b.header(HeaderId::kVia, request.value(h));
+    if (h.id == HeaderId::kVia) b.header(HeaderId::kVia, request.value(h));
   }
-  if (auto from = request.header(HeaderId::kFrom))
-    b.header(HeaderId::kFrom, *from);
+  if (auto from = request.header(HeaderId::kFrom)) b.header(HeaderId::kFrom, *from);
   if (auto to = request.header(HeaderId::kTo)) {
     auto parsed = parseNameAddr(*to);
     if (!toTag.empty() && status > 100 && parsed && parsed->tag().empty()) {
@@ -154,18 +151,15 @@ MessageBuilder responseTo(const Message& request, int status, std::string_view r
       b.header(HeaderId::kTo, *to);
     }
   }
-  if (auto callId = request.header(HeaderId::kCallId))
-    b.header(HeaderId::kCallId, *callId);
-  if (auto cseq = request.header(HeaderId::kCSeq))
-    b.header(HeaderId::kCSeq, *cseq);
+  if (auto callId = request.header(HeaderId::kCallId)) b.header(HeaderId::kCallId, *callId);
+  if (auto cseq = request.header(HeaderId::kCSeq)) b.header(HeaderId::kCSeq, *cseq);
   return b;
 }
 
 std::string stampTopVia(std::string_view topVia, std::string_view sourceAddress,
                         std::uint16_t sourcePort) {
   auto via = parseVia(topVia);
-  if (!via)
-    return std::string(topVia);
+  if (!via) return std::string(topVia);
   std::string out(trimWsp(topVia));
   // Rebuild the parameters: drop an empty rport and any stale received, then add ours.
   auto semi = out.find(';');
@@ -173,20 +167,15 @@ std::string stampTopVia(std::string_view topVia, std::string_view sourceAddress,
   std::string params;
   bool wantsRport = via->rport().has_value();
   for (const auto& p : via->params) {
-    if (iequals(p.name, "received") || iequals(p.name, "rport"))
-      continue;
+    if (iequals(p.name, "received") || iequals(p.name, "rport")) continue;
     params += ";";
     params.append(p.name);
-    if (p.hasValue)
-      params.append("=").append(p.value);
+    if (p.hasValue) params.append("=").append(p.value);
   }
   std::string host(via->host);
-  if (!host.empty() && host.front() == '[')
-    host = host.substr(1, host.size() - 2);
-  if (host != sourceAddress || wantsRport)
-    params += fmt::format(";received={}", sourceAddress);
-  if (wantsRport)
-    params += fmt::format(";rport={}", sourcePort);
+  if (!host.empty() && host.front() == '[') host = host.substr(1, host.size() - 2);
+  if (host != sourceAddress || wantsRport) params += fmt::format(";received={}", sourceAddress);
+  if (wantsRport) params += fmt::format(";rport={}", sourcePort);
   return head + params;
 }
 

@@ -17,12 +17,10 @@ std::string_view mediaType(std::string_view contentType) {
 
 bool acceptsSdp(const Message& request) {
   auto accept = request.headerValues(HeaderId::kAccept);
-  if (request.headerCount(HeaderId::kAccept) == 0)
-    return true;  // absent: application/sdp
+  if (request.headerCount(HeaderId::kAccept) == 0) return true;  // absent: application/sdp
   for (auto type : accept) {
     auto t = mediaType(type);
-    if (iequals(t, "application/sdp") || iequals(t, "application/*") || t == "*/*")
-      return true;
+    if (iequals(t, "application/sdp") || iequals(t, "application/*") || t == "*/*") return true;
   }
   return false;
 }
@@ -35,10 +33,8 @@ std::string unsupportedExtensions(const Message& request) {
       bool known = false;
       for (auto s : splitList(kSupportedExtensions))
         known = known || iequals(s, tag);
-      if (known || out.find(tag) != std::string::npos)
-        continue;
-      if (!out.empty())
-        out += ", ";
+      if (known || out.find(tag) != std::string::npos) continue;
+      if (!out.empty()) out += ", ";
       out += tag;
     }
   }
@@ -53,12 +49,10 @@ SipCore::SipCore(MetricsRegistry& metrics, std::string serverName)
 void SipCore::respond(ServerTxId tx, int status, std::string_view reason,
                       const std::function<void(MessageBuilder&)>& decorate) {
   const Message* request = transactions_->request(tx);
-  if (request == nullptr)
-    return;
+  if (request == nullptr) return;
   auto b = responseTo(*request, status, reason, newTag());
   b.header(HeaderId::kServer, serverName_);
-  if (decorate)
-    decorate(b);
+  if (decorate) decorate(b);
   metrics_
       .counter("sb_sip_responses_total", "SIP responses sent by the server, by status code.",
                {{"code", std::to_string(status)}})
@@ -81,8 +75,7 @@ void SipCore::onRequest(ServerTxId tx, const Message& request, const Peer& from)
       respond(tx, 200, {}, [&](MessageBuilder& b) {
         allow(b);
         b.header(HeaderId::kAccept, "application/sdp");
-        if (!kSupportedExtensions.empty())
-          b.header(HeaderId::kSupported, kSupportedExtensions);
+        if (!kSupportedExtensions.empty()) b.header(HeaderId::kSupported, kSupportedExtensions);
       });
       return;
     case Method::kRegister:
@@ -144,8 +137,7 @@ void SipCore::answerCancel(ServerTxId tx, const Message& cancel) {
   // RFC 3261 §9.2: 200 for the CANCEL, 487 for the INVITE it ends.
   respond(tx, 200);
   respond(*invite, 487);
-  if (cancelled_)
-    cancelled_(*invite);
+  if (cancelled_) cancelled_(*invite);
 }
 
 void SipCore::onAck(const Message&, const Peer&) {

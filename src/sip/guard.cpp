@@ -16,8 +16,7 @@ bool Guard::admit(const std::string& address) {
     ++dropped_;
     return false;
   }
-  if (isTrusted_ && isTrusted_(address))
-    return true;
+  if (isTrusted_ && isTrusted_(address)) return true;
   double elapsed = std::chrono::duration<double>(now - s.refilled).count();
   s.tokens = std::min<double>(options_.packetBurst, s.tokens + elapsed * options_.packetsPerSecond);
   s.refilled = now;
@@ -36,8 +35,7 @@ void Guard::authFailed(const std::string& address) {
     s.failures = 0;
     s.firstFailure = now;
   }
-  if (++s.failures < options_.maxAuthFailures)
-    return;
+  if (++s.failures < options_.maxAuthFailures) return;
   s.bannedUntil = now + options_.banTime;
   s.bannedSince = wall_.now();
   s.bannedUntilWall = s.bannedSince + options_.banTime.count();
@@ -55,24 +53,21 @@ Guard::Source& Guard::source(const std::string& address, Timers::Clock::time_poi
 }
 
 void Guard::authSucceeded(const std::string& address) {
-  if (auto it = sources_.find(address); it != sources_.end())
-    it->second.failures = 0;
+  if (auto it = sources_.find(address); it != sources_.end()) it->second.failures = 0;
 }
 
 std::vector<Ban> Guard::bans() const {
   std::vector<Ban> out;
   auto now = timers_.now();
   for (const auto& [address, s] : sources_) {
-    if (s.bannedUntil > now)
-      out.push_back({address, s.bannedSince, s.bannedUntilWall, s.failures});
+    if (s.bannedUntil > now) out.push_back({address, s.bannedSince, s.bannedUntilWall, s.failures});
   }
   return out;
 }
 
 bool Guard::unban(const std::string& address) {
   auto it = sources_.find(address);
-  if (it == sources_.end() || it->second.bannedUntil <= timers_.now())
-    return false;
+  if (it == sources_.end() || it->second.bannedUntil <= timers_.now()) return false;
   it->second.bannedUntil = {};
   it->second.failures = 0;
   return true;
@@ -81,8 +76,7 @@ bool Guard::unban(const std::string& address) {
 void Guard::forgetIdle(Timers::Clock::time_point now) {
   // Once a minute, drop sources that are neither banned, counting failures, nor short of
   // packets: the table stays as small as the set of active sources.
-  if (now - lastSweep_ < std::chrono::seconds(60))
-    return;
+  if (now - lastSweep_ < std::chrono::seconds(60)) return;
   lastSweep_ = now;
   for (auto it = sources_.begin(); it != sources_.end();) {
     const Source& s = it->second;

@@ -26,8 +26,7 @@ std::size_t quotedLength(std::string_view s) {
 
 bool isTokenOrSpace(std::string_view s) {
   for (char c : s) {
-    if (!isTokenChar(c) && !isWsp(c))
-      return false;
+    if (!isTokenChar(c) && !isWsp(c)) return false;
   }
   return true;
 }
@@ -42,8 +41,7 @@ std::vector<std::string_view> splitList(std::string_view value) {
     char c = value[i];
     if (c == '"') {
       auto len = quotedLength(value.substr(i));
-      if (len == std::string_view::npos)
-        break;
+      if (len == std::string_view::npos) break;
       i += len - 1;
     } else if (c == '<') {
       inAngle = true;
@@ -51,14 +49,12 @@ std::vector<std::string_view> splitList(std::string_view value) {
       inAngle = false;
     } else if (c == ',' && !inAngle) {
       auto item = trimWsp(value.substr(start, i - start));
-      if (!item.empty())
-        out.push_back(item);
+      if (!item.empty()) out.push_back(item);
       start = i + 1;
     }
   }
   auto item = trimWsp(value.substr(start));
-  if (!item.empty())
-    out.push_back(item);
+  if (!item.empty()) out.push_back(item);
   return out;
 }
 
@@ -66,14 +62,12 @@ Result<std::vector<Param>> parseParams(std::string_view text) {
   std::vector<Param> params;
   text = trimWsp(text);
   while (!text.empty()) {
-    if (text.front() != ';')
-      return bad("malformed parameters");
+    if (text.front() != ';') return bad("malformed parameters");
     text = trimWsp(text.substr(1));
     std::size_t n = 0;
     while (n < text.size() && isTokenChar(text[n]))
       ++n;
-    if (n == 0)
-      return bad("empty parameter");
+    if (n == 0) return bad("empty parameter");
     Param p{text.substr(0, n), {}, false};
     text = trimWsp(text.substr(n));
     if (!text.empty() && text.front() == '=') {
@@ -81,18 +75,15 @@ Result<std::vector<Param>> parseParams(std::string_view text) {
       std::size_t v = 0;
       if (!text.empty() && text.front() == '"') {
         v = quotedLength(text);
-        if (v == std::string_view::npos)
-          return bad("unterminated quoted parameter");
+        if (v == std::string_view::npos) return bad("unterminated quoted parameter");
       } else if (!text.empty() && text.front() == '[') {
         v = text.find(']');
-        if (v == std::string_view::npos)
-          return bad("malformed IPv6 parameter");
+        if (v == std::string_view::npos) return bad("malformed IPv6 parameter");
         ++v;
       } else {
         while (v < text.size() && (isTokenChar(text[v]) || text[v] == ':'))
           ++v;
-        if (v == 0)
-          return bad("empty parameter value");
+        if (v == 0) return bad("empty parameter value");
       }
       p.value = text.substr(0, v);
       p.hasValue = true;
@@ -105,8 +96,7 @@ Result<std::vector<Param>> parseParams(std::string_view text) {
 
 std::optional<std::string_view> findParam(const std::vector<Param>& params, std::string_view name) {
   for (const auto& p : params) {
-    if (iequals(p.name, name))
-      return p.value;
+    if (iequals(p.name, name)) return p.value;
   }
   return std::nullopt;
 }
@@ -114,33 +104,28 @@ std::optional<std::string_view> findParam(const std::vector<Param>& params, std:
 Result<NameAddr> parseNameAddr(std::string_view value) {
   NameAddr out;
   std::string_view s = trimWsp(value);
-  if (s.empty())
-    return bad("empty address");
+  if (s.empty()) return bad("empty address");
   std::string_view rest;
   std::size_t lt = std::string_view::npos;
   if (s.front() == '"') {
     auto len = quotedLength(s);
-    if (len == std::string_view::npos)
-      return bad("unterminated quoted display name");
+    if (len == std::string_view::npos) return bad("unterminated quoted display name");
     out.displayName = s.substr(1, len - 2);
     lt = len;
     while (lt < s.size() && isWsp(s[lt]))
       ++lt;
-    if (lt == s.size() || s[lt] != '<')
-      return bad("display name without <address>");
+    if (lt == s.size() || s[lt] != '<') return bad("display name without <address>");
   } else {
     lt = s.find('<');
     if (lt != std::string_view::npos) {
       auto display = trimWsp(s.substr(0, lt));
-      if (!isTokenOrSpace(display))
-        return bad("invalid characters in display name");
+      if (!isTokenOrSpace(display)) return bad("invalid characters in display name");
       out.displayName = display;
     }
   }
   if (lt != std::string_view::npos) {
     auto gt = s.find('>', lt);
-    if (gt == std::string_view::npos)
-      return bad("unterminated <address>");
+    if (gt == std::string_view::npos) return bad("unterminated <address>");
     out.uriText = s.substr(lt + 1, gt - lt - 1);
     out.bracketed = true;
     rest = s.substr(gt + 1);
@@ -154,12 +139,10 @@ Result<NameAddr> parseNameAddr(std::string_view value) {
     rest = semi == std::string_view::npos ? std::string_view() : s.substr(semi);
   }
   auto uri = parseUri(out.uriText);
-  if (!uri)
-    return uri.error();
+  if (!uri) return uri.error();
   out.uri = *uri;
   auto params = parseParams(rest);
-  if (!params)
-    return params.error();
+  if (!params) return params.error();
   out.params = std::move(*params);
   return out;
 }
@@ -174,32 +157,27 @@ Result<Via> parseVia(std::string_view value) {
     std::size_t n = 0;
     while (n < s.size() && isTokenChar(s[n]))
       ++n;
-    if (n == 0)
-      return bad("malformed Via protocol");
+    if (n == 0) return bad("malformed Via protocol");
     parts[i] = s.substr(0, n);
     s = trimWsp(s.substr(n));
     if (i < 2) {
-      if (s.empty() || s.front() != '/')
-        return bad("malformed Via protocol");
+      if (s.empty() || s.front() != '/') return bad("malformed Via protocol");
       s.remove_prefix(1);
     }
   }
-  if (!iequals(parts[0], "SIP") || parts[1] != "2.0")
-    return bad("unsupported Via protocol");
+  if (!iequals(parts[0], "SIP") || parts[1] != "2.0") return bad("unsupported Via protocol");
   via.transport = parts[2];
   // sent-by = host [ COLON port ]
   std::size_t n = 0;
   if (!s.empty() && s.front() == '[') {
     n = s.find(']');
-    if (n == std::string_view::npos)
-      return bad("malformed Via host");
+    if (n == std::string_view::npos) return bad("malformed Via host");
     ++n;
   } else {
     while (n < s.size() && (isAlpha(s[n]) || isDigit(s[n]) || s[n] == '-' || s[n] == '.'))
       ++n;
   }
-  if (n == 0)
-    return bad("missing Via host");
+  if (n == 0) return bad("missing Via host");
   via.host = s.substr(0, n);
   s = trimWsp(s.substr(n));
   if (!s.empty() && s.front() == ':') {
@@ -208,26 +186,22 @@ Result<Via> parseVia(std::string_view value) {
     while (d < s.size() && isDigit(s[d]))
       ++d;
     auto port = parseNumber(s.substr(0, d), 65535);
-    if (!port)
-      return bad("malformed Via port");
+    if (!port) return bad("malformed Via port");
     via.port = static_cast<std::uint16_t>(*port);
     s = s.substr(d);
   }
   auto params = parseParams(s);
-  if (!params)
-    return params.error();
+  if (!params) return params.error();
   via.params = std::move(*params);
   return via;
 }
 
 std::optional<std::uint32_t> parseNumber(std::string_view value, std::uint32_t max) {
   value = trimWsp(value);
-  if (value.empty() || value.size() > 12)
-    return std::nullopt;
+  if (value.empty() || value.size() > 12) return std::nullopt;
   std::uint64_t n = 0;
   auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
-  if (ec != std::errc{} || end != value.data() + value.size() || n > max)
-    return std::nullopt;
+  if (ec != std::errc{} || end != value.data() + value.size() || n > max) return std::nullopt;
   return static_cast<std::uint32_t>(n);
 }
 
@@ -238,14 +212,11 @@ Result<CSeq> parseCSeq(std::string_view value) {
     ++d;
   // RFC 3261 §8.1.1.5: the sequence number must be less than 2**31.
   auto number = parseNumber(value.substr(0, d), 0x7fffffff);
-  if (!number)
-    return bad("malformed CSeq number");
+  if (!number) return bad("malformed CSeq number");
   auto method = trimWsp(value.substr(d));
-  if (method.empty() || d == value.size() || !isWsp(value[d]))
-    return bad("malformed CSeq method");
+  if (method.empty() || d == value.size() || !isWsp(value[d])) return bad("malformed CSeq method");
   for (char c : method) {
-    if (!isTokenChar(c))
-      return bad("malformed CSeq method");
+    if (!isTokenChar(c)) return bad("malformed CSeq method");
   }
   return CSeq{*number, method};
 }
@@ -257,36 +228,26 @@ std::optional<std::string_view> checkCommonHeaders(const Message& m) {
   using H = HeaderId;
   for (H id : {H::kFrom, H::kTo, H::kCallId, H::kCSeq}) {
     auto count = m.headerCount(id);
-    if (count == 0)
-      return "Missing Required Header";
-    if (count > 1)
-      return "Duplicate Single-Valued Header";
+    if (count == 0) return "Missing Required Header";
+    if (count > 1) return "Duplicate Single-Valued Header";
   }
   for (H id : {H::kMaxForwards, H::kContentType, H::kExpires}) {
-    if (m.headerCount(id) > 1)
-      return "Duplicate Single-Valued Header";
+    if (m.headerCount(id) > 1) return "Duplicate Single-Valued Header";
   }
   auto vias = m.headerValues(H::kVia);
-  if (vias.empty())
-    return "Missing Via";
+  if (vias.empty()) return "Missing Via";
   for (auto v : vias) {
     auto via = parseVia(v);
-    if (!via)
-      return "Malformed Via";
+    if (!via) return "Malformed Via";
   }
-  if (!parseNameAddr(*m.header(H::kFrom)))
-    return "Malformed From";
-  if (!parseNameAddr(*m.header(H::kTo)))
-    return "Malformed To";
+  if (!parseNameAddr(*m.header(H::kFrom))) return "Malformed From";
+  if (!parseNameAddr(*m.header(H::kTo))) return "Malformed To";
   auto callId = *m.header(H::kCallId);
-  if (callId.empty())
-    return "Malformed Call-ID";
+  if (callId.empty()) return "Malformed Call-ID";
   for (char c : callId) {
-    if (static_cast<unsigned char>(c) <= 0x20)
-      return "Malformed Call-ID";
+    if (static_cast<unsigned char>(c) <= 0x20) return "Malformed Call-ID";
   }
-  if (!parseCSeq(*m.header(H::kCSeq)))
-    return "Malformed CSeq";
+  if (!parseCSeq(*m.header(H::kCSeq))) return "Malformed CSeq";
   return std::nullopt;
 }
 
@@ -294,22 +255,17 @@ std::optional<std::string_view> checkCommonHeaders(const Message& m) {
 
 std::optional<Rejection> checkRequest(const Message& m) {
   using H = HeaderId;
-  if (!iequals(m.version(), "SIP/2.0"))
-    return Rejection{505, "Version Not Supported"};
+  if (!iequals(m.version(), "SIP/2.0")) return Rejection{505, "Version Not Supported"};
   auto uri = parseUri(m.requestUri());
-  if (!uri)
-    return Rejection{400, "Malformed Request-URI"};
+  if (!uri) return Rejection{400, "Malformed Request-URI"};
   if (!uri->isSip() && !iequals(uri->scheme, "tel"))
     return Rejection{416, "Unsupported URI Scheme"};
-  if (!uri->headers.empty())
-    return Rejection{400, "Request-URI Must Not Carry Headers"};
-  if (auto problem = checkCommonHeaders(m))
-    return Rejection{400, *problem};
+  if (!uri->headers.empty()) return Rejection{400, "Request-URI Must Not Carry Headers"};
+  if (auto problem = checkCommonHeaders(m)) return Rejection{400, *problem};
   // A top Via without an RFC 3261 branch is accepted: transactions fall back to RFC 2543
   // matching (RFC 3261 §17.2.3).
   auto cseq = parseCSeq(*m.header(H::kCSeq));
-  if (cseq->method != m.methodText())
-    return Rejection{400, "CSeq Method Does Not Match"};
+  if (cseq->method != m.methodText()) return Rejection{400, "CSeq Method Does Not Match"};
   if (auto mf = m.header(H::kMaxForwards); mf && !parseNumber(*mf, 255)) {
     return Rejection{400, "Malformed Max-Forwards"};
   }
@@ -317,11 +273,9 @@ std::optional<Rejection> checkRequest(const Message& m) {
     return Rejection{400, "Malformed Expires"};
   }
   for (auto c : m.headerValues(H::kContact)) {
-    if (c == "*")
-      continue;
+    if (c == "*") continue;
     auto contact = parseNameAddr(c);
-    if (!contact)
-      return Rejection{400, "Malformed Contact"};
+    if (!contact) return Rejection{400, "Malformed Contact"};
     if (auto ex = findParam(contact->params, "expires"); ex && !parseNumber(*ex, 0xffffffff)) {
       return Rejection{400, "Malformed Contact Expires"};
     }
@@ -330,8 +284,7 @@ std::optional<Rejection> checkRequest(const Message& m) {
 }
 
 bool isWellFormedResponse(const Message& m) {
-  if (!iequals(m.version(), "SIP/2.0"))
-    return false;
+  if (!iequals(m.version(), "SIP/2.0")) return false;
   return !checkCommonHeaders(m).has_value();
 }
 

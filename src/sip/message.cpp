@@ -75,16 +75,14 @@ constexpr HeaderEntry kHeaders[] = {
 
 Method methodFromName(std::string_view name) {
   for (const auto& e : kMethods) {
-    if (e.name == name)
-      return e.method;
+    if (e.name == name) return e.method;
   }
   return Method::kUnknown;
 }
 
 std::string_view methodName(Method method) {
   for (const auto& e : kMethods) {
-    if (e.method == method)
-      return e.name;
+    if (e.method == method) return e.name;
   }
   return {};
 }
@@ -93,38 +91,33 @@ HeaderId headerIdFromName(std::string_view name) {
   if (name.size() == 1) {
     char c = asciiLower(name[0]);
     for (const auto& e : kHeaders) {
-      if (e.compact == c)
-        return e.id;
+      if (e.compact == c) return e.id;
     }
     return HeaderId::kOther;
   }
   for (const auto& e : kHeaders) {
-    if (e.name.size() == name.size() && iequals(e.name, name))
-      return e.id;
+    if (e.name.size() == name.size() && iequals(e.name, name)) return e.id;
   }
   return HeaderId::kOther;
 }
 
 std::string_view headerName(HeaderId id) {
   for (const auto& e : kHeaders) {
-    if (e.id == id)
-      return e.name;
+    if (e.id == id) return e.name;
   }
   return {};
 }
 
 std::optional<std::string_view> Message::header(HeaderId id) const {
   for (const auto& h : headers_) {
-    if (h.id == id)
-      return view(h.value);
+    if (h.id == id) return view(h.value);
   }
   return std::nullopt;
 }
 
 std::optional<std::string_view> Message::header(std::string_view name) const {
   for (const auto& h : headers_) {
-    if (iequals(view(h.name), name))
-      return view(h.value);
+    if (iequals(view(h.name), name)) return view(h.value);
   }
   return std::nullopt;
 }
@@ -132,8 +125,7 @@ std::optional<std::string_view> Message::header(std::string_view name) const {
 std::vector<std::string_view> Message::headerLines(HeaderId id) const {
   std::vector<std::string_view> out;
   for (const auto& h : headers_) {
-    if (h.id == id)
-      out.push_back(view(h.value));
+    if (h.id == id) out.push_back(view(h.value));
   }
   return out;
 }
@@ -141,8 +133,7 @@ std::vector<std::string_view> Message::headerLines(HeaderId id) const {
 std::vector<std::string_view> Message::headerValues(HeaderId id) const {
   std::vector<std::string_view> out;
   for (const auto& h : headers_) {
-    if (h.id != id)
-      continue;
+    if (h.id != id) continue;
     for (auto v : splitList(view(h.value)))
       out.push_back(v);
   }

@@ -19,27 +19,22 @@ Span spanOf(std::size_t begin, std::size_t end) {
 
 // "SIP/2.0" in any case, or another version of the same shape (answered 505, not 400).
 bool isSipVersion(std::string_view v) {
-  if (v.size() < 7 || !iequals(v.substr(0, 4), "SIP/"))
-    return false;
+  if (v.size() < 7 || !iequals(v.substr(0, 4), "SIP/")) return false;
   v.remove_prefix(4);
   auto dot = v.find('.');
-  if (dot == 0 || dot == std::string_view::npos || dot + 1 == v.size())
-    return false;
+  if (dot == 0 || dot == std::string_view::npos || dot + 1 == v.size()) return false;
   for (std::size_t i = 0; i < v.size(); ++i) {
-    if (i != dot && !isDigit(v[i]))
-      return false;
+    if (i != dot && !isDigit(v[i])) return false;
   }
   return true;
 }
 
 // Content-Length as a decimal number no larger than `max`.
 std::optional<std::size_t> parseLength(std::string_view v, std::size_t max) {
-  if (v.empty() || v.size() > 10)
-    return std::nullopt;
+  if (v.empty() || v.size() > 10) return std::nullopt;
   std::size_t n = 0;
   auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
-  if (ec != std::errc{} || end != v.data() + v.size() || n > max)
-    return std::nullopt;
+  if (ec != std::errc{} || end != v.data() + v.size() || n > max) return std::nullopt;
   return n;
 }
 
@@ -52,17 +47,14 @@ struct HeaderSection {
 };
 std::optional<HeaderSection> unfold(std::string& b, std::size_t from) {
   for (std::size_t i = from; i < b.size(); ++i) {
-    if (b[i] != '\n')
-      continue;
+    if (b[i] != '\n') continue;
     std::size_t next = i + 1;
     if (next < b.size() && isWsp(b[next])) {
       b[i] = ' ';
-      if (i > from && b[i - 1] == '\r')
-        b[i - 1] = ' ';
+      if (i > from && b[i - 1] == '\r') b[i - 1] = ' ';
       continue;
     }
-    if (next < b.size() && b[next] == '\n')
-      return HeaderSection{next, next + 1};
+    if (next < b.size() && b[next] == '\n') return HeaderSection{next, next + 1};
     if (next + 1 < b.size() && b[next] == '\r' && b[next + 1] == '\n') {
       return HeaderSection{next, next + 2};
     }
@@ -73,8 +65,7 @@ std::optional<HeaderSection> unfold(std::string& b, std::size_t from) {
 }  // namespace
 
 Result<Message> parseMessage(std::string bytes, const ParseLimits& limits) {
-  if (bytes.size() > limits.maxMessageBytes)
-    return bad("Message Too Large");
+  if (bytes.size() > limits.maxMessageBytes) return bad("Message Too Large");
   Message m;
   m.buffer_ = std::move(bytes);
   std::string& b = m.buffer_;
@@ -84,8 +75,7 @@ Result<Message> parseMessage(std::string bytes, const ParseLimits& limits) {
   while (pos < b.size() && (b[pos] == '\r' || b[pos] == '\n'))
     ++pos;
   std::size_t lineBreak = b.find('\n', pos);
-  if (lineBreak == std::string::npos)
-    return bad("incomplete start line");
+  if (lineBreak == std::string::npos) return bad("incomplete start line");
   std::size_t lineEnd = (lineBreak > pos && b[lineBreak - 1] == '\r') ? lineBreak - 1 : lineBreak;
   std::string_view line(b.data() + pos, lineEnd - pos);
 
@@ -98,11 +88,9 @@ Result<Message> parseMessage(std::string bytes, const ParseLimits& limits) {
     auto code = line.substr(sp + 1, 3);
     bool digits = code.size() == 3 && isDigit(code[0]) && isDigit(code[1]) && isDigit(code[2]);
     std::size_t after = sp + 4;
-    if (!digits || (after < line.size() && line[after] != ' '))
-      return bad("malformed status code");
+    if (!digits || (after < line.size() && line[after] != ' ')) return bad("malformed status code");
     int status = (code[0] - '0') * 100 + (code[1] - '0') * 10 + (code[2] - '0');
-    if (status < 100 || status > 699)
-      return bad("status code out of range");
+    if (status < 100 || status > 699) return bad("status code out of range");
     m.statusCode_ = status;
     m.version_ = spanOf(pos, pos + sp);
     std::size_t reasonBegin = std::min(pos + after + 1, lineEnd);
@@ -110,24 +98,19 @@ Result<Message> parseMessage(std::string bytes, const ParseLimits& limits) {
   } else {
     // Request-Line = Method SP Request-URI SP SIP-Version, single spaces, nothing after.
     auto sp1 = line.find(' ');
-    if (sp1 == std::string_view::npos || sp1 == 0)
-      return bad("malformed request line");
+    if (sp1 == std::string_view::npos || sp1 == 0) return bad("malformed request line");
     auto method = line.substr(0, sp1);
     for (char c : method) {
-      if (!isTokenChar(c))
-        return bad("malformed method");
+      if (!isTokenChar(c)) return bad("malformed method");
     }
     auto sp2 = line.find(' ', sp1 + 1);
-    if (sp2 == std::string_view::npos || sp2 == sp1 + 1)
-      return bad("malformed request line");
+    if (sp2 == std::string_view::npos || sp2 == sp1 + 1) return bad("malformed request line");
     auto uri = line.substr(sp1 + 1, sp2 - sp1 - 1);
     for (char c : uri) {
-      if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f)
-        return bad("malformed Request-URI");
+      if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f) return bad("malformed Request-URI");
     }
     auto version = line.substr(sp2 + 1);
-    if (!isSipVersion(version))
-      return bad("malformed SIP version in request line");
+    if (!isSipVersion(version)) return bad("malformed SIP version in request line");
     m.methodText_ = spanOf(pos, pos + sp1);
     m.requestUri_ = spanOf(pos + sp1 + 1, pos + sp2);
     m.version_ = spanOf(pos + sp2 + 1, lineEnd);
@@ -148,8 +131,7 @@ Result<Message> parseMessage(std::string bytes, const ParseLimits& limits) {
   } else {
     section = unfold(b, headersBegin);
   }
-  if (!section)
-    return bad("no empty line after the headers");
+  if (!section) return bad("no empty line after the headers");
 
   m.headers_.reserve(24);
   std::size_t contentLengthCount = 0;
@@ -161,13 +143,11 @@ Result<Message> parseMessage(std::string bytes, const ParseLimits& limits) {
     std::size_t nameEnd = 0;
     while (nameEnd < hline.size() && isTokenChar(hline[nameEnd]))
       ++nameEnd;
-    if (nameEnd == 0)
-      return bad("malformed header name");
+    if (nameEnd == 0) return bad("malformed header name");
     std::size_t colon = nameEnd;
     while (colon < hline.size() && isWsp(hline[colon]))
       ++colon;
-    if (colon == hline.size() || hline[colon] != ':')
-      return bad("header line without a colon");
+    if (colon == hline.size() || hline[colon] != ':') return bad("header line without a colon");
     std::size_t valueBegin = colon + 1;
     while (valueBegin < hline.size() && isWsp(hline[valueBegin]))
       ++valueBegin;
@@ -175,17 +155,14 @@ Result<Message> parseMessage(std::string bytes, const ParseLimits& limits) {
     while (valueEnd > valueBegin && isWsp(hline[valueEnd - 1]))
       --valueEnd;
     for (std::size_t i = valueBegin; i < valueEnd; ++i) {
-      if (hline[i] == '\r')
-        return bad("stray carriage return in a header");
+      if (hline[i] == '\r') return bad("stray carriage return in a header");
     }
-    if (m.headers_.size() == limits.maxHeaders)
-      return bad("too many headers");
+    if (m.headers_.size() == limits.maxHeaders) return bad("too many headers");
     HeaderField field{headerIdFromName(hline.substr(0, nameEnd)), spanOf(p, p + nameEnd),
                       spanOf(p + valueBegin, p + valueEnd)};
     if (field.id == HeaderId::kContentLength) {
       auto n = parseLength(hline.substr(valueBegin, valueEnd - valueBegin), limits.maxMessageBytes);
-      if (!n)
-        return bad("malformed Content-Length");
+      if (!n) return bad("malformed Content-Length");
       if (contentLengthCount++ > 0 && contentLength != n)
         return bad("conflicting Content-Length headers");
       contentLength = n;
@@ -197,8 +174,7 @@ Result<Message> parseMessage(std::string bytes, const ParseLimits& limits) {
   std::size_t bodyStart = section->bodyStart;
   std::size_t available = b.size() - bodyStart;
   if (contentLength) {
-    if (*contentLength > available)
-      return bad("Content-Length larger than the message");
+    if (*contentLength > available) return bad("Content-Length larger than the message");
     m.body_ = spanOf(bodyStart, bodyStart + *contentLength);
   } else {
     m.body_ = spanOf(bodyStart, b.size());
@@ -245,15 +221,12 @@ Framing frameStream(std::string_view buffer, const ParseLimits& limits) {
   for (std::size_t p = buffer.find('\n') + 1; p < headerEnd;) {
     std::size_t nl = buffer.find('\n', p);
     auto line = buffer.substr(p, nl - p);
-    if (!line.empty() && line.back() == '\r')
-      line.remove_suffix(1);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     p = nl + 1;
     auto colon = line.find(':');
-    if (colon == std::string_view::npos || isWsp(line.empty() ? 'x' : line[0]))
-      continue;
+    if (colon == std::string_view::npos || isWsp(line.empty() ? 'x' : line[0])) continue;
     auto name = trimWsp(line.substr(0, colon));
-    if (headerIdFromName(name) != HeaderId::kContentLength)
-      continue;
+    if (headerIdFromName(name) != HeaderId::kContentLength) continue;
     // A folded Content-Length is legal but absurd; its digits are on this line in practice.
     auto n = parseLength(trimWsp(line.substr(colon + 1)), limits.maxMessageBytes);
     if (!n || (length && *length != *n)) {
@@ -269,8 +242,7 @@ Framing frameStream(std::string_view buffer, const ParseLimits& limits) {
     f.error = "Message Too Large";
     return f;
   }
-  if (buffer.size() < total)
-    return f;
+  if (buffer.size() < total) return f;
   f.kind = Framing::Kind::kComplete;
   f.length = total;
   return f;

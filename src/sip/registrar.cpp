@@ -99,8 +99,7 @@ void Registrar::handle(ServerTxId tx, const Message& request, const Peer& from) 
   credentials_.lookup(*aor, [this, tx, from, aor = *aor, creds = std::move(*credentials),
                              address](std::optional<std::string> password) {
     const Message* req = core_.request(tx);
-    if (req == nullptr)
-      return;
+    if (req == nullptr) return;
     // Unknown users go through the same computation as known ones and get the same answer.
     bool known = password.has_value();
     std::string secret = password.value_or(randomToken(24));
@@ -132,8 +131,7 @@ void Registrar::authenticated(ServerTxId tx, const Message& request, const Peer&
                               const std::string& aor) {
   auto contacts = request.headerValues(HeaderId::kContact);
   std::optional<std::uint32_t> headerExpires;
-  if (auto e = request.header(HeaderId::kExpires))
-    headerExpires = parseNumber(*e, 0xffffffff);
+  if (auto e = request.header(HeaderId::kExpires)) headerExpires = parseNumber(*e, 0xffffffff);
   auto callId = std::string(request.header(HeaderId::kCallId).value_or(""));
   bool changed = false;
 
@@ -213,8 +211,7 @@ void Registrar::authenticated(ServerTxId tx, const Message& request, const Peer&
       it->expiry = timers_.start(std::chrono::seconds(u.expires), [this, aor, contact = u.contact] {
         spdlog::info("sip registration expired aor={} contact={}", aor, contact);
         remove(aor, contact);
-        if (listener_)
-          listener_(aor);
+        if (listener_) listener_(aor);
       });
     }
   }
@@ -231,15 +228,13 @@ void Registrar::authenticated(ServerTxId tx, const Message& request, const Peer&
   count("ok");
   if (changed) {
     spdlog::info("sip registered aor={} contacts={} from={}", aor, current.size(), peerText(from));
-    if (listener_)
-      listener_(aor);
+    if (listener_) listener_(aor);
   }
 }
 
 void Registrar::remove(const std::string& aor, const std::string& contact) {
   auto it = bindings_.find(aor);
-  if (it == bindings_.end())
-    return;
+  if (it == bindings_.end()) return;
   auto& entries = it->second;
   for (auto e = entries.begin(); e != entries.end(); ++e) {
     if (e->binding.contact == contact) {
@@ -248,8 +243,7 @@ void Registrar::remove(const std::string& aor, const std::string& contact) {
       break;
     }
   }
-  if (entries.empty())
-    bindings_.erase(it);
+  if (entries.empty()) bindings_.erase(it);
 }
 
 std::vector<Binding> Registrar::bindings() const {

@@ -17,8 +17,7 @@ inline bool isWsp(char c) {
 
 // token = 1*(alphanum / "-" / "." / "!" / "%" / "*" / "_" / "+" / "`" / "'" / "~")
 inline bool isTokenChar(char c) {
-  if (isAlpha(c) || isDigit(c))
-    return true;
+  if (isAlpha(c) || isDigit(c)) return true;
   switch (c) {
     case '-':
     case '.':
@@ -41,11 +40,9 @@ inline char asciiLower(char c) {
 }
 
 inline bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size())
-    return false;
+  if (a.size() != b.size()) return false;
   for (std::size_t i = 0; i < a.size(); ++i) {
-    if (asciiLower(a[i]) != asciiLower(b[i]))
-      return false;
+    if (asciiLower(a[i]) != asciiLower(b[i])) return false;
   }
   return true;
 }

@@ -32,11 +32,9 @@ std::string sentBy(const Via& via) {
 // INVITE); without the cookie, the RFC 2543 fields.
 std::optional<std::string> serverKey(const Message& m) {
   auto vias = m.headerValues(HeaderId::kVia);
-  if (vias.empty())
-    return std::nullopt;
+  if (vias.empty()) return std::nullopt;
   auto via = parseVia(vias.front());
-  if (!via)
-    return std::nullopt;
+  if (!via) return std::nullopt;
   std::string_view method = m.method() == Method::kAck ? "INVITE" : m.methodText();
   auto branch = via->branch();
   if (branch.size() > kMagicCookie.size() && branch.starts_with(kMagicCookie)) {
@@ -45,12 +43,10 @@ std::optional<std::string> serverKey(const Message& m) {
   auto from = m.header(HeaderId::kFrom);
   auto cseq = m.header(HeaderId::kCSeq);
   auto callId = m.header(HeaderId::kCallId);
-  if (!from || !cseq || !callId)
-    return std::nullopt;
+  if (!from || !cseq || !callId) return std::nullopt;
   auto fromAddr = parseNameAddr(*from);
   auto seq = parseCSeq(*cseq);
-  if (!fromAddr || !seq)
-    return std::nullopt;
+  if (!fromAddr || !seq) return std::nullopt;
   return fmt::format("2543|{}|{}|{}|{}|{}|{}", m.requestUri(), fromAddr->tag(), *callId,
                      seq->number, sentBy(*via), method);
 }
@@ -59,26 +55,19 @@ std::optional<std::string> serverKey(const Message& m) {
 std::optional<std::string> clientKey(const Message& m) {
   auto vias = m.headerValues(HeaderId::kVia);
   auto cseq = m.header(HeaderId::kCSeq);
-  if (vias.empty() || !cseq)
-    return std::nullopt;
+  if (vias.empty() || !cseq) return std::nullopt;
   auto via = parseVia(vias.front());
   auto seq = parseCSeq(*cseq);
-  if (!via || !seq || via->branch().empty())
-    return std::nullopt;
+  if (!via || !seq || via->branch().empty()) return std::nullopt;
   return fmt::format("{}|{}", via->branch(), seq->method);
 }
 
-// Where responses to a request go (RFC 3261 §18.2.2, RFC 3581): streams answer on the
-// connection; datagrams to the source address, and to the source port when rport asks for it.
-Peer responsePeer(const Message& request, const Peer& from) {
-  Peer to = from;
-  if (isReliable(from.transport))
-    return to;
-  auto vias = request.headerValues(HeaderId::kVia);
-  auto via = vias.empty() ? Result<Via>(Error::invalid("", "")) : parseVia(vias.front());
-  if (via && !via->rport())
-    to.port = via->port.value_or(5060);
-  return to;
+// Where responses to a request go: back to the source address and port, on the connection for
+// streams. RFC 3261 §18.2.2 would use the Via port for datagrams without rport; phones behind
+// NAT that omit rport then never hear back, so Switchboard answers as if rport were always set
+// (Asterisk's force_rport).
+Peer responsePeer(const Peer& from) {
+  return from;
 }
 
 std::mt19937_64& rng() {
@@ -155,8 +144,17 @@ void TransactionLayer::receive(Message message, const Peer& from) {
 
 void TransactionLayer::serverRequest(Message message, const Peer& from) {
   auto key = serverKey(message);
-  if (!key)
-    return;  // without a usable Via there is nowhere to answer
+  if (!key) {
+    // No transaction can be matched without a usable top Via: answer statelessly when the
+    // request carries what a response needs, so the sender learns why (505 or 400).
+    if (message.method() == Method::kAck || message.headerCount(HeaderId::kVia) == 0) return;
+    auto rejection = checkRequest(message);
+    int status = rejection ? rejection->status : 400;
+    sender_.send(
+        responsePeer(from),
+        responseTo(message, status, rejection ? rejection->reason : "Malformed Via").build());
+    return;
+  }
   if (auto it = serverKeys_.find(*key); it != serverKeys_.end()) {
     Server& s = *servers_.at(it->second);
     if (message.method() == Method::kAck) {
@@ -187,7 +185,7 @@ void TransactionLayer::serverRequest(Message message, const Peer& from) {
   s.id = nextId_++;
   s.key = *key;
   s.invite = message.method() == Method::kInvite;
-  s.peer = responsePeer(message, from);
+  s.peer = responsePeer(from);
   s.state = s.invite ? State::kProceeding : State::kTrying;
   s.request = std::move(message);
   servers_.emplace(s.id, std::move(server));
@@ -202,11 +200,9 @@ void TransactionLayer::serverRequest(Message message, const Peer& from) {
 
 bool TransactionLayer::respond(ServerTxId id, int status, std::string bytes) {
   auto it = servers_.find(id);
-  if (it == servers_.end())
-    return false;
+  if (it == servers_.end()) return false;
   Server& s = *it->second;
-  if (s.state != State::kTrying && s.state != State::kProceeding)
-    return false;
+  if (s.state != State::kTrying && s.state != State::kProceeding) return false;
   s.lastResponse = std::move(bytes);
   sender_.send(s.peer, s.lastResponse);
   bool reliable = isReliable(s.peer.transport);
@@ -222,13 +218,11 @@ bool TransactionLayer::respond(ServerTxId id, int status, std::string bytes) {
     finishServer(id, 64 * settings_.t1);  // timer L
   } else {
     s.state = State::kCompleted;
-    if (!reliable)
-      retransmitFinal(id, settings_.t1);                        // timer G
+    if (!reliable) retransmitFinal(id, settings_.t1);           // timer G
     s.ackTimer = timers_.start(64 * settings_.t1, [this, id] {  // timer H
       ++counters_.timeouts;
       auto found = servers_.find(id);
-      if (found == servers_.end())
-        return;
+      if (found == servers_.end()) return;
       timers_.cancel(found->second->retransmitTimer);
       serverKeys_.erase(found->second->key);
       servers_.erase(found);
@@ -241,8 +235,7 @@ bool TransactionLayer::respond(ServerTxId id, int status, std::string bytes) {
 void TransactionLayer::retransmitFinal(ServerTxId id, std::chrono::milliseconds interval) {
   servers_.at(id)->retransmitTimer = timers_.start(interval, [this, id, interval] {
     auto it = servers_.find(id);
-    if (it == servers_.end() || it->second->state != State::kCompleted)
-      return;
+    if (it == servers_.end() || it->second->state != State::kCompleted) return;
     sender_.send(it->second->peer, it->second->lastResponse);
     ++counters_.retransmissionsSent;
     retransmitFinal(id, std::min(2 * interval, settings_.t2));
@@ -252,8 +245,7 @@ void TransactionLayer::retransmitFinal(ServerTxId id, std::chrono::milliseconds 
 void TransactionLayer::finishServer(ServerTxId id, std::chrono::milliseconds after) {
   timers_.start(after, [this, id] {
     auto it = servers_.find(id);
-    if (it == servers_.end())
-      return;
+    if (it == servers_.end()) return;
     timers_.cancel(it->second->retransmitTimer);
     timers_.cancel(it->second->ackTimer);
     serverKeys_.erase(it->second->key);
@@ -268,17 +260,14 @@ const Message* TransactionLayer::request(ServerTxId id) const {
 
 std::optional<ServerTxId> TransactionLayer::pendingInviteFor(const Message& cancel) const {
   auto key = serverKey(cancel);
-  if (!key)
-    return std::nullopt;
+  if (!key) return std::nullopt;
   // The CANCEL's key differs from its INVITE's only in the method.
   auto bar = key->rfind('|');
   auto inviteKey = key->substr(0, bar) + "|INVITE";
   auto it = serverKeys_.find(inviteKey);
-  if (it == serverKeys_.end())
-    return std::nullopt;
+  if (it == serverKeys_.end()) return std::nullopt;
   const Server& s = *servers_.at(it->second);
-  if (!s.invite || s.state != State::kProceeding)
-    return std::nullopt;
+  if (!s.invite || s.state != State::kProceeding) return std::nullopt;
   return s.id;
 }
 
@@ -291,8 +280,7 @@ ClientTxId TransactionLayer::sendRequest(std::string bytes, const Peer& to, Clie
     if (!vias.empty() && cseq) {
       auto via = parseVia(vias.front());
       auto seq = parseCSeq(*cseq);
-      if (via && seq)
-        key = fmt::format("{}|{}", via->branch(), seq->method);
+      if (via && seq) key = fmt::format("{}|{}", via->branch(), seq->method);
     }
   }
   if (!key) {
@@ -312,16 +300,13 @@ ClientTxId TransactionLayer::sendRequest(std::string bytes, const Peer& to, Clie
   clients_.emplace(c.id, std::move(client));
   clientKeys_.emplace(c.key, c.id);
   sender_.send(c.peer, c.bytes);
-  if (!isReliable(to.transport))
-    retransmitRequest(c.id, settings_.t1);  // timer A or E
+  if (!isReliable(to.transport)) retransmitRequest(c.id, settings_.t1);  // timer A or E
   auto id = c.id;
   c.timeoutTimer = timers_.start(64 * settings_.t1, [this, id] {  // timer B or F
     auto it = clients_.find(id);
-    if (it == clients_.end())
-      return;
+    if (it == clients_.end()) return;
     Client& timedOut = *it->second;
-    if (timedOut.invite && timedOut.state != State::kCalling)
-      return;
+    if (timedOut.invite && timedOut.state != State::kCalling) return;
     ++counters_.timeouts;
     auto h = std::move(timedOut.handler);
     timers_.cancel(timedOut.retransmitTimer);
@@ -335,13 +320,11 @@ ClientTxId TransactionLayer::sendRequest(std::string bytes, const Peer& to, Clie
 void TransactionLayer::retransmitRequest(ClientTxId id, std::chrono::milliseconds interval) {
   clients_.at(id)->retransmitTimer = timers_.start(interval, [this, id, interval] {
     auto it = clients_.find(id);
-    if (it == clients_.end())
-      return;
+    if (it == clients_.end()) return;
     Client& c = *it->second;
     bool again = c.invite ? c.state == State::kCalling
                           : (c.state == State::kTrying || c.state == State::kProceeding);
-    if (!again)
-      return;
+    if (!again) return;
     sender_.send(c.peer, c.bytes);
     ++counters_.retransmissionsSent;
     auto next = c.invite ? 2 * interval
@@ -362,19 +345,16 @@ void TransactionLayer::clientResponse(Message message, const Peer& from) {
   Client& c = *clients_.at(id);
   int status = message.statusCode();
   if (c.state == State::kCompleted) {
-    if (c.invite && status >= 300 && !c.ack.empty())
-      sender_.send(c.peer, c.ack);
+    if (c.invite && status >= 300 && !c.ack.empty()) sender_.send(c.peer, c.ack);
     return;
   }
   if (c.state == State::kAccepted) {
-    if (status >= 200 && status < 300)
-      c.handler(ClientEvent{&message});
+    if (status >= 200 && status < 300) c.handler(ClientEvent{&message});
     return;
   }
   if (status < 200) {
     c.state = State::kProceeding;
-    if (c.invite)
-      timers_.cancel(c.retransmitTimer);
+    if (c.invite) timers_.cancel(c.retransmitTimer);
     c.handler(ClientEvent{&message});
     return;
   }
@@ -417,8 +397,7 @@ void TransactionLayer::sendAck(Client& c, const Message& response) {
 void TransactionLayer::finishClient(ClientTxId id, std::chrono::milliseconds after) {
   timers_.start(after, [this, id] {
     auto it = clients_.find(id);
-    if (it == clients_.end())
-      return;
+    if (it == clients_.end()) return;
     clientKeys_.erase(it->second->key);
     clients_.erase(it);
   });

@@ -35,8 +35,7 @@ namespace {
 // headers a response needs are there; nullopt otherwise (responses and garbage are dropped).
 std::optional<std::string> answerForUnparsable(std::string_view raw, int status,
                                                std::string_view reason) {
-  if (raw.size() >= 4 && iequals(raw.substr(0, 4), "SIP/"))
-    return std::nullopt;
+  if (raw.size() >= 4 && iequals(raw.substr(0, 4), "SIP/")) return std::nullopt;
   std::vector<std::string_view> vias;
   std::optional<std::string_view> from, to, callId, cseq;
   std::size_t pos = raw.find('\n');
@@ -44,18 +43,14 @@ std::optional<std::string> answerForUnparsable(std::string_view raw, int status,
     std::size_t next = raw.find('\n', pos + 1);
     auto line = raw.substr(
         pos + 1, next == std::string_view::npos ? std::string_view::npos : next - pos - 1);
-    if (!line.empty() && line.back() == '\r')
-      line.remove_suffix(1);
-    if (line.empty())
-      break;
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (line.empty()) break;
     pos = next;
     auto colon = line.find(':');
-    if (colon == std::string_view::npos || isWsp(line[0]))
-      continue;
+    if (colon == std::string_view::npos || isWsp(line[0])) continue;
     auto value = trimWsp(line.substr(colon + 1));
     for (char c : value) {
-      if (static_cast<unsigned char>(c) < 0x20 && c != '\t')
-        return std::nullopt;
+      if (static_cast<unsigned char>(c) < 0x20 && c != '\t') return std::nullopt;
     }
     switch (headerIdFromName(trimWsp(line.substr(0, colon)))) {
       case HeaderId::kVia:
@@ -77,8 +72,7 @@ std::optional<std::string> answerForUnparsable(std::string_view raw, int status,
         break;
     }
   }
-  if (vias.empty() || !from || !to || !callId || !cseq)
-    return std::nullopt;
+  if (vias.empty() || !from || !to || !callId || !cseq) return std::nullopt;
   std::string safeReason;
   for (char c : reason)
     safeReason.push_back(static_cast<unsigned char>(c) < 0x20 ? ' ' : c);
@@ -113,14 +107,12 @@ class SipTransport::Impl {
     tcp::endpoint tcpEndpoint(address, options_.port);
     acceptor_.open(tcpEndpoint.protocol());
     acceptor_.set_option(asio::socket_base::reuse_address(true));
-    if (address.is_v6())
-      acceptor_.set_option(asio::ip::v6_only(true));
+    if (address.is_v6()) acceptor_.set_option(asio::ip::v6_only(true));
     acceptor_.bind(tcpEndpoint);
     acceptor_.listen(asio::socket_base::max_listen_connections);
     udp::endpoint udpEndpoint(address, acceptor_.local_endpoint().port());
     udp_.open(udpEndpoint.protocol());
-    if (address.is_v6())
-      udp_.set_option(asio::ip::v6_only(true));
+    if (address.is_v6()) udp_.set_option(asio::ip::v6_only(true));
     udp_.set_option(asio::socket_base::receive_buffer_size(4 * 1024 * 1024));
     udp_.bind(udpEndpoint);
     udp_.non_blocking(true);
@@ -145,8 +137,7 @@ class SipTransport::Impl {
   std::uint16_t port() const { return acceptor_.local_endpoint().port(); }
 
   void send(const Peer& to, std::string bytes) {
-    if (stopped_)
-      return;
+    if (stopped_) return;
     sent_.add();
     if (to.transport == Transport::kUdp) {
       sendUdp(to, std::move(bytes));
@@ -175,8 +166,7 @@ class SipTransport::Impl {
       if (auto answer = answerForUnparsable(raw, 400, message.error().message)) {
         send(from, std::move(*answer));
       }
-      if (connection)
-        closeAfterWrites(connection);
+      if (connection) closeAfterWrites(connection);
       return;
     }
     received_.add();
@@ -191,8 +181,7 @@ class SipTransport::Impl {
       std::size_t n = co_await udp_.async_receive_from(
           asio::buffer(buffer), from, asio::redirect_error(asio::use_awaitable, ec));
       if (ec) {
-        if (stopped_ || ec == asio::error::operation_aborted)
-          co_return;
+        if (stopped_ || ec == asio::error::operation_aborted) co_return;
         continue;  // e.g. ICMP port unreachable reported on the socket
       }
       Peer peer{Transport::kUdp, from.address().to_string(), from.port(), 0};
@@ -201,12 +190,10 @@ class SipTransport::Impl {
         continue;
       }
       std::string_view raw(buffer.data(), n);
-      if (raw.find_first_not_of("\r\n") == std::string_view::npos)
-        continue;  // keep-alive
+      if (raw.find_first_not_of("\r\n") == std::string_view::npos) continue;  // keep-alive
       if (n > options_.limits.maxMessageBytes) {
         malformed_.add();
-        if (auto answer = answerForUnparsable(raw, 513, "Message Too Large"))
-          send(peer, *answer);
+        if (auto answer = answerForUnparsable(raw, 513, "Message Too Large")) send(peer, *answer);
         continue;
       }
       deliver(std::string(raw), raw, peer, nullptr);
@@ -216,13 +203,11 @@ class SipTransport::Impl {
   void sendUdp(const Peer& to, std::string bytes) {
     error_code ec;
     auto address = asio::ip::make_address(to.address, ec);
-    if (ec)
-      return;
+    if (ec) return;
     udp::endpoint endpoint(address, to.port);
     // Non-blocking first: on loopback and a healthy network the datagram is gone at once.
     udp_.send_to(asio::buffer(bytes), endpoint, 0, ec);
-    if (ec != asio::error::would_block)
-      return;
+    if (ec != asio::error::would_block) return;
     auto owned = std::make_shared<std::string>(std::move(bytes));
     udp_.async_send_to(asio::buffer(*owned), endpoint, [owned](error_code, std::size_t) {});
   }
@@ -233,15 +218,13 @@ class SipTransport::Impl {
       tcp::socket socket =
           co_await acceptor_.async_accept(asio::redirect_error(asio::use_awaitable, ec));
       if (ec) {
-        if (stopped_ || ec == asio::error::operation_aborted)
-          co_return;
+        if (stopped_ || ec == asio::error::operation_aborted) co_return;
         asio::steady_timer pause(io_, std::chrono::milliseconds(100));
         co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
         continue;
       }
       auto remote = socket.remote_endpoint(ec);
-      if (ec)
-        continue;
+      if (ec) continue;
       std::string address = remote.address().to_string();
       if ((admission_ && !admission_(address)) ||
           connections_.size() >= options_.maxTcpConnections) {
@@ -269,8 +252,7 @@ class SipTransport::Impl {
   void forget(const std::shared_ptr<Connection>& c) {
     connections_.erase(c->id);
     auto it = byRemote_.find(remoteKey(c->peer));
-    if (it != byRemote_.end() && it->second == c->id)
-      byRemote_.erase(it);
+    if (it != byRemote_.end() && it->second == c->id) byRemote_.erase(it);
   }
 
   asio::awaitable<void> readLoop(std::shared_ptr<Connection> c) {
@@ -281,14 +263,12 @@ class SipTransport::Impl {
       c->stream.expires_after(options_.tcpIdleTimeout);
       std::size_t n = co_await c->stream.async_read_some(
           asio::buffer(chunk), asio::redirect_error(asio::use_awaitable, ec));
-      if (ec)
-        break;
+      if (ec) break;
       pending.append(chunk.data(), n);
       bool broken = false;
       while (!pending.empty()) {
         auto frame = frameStream(pending, options_.limits);
-        if (frame.kind == Framing::Kind::kNeedMore)
-          break;
+        if (frame.kind == Framing::Kind::kNeedMore) break;
         if (frame.kind == Framing::Kind::kKeepAlive) {
           // RFC 5626 §3.5.1: a double CRLF ping gets a single CRLF pong.
           if (std::string_view(pending).substr(0, frame.length).find("\r\n\r\n") !=
@@ -300,8 +280,7 @@ class SipTransport::Impl {
         }
         if (frame.kind == Framing::Kind::kError) {
           malformed_.add();
-          if (auto answer = answerForUnparsable(pending, 400, frame.error))
-            send(c->peer, *answer);
+          if (auto answer = answerForUnparsable(pending, 400, frame.error)) send(c->peer, *answer);
           broken = true;
           break;
         }
@@ -348,8 +327,7 @@ class SipTransport::Impl {
   asio::awaitable<void> connectAndSend(Peer to, std::string bytes) {
     error_code ec;
     auto address = asio::ip::make_address(to.address, ec);
-    if (ec)
-      co_return;
+    if (ec) co_return;
     tcp::socket socket(io_);
     co_await socket.async_connect(tcp::endpoint(address, to.port),
                                   asio::redirect_error(asio::use_awaitable, ec));
@@ -365,11 +343,9 @@ class SipTransport::Impl {
 
   void enqueue(const std::shared_ptr<Connection>& c, std::string bytes) {
     constexpr std::size_t kMaxQueued = 1000;  // a peer that stops reading loses its messages
-    if (c->queue.size() >= kMaxQueued)
-      return;
+    if (c->queue.size() >= kMaxQueued) return;
     c->queue.push_back(std::move(bytes));
-    if (!c->writing)
-      asio::co_spawn(io_, writeLoop(c), asio::detached);
+    if (!c->writing) asio::co_spawn(io_, writeLoop(c), asio::detached);
   }
 
   asio::awaitable<void> writeLoop(std::shared_ptr<Connection> c) {
@@ -386,8 +362,7 @@ class SipTransport::Impl {
       c->stream.expires_after(std::chrono::seconds(30));
       co_await asio::async_write(c->stream, asio::buffer(bytes),
                                  asio::redirect_error(asio::use_awaitable, ec));
-      if (ec)
-        break;
+      if (ec) break;
     }
     c->writing = false;
   }

@@ -14,12 +14,9 @@ Error bad(std::string_view what) {
 }
 
 int hexValue(char c) {
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
   return -1;
 }
 
@@ -28,19 +25,14 @@ bool validChars(std::string_view s, std::string_view extra) {
   for (std::size_t i = 0; i < s.size(); ++i) {
     char c = s[i];
     if (c == '%') {
-      if (i + 2 >= s.size())
-        return false;
-      if (hexValue(s[i + 1]) < 0 || hexValue(s[i + 2]) < 0)
-        return false;
+      if (i + 2 >= s.size()) return false;
+      if (hexValue(s[i + 1]) < 0 || hexValue(s[i + 2]) < 0) return false;
       i += 2;
       continue;
     }
-    if (isAlpha(c) || isDigit(c))
-      continue;
-    if (std::string_view("-_.!~*'()").find(c) != std::string_view::npos)
-      continue;
-    if (extra.find(c) != std::string_view::npos)
-      continue;
+    if (isAlpha(c) || isDigit(c)) continue;
+    if (std::string_view("-_.!~*'()").find(c) != std::string_view::npos) continue;
+    if (extra.find(c) != std::string_view::npos) continue;
     return false;
   }
   return true;
@@ -52,11 +44,9 @@ constexpr std::string_view kParamExtra = "[]/:&+$";
 constexpr std::string_view kHeaderExtra = "[]/?:+$=&";
 
 bool validHost(std::string_view host) {
-  if (host.empty())
-    return false;
+  if (host.empty()) return false;
   if (host.front() == '[') {
-    if (host.size() < 4 || host.back() != ']')
-      return false;
+    if (host.size() < 4 || host.back() != ']') return false;
     for (char c : host.substr(1, host.size() - 2)) {
       if (!(isDigit(c) || (asciiLower(c) >= 'a' && asciiLower(c) <= 'f') || c == ':' || c == '.')) {
         return false;
@@ -65,8 +55,7 @@ bool validHost(std::string_view host) {
     return true;
   }
   for (char c : host) {
-    if (!(isAlpha(c) || isDigit(c) || c == '-' || c == '.'))
-      return false;
+    if (!(isAlpha(c) || isDigit(c) || c == '-' || c == '.')) return false;
   }
   return true;
 }
@@ -86,8 +75,7 @@ std::optional<std::string_view> Uri::param(std::string_view name) const {
     if (iequals(item.substr(0, eq), name)) {
       return eq == std::string_view::npos ? std::string_view() : item.substr(eq + 1);
     }
-    if (semi == std::string_view::npos)
-      break;
+    if (semi == std::string_view::npos) break;
     rest.remove_prefix(semi + 1);
   }
   return std::nullopt;
@@ -106,8 +94,7 @@ Result<Uri> parseUri(std::string_view text) {
   }
   uri.scheme = text.substr(0, colon);
   std::string_view rest = text.substr(colon + 1);
-  if (rest.empty())
-    return bad("empty URI");
+  if (rest.empty()) return bad("empty URI");
   for (char c : rest) {
     if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f || c == '<' || c == '>' || c == '"') {
       return bad("invalid character in URI");
@@ -133,8 +120,7 @@ Result<Uri> parseUri(std::string_view text) {
     auto userinfo = rest.substr(0, at);
     auto pw = userinfo.find(':');
     uri.user = userinfo.substr(0, pw);
-    if (pw != std::string_view::npos)
-      uri.password = userinfo.substr(pw + 1);
+    if (pw != std::string_view::npos) uri.password = userinfo.substr(pw + 1);
     if (uri.user.empty() || !validChars(uri.user, kUserExtra) ||
         !validChars(uri.password, kPasswordExtra)) {
       return bad("malformed URI user part");
@@ -155,27 +141,23 @@ Result<Uri> parseUri(std::string_view text) {
           (eq != std::string_view::npos && !validChars(item.substr(eq + 1), kParamExtra))) {
         return bad("malformed URI parameter");
       }
-      if (next == std::string_view::npos)
-        break;
+      if (next == std::string_view::npos) break;
       p.remove_prefix(next + 1);
     }
   }
   std::size_t portColon = std::string_view::npos;
   if (!hostport.empty() && hostport.front() == '[') {
     auto close = hostport.find(']');
-    if (close == std::string_view::npos)
-      return bad("malformed IPv6 reference");
+    if (close == std::string_view::npos) return bad("malformed IPv6 reference");
     if (close + 1 < hostport.size()) {
-      if (hostport[close + 1] != ':')
-        return bad("malformed host");
+      if (hostport[close + 1] != ':') return bad("malformed host");
       portColon = close + 1;
     }
   } else {
     portColon = hostport.find(':');
   }
   uri.host = hostport.substr(0, portColon);
-  if (!validHost(uri.host))
-    return bad("malformed host");
+  if (!validHost(uri.host)) return bad("malformed host");
   if (portColon != std::string_view::npos) {
     auto digits = hostport.substr(portColon + 1);
     unsigned port = 0;
@@ -197,12 +179,10 @@ std::optional<std::string> unescape(std::string_view text) {
       out.push_back(text[i]);
       continue;
     }
-    if (i + 2 >= text.size())
-      return std::nullopt;
+    if (i + 2 >= text.size()) return std::nullopt;
     int hi = hexValue(text[i + 1]);
     int lo = hexValue(text[i + 2]);
-    if (hi < 0 || lo < 0)
-      return std::nullopt;
+    if (hi < 0 || lo < 0) return std::nullopt;
     out.push_back(static_cast<char>(hi * 16 + lo));
     i += 2;
   }
@@ -210,21 +190,15 @@ std::optional<std::string> unescape(std::string_view text) {
 }
 
 bool sameUri(const Uri& a, const Uri& b) {
-  if (!iequals(a.scheme, b.scheme))
-    return false;
-  if (!a.isSip())
-    return a.opaque == b.opaque;
-  if (unescape(a.user) != unescape(b.user) || a.password != b.password)
-    return false;
-  if (!iequals(a.host, b.host) || a.port != b.port)
-    return false;
+  if (!iequals(a.scheme, b.scheme)) return false;
+  if (!a.isSip()) return a.opaque == b.opaque;
+  if (unescape(a.user) != unescape(b.user) || a.password != b.password) return false;
+  if (!iequals(a.host, b.host) || a.port != b.port) return false;
   for (auto name : {"transport", "user", "ttl", "method", "maddr"}) {
     auto pa = a.param(name);
     auto pb = b.param(name);
-    if (pa.has_value() != pb.has_value())
-      return false;
-    if (pa && !iequals(*pa, *pb))
-      return false;
+    if (pa.has_value() != pb.has_value()) return false;
+    if (pa && !iequals(*pa, *pb)) return false;
   }
   return true;
 }

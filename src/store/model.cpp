@@ -18,8 +18,7 @@ std::string_view roleCode(Role role) {
 
 std::optional<Role> parseRole(std::string_view code) {
   for (Role r : kAllRoles) {
-    if (roleCode(r) == code)
-      return r;
+    if (roleCode(r) == code) return r;
   }
   return std::nullopt;
 }
@@ -27,8 +26,7 @@ std::optional<Role> parseRole(std::string_view code) {
 std::vector<Role> Roles::list() const {
   std::vector<Role> out;
   for (Role r : kAllRoles) {
-    if (has(r))
-      out.push_back(r);
+    if (has(r)) out.push_back(r);
   }
   return out;
 }
@@ -36,8 +34,7 @@ std::vector<Role> Roles::list() const {
 std::string Roles::join() const {
   std::string out;
   for (Role r : list()) {
-    if (!out.empty())
-      out += ',';
+    if (!out.empty()) out += ',';
     out += roleCode(r);
   }
   return out;
@@ -49,11 +46,9 @@ std::optional<Roles> Roles::split(std::string_view joined) {
     auto comma = joined.find(',');
     auto code = joined.substr(0, comma);
     auto role = parseRole(code);
-    if (!role)
-      return std::nullopt;
+    if (!role) return std::nullopt;
     roles.add(*role);
-    if (comma == std::string_view::npos)
-      break;
+    if (comma == std::string_view::npos) break;
     joined.remove_prefix(comma + 1);
   }
   return roles;
@@ -64,10 +59,8 @@ std::string_view initialAgentStateCode(InitialAgentState state) {
 }
 
 std::optional<InitialAgentState> parseInitialAgentState(std::string_view code) {
-  if (code == "idle")
-    return InitialAgentState::kIdle;
-  if (code == "busy")
-    return InitialAgentState::kBusy;
+  if (code == "idle") return InitialAgentState::kIdle;
+  if (code == "busy") return InitialAgentState::kBusy;
   return std::nullopt;
 }
 

@@ -35,6 +35,8 @@ class UserRepository {
   // kNotFound, or as create().
   virtual Result<User> update(std::int64_t id, const UserPatch& patch, UnixSeconds now) = 0;
   virtual Result<void> remove(std::int64_t id) = 0;
+  // The SIP password of a user, for the registrar's digest check; nullopt for unknown users.
+  virtual std::optional<std::string> findSipPassword(std::string_view username) = 0;
   virtual std::size_t countWithRole(Role role) = 0;
   virtual std::size_t count() = 0;
 };

@@ -35,23 +35,20 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   parser.eager(true);
   boost::beast::error_code ec;
   parser.put(boost::asio::buffer(data, size), ec);
-  if (ec || !parser.is_header_done())
-    return 0;
+  if (ec || !parser.is_header_done()) return 0;
   const auto& request = parser.get();
   std::string_view target = request.target();
   auto path = target.substr(0, target.find('?'));
   auto match = router.match(request.method_string(), path);
   if (match.kind == sb::api::Router::Match::Kind::kFound) {
     for (const auto& [name, value] : match.params) {
-      if (name == "id" && (value.empty() || value.size() > 18))
-        __builtin_trap();
+      if (name == "id" && (value.empty() || value.size() > 18)) __builtin_trap();
     }
   }
   if (auto file = sb::api::resolveStaticPath("/srv/web", path)) {
     // Whatever the request, the file stays under the root.
     auto text = file->lexically_normal().string();
-    if (text.rfind("/srv/web/", 0) != 0)
-      __builtin_trap();
+    if (text.rfind("/srv/web/", 0) != 0) __builtin_trap();
   }
   return 0;
 }

@@ -14,14 +14,12 @@ namespace {
 using namespace sb::sdp;
 
 void check(bool condition) {
-  if (!condition)
-    __builtin_trap();
+  if (!condition) __builtin_trap();
 }
 
 void answerAndNegotiate(const SessionDescription& offer, const LocalMedia& local) {
   auto answer = makeAnswer(offer, local, 7, 1);
-  if (!answer)
-    return;
+  if (!answer) return;
   check(answer->media.size() == offer.media.size());
   auto text = serialize(*answer);
   auto reparsed = parse(text);
@@ -37,8 +35,7 @@ void answerAndNegotiate(const SessionDescription& offer, const LocalMedia& local
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::string_view text(reinterpret_cast<const char*>(data), size);
   auto parsed = parse(text);
-  if (!parsed)
-    return 0;
+  if (!parsed) return 0;
   auto again = parse(serialize(*parsed));
   check(again.ok() && *again == *parsed);
 

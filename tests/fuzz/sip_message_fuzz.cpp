@@ -16,8 +16,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::string bytes(reinterpret_cast<const char*>(data), size);
   (void)frameStream(bytes);
   auto m = parseMessage(bytes);
-  if (!m)
-    return 0;
+  if (!m) return 0;
   if (m->isRequest()) {
     (void)checkRequest(*m);
     (void)parseUri(m->requestUri());
@@ -30,8 +29,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     switch (h.id) {
       case HeaderId::kVia:
         for (auto item : splitList(v)) {
-          if (parseVia(item))
-            (void)stampTopVia(item, "192.0.2.1", 5060);
+          if (parseVia(item)) (void)stampTopVia(item, "192.0.2.1", 5060);
         }
         break;
       case HeaderId::kFrom:

@@ -17,7 +17,7 @@ import threading
 BINARY = os.environ.get("SWITCHBOARD_BIN", "build/asan/src/app/switchboard")
 SOURCE_DIR = os.environ.get("SWITCHBOARD_SOURCE_DIR", os.getcwd())
 DEMO_CONFIG = os.path.join(SOURCE_DIR, "config", "demo.toml")
-READY = re.compile(r"switchboard ready http=(\S+):(\d+)")
+READY = re.compile(r"switchboard ready http=(\S+):(\d+) sip=(\S+):(\d+)")
 
 
 class Server:
@@ -37,6 +37,7 @@ class Server:
         self.cond = threading.Condition()
         self.proc = None
         self.port = None
+        self.sip_port = None
 
     def start(self, timeout=30):
         self.proc = subprocess.Popen([BINARY, "--config", self.config, *self.args], env=self.env,
@@ -49,6 +50,7 @@ class Server:
             self.kill()
             raise AssertionError("server did not become ready:\n" + self.output())
         self.port = int(match.group(2))
+        self.sip_port = int(match.group(4))
         return self
 
     def _collect(self):
@@ -132,6 +134,18 @@ class Server:
         if status != 200:
             raise AssertionError("login %s failed: %s %s" % (username, status, body))
         return body["token"]
+
+
+def wait_until(predicate, timeout=10, interval=0.05):
+    """Polls `predicate` until it is true or `timeout` passes; returns its last value. For state
+    that another process changes and that has no event to wait on (e.g. the registration list)."""
+    import time
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value or time.monotonic() > deadline:
+            return value
+        time.sleep(interval)
 
 
 def run_cli(args, config=DEMO_CONFIG, env=None, stdin=None, timeout=60):

@@ -28,8 +28,7 @@ Statement::~Statement() {
 }
 
 Statement& Statement::bind(int index, std::int64_t value) {
-  if (sqlite3_bind_int64(stmt_, index, value) != SQLITE_OK)
-    fail(db_, "bind");
+  if (sqlite3_bind_int64(stmt_, index, value) != SQLITE_OK) fail(db_, "bind");
   return *this;
 }
 
@@ -43,10 +42,8 @@ Statement& Statement::bind(int index, std::string_view value) {
 
 bool Statement::step() {
   int rc = sqlite3_step(stmt_);
-  if (rc == SQLITE_ROW)
-    return true;
-  if (rc == SQLITE_DONE)
-    return false;
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
   std::string sql = sqlite3_sql(stmt_);
   sqlite3_reset(stmt_);
   fail(db_, fmt::format("step \"{}\"", sql));
@@ -68,8 +65,7 @@ std::int64_t Statement::intAt(int column) const {
 
 std::string Statement::textAt(int column) const {
   const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, column));
-  if (text == nullptr)
-    return {};
+  if (text == nullptr) return {};
   return std::string(text, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, column)));
 }
 
@@ -129,8 +125,7 @@ int Database::changes() const {
 }
 
 void Database::close() {
-  if (db_ == nullptr)
-    return;
+  if (db_ == nullptr) return;
   statements_.clear();
   // Fold the WAL back into the main file so that a cleanly stopped server leaves one file.
   sqlite3_exec(db_, "PRAGMA wal_checkpoint(TRUNCATE);", nullptr, nullptr, nullptr);
@@ -145,8 +140,7 @@ Transaction::Transaction(Database& db) : db_(db) {
 }
 
 Transaction::~Transaction() {
-  if (done_)
-    return;
+  if (done_) return;
   try {
     db_.exec("ROLLBACK");
   } catch (const std::exception& e) {

@@ -38,11 +38,9 @@ class SqliteUsers final : public UserRepository {
     {
       auto q = db_.prepare(std::string(kUserColumns) + "WHERE u.id = ?1");
       q->bind(1, id);
-      if (q->step())
-        user = readUser(*q);
+      if (q->step()) user = readUser(*q);
     }
-    if (user)
-      user->skills = loadSkills(user->id);
+    if (user) user->skills = loadSkills(user->id);
     return user;
   }
 
@@ -51,11 +49,9 @@ class SqliteUsers final : public UserRepository {
     {
       auto q = db_.prepare(std::string(kUserColumns) + "WHERE u.username = ?1");
       q->bind(1, username);
-      if (q->step())
-        user = readUser(*q);
+      if (q->step()) user = readUser(*q);
     }
-    if (user)
-      user->skills = loadSkills(user->id);
+    if (user) user->skills = loadSkills(user->id);
     return user;
   }
 
@@ -64,8 +60,7 @@ class SqliteUsers final : public UserRepository {
     if (usernameTaken(user.username)) {
       return Error::conflict(fmt::format("username \"{}\" is already taken", user.username));
     }
-    if (auto ok = checkGroupsExist(user.skills); !ok)
-      return ok.error();
+    if (auto ok = checkGroupsExist(user.skills); !ok) return ok.error();
     {
       auto q = db_.prepare(
           "INSERT INTO users (username, name, password_hash, sip_password, roles, created_at, "
@@ -87,15 +82,12 @@ class SqliteUsers final : public UserRepository {
 
   Result<User> update(std::int64_t id, const UserPatch& patch, UnixSeconds now) override {
     Transaction tx(db_);
-    if (!exists(id))
-      return Error::notFound(fmt::format("no user with id {}", id));
+    if (!exists(id)) return Error::notFound(fmt::format("no user with id {}", id));
     if (patch.skills) {
-      if (auto ok = checkGroupsExist(*patch.skills); !ok)
-        return ok.error();
+      if (auto ok = checkGroupsExist(*patch.skills); !ok) return ok.error();
     }
     auto setText = [&](const char* column, const std::optional<std::string>& value) {
-      if (!value)
-        return;
+      if (!value) return;
       auto q = db_.prepare(fmt::format("UPDATE users SET {} = ?1 WHERE id = ?2", column));
       q->bind(1, *value).bind(2, id);
       q->run();
@@ -103,10 +95,8 @@ class SqliteUsers final : public UserRepository {
     setText("name", patch.name);
     setText("password_hash", patch.passwordHash);
     setText("sip_password", patch.sipPassword);
-    if (patch.roles)
-      setText("roles", patch.roles->join());
-    if (patch.settings)
-      writeSettings(id, *patch.settings);
+    if (patch.roles) setText("roles", patch.roles->join());
+    if (patch.settings) writeSettings(id, *patch.settings);
     if (patch.skills) {
       auto q = db_.prepare("DELETE FROM skill_group_members WHERE user_id = ?1");
       q->bind(1, id);
@@ -126,9 +116,15 @@ class SqliteUsers final : public UserRepository {
     auto q = db_.prepare("DELETE FROM users WHERE id = ?1");
     q->bind(1, id);
     q->run();
-    if (db_.changes() == 0)
-      return Error::notFound(fmt::format("no user with id {}", id));
+    if (db_.changes() == 0) return Error::notFound(fmt::format("no user with id {}", id));
     return Ok{};
+  }
+
+  std::optional<std::string> findSipPassword(std::string_view username) override {
+    auto q = db_.prepare("SELECT sip_password FROM users WHERE username = ?1");
+    q->bind(1, username);
+    if (!q->step()) return std::nullopt;
+    return q->textAt(0);
   }
 
   std::size_t countWithRole(Role role) override {
@@ -246,16 +242,14 @@ class SqliteSkillGroups final : public SkillGroupRepository {
   std::optional<SkillGroup> findById(std::int64_t id) override {
     auto q = db_.prepare(std::string(kSelect) + " WHERE g.id = ?1 GROUP BY g.id");
     q->bind(1, id);
-    if (!q->step())
-      return std::nullopt;
+    if (!q->step()) return std::nullopt;
     return read(*q);
   }
 
   std::optional<SkillGroup> findByName(std::string_view name) override {
     auto q = db_.prepare(std::string(kSelect) + " WHERE g.name = ?1 GROUP BY g.id");
     q->bind(1, name);
-    if (!q->step())
-      return std::nullopt;
+    if (!q->step()) return std::nullopt;
     return read(*q);
   }
 
@@ -303,8 +297,7 @@ class SqliteTokens final : public TokenRepository {
     auto q =
         db_.prepare("SELECT user_id FROM auth_tokens WHERE token_hash = ?1 AND expires_at > ?2");
     q->bind(1, tokenHash).bind(2, now);
-    if (!q->step())
-      return std::nullopt;
+    if (!q->step()) return std::nullopt;
     return q->intAt(0);
   }
 
@@ -338,8 +331,7 @@ class SqliteMeta final : public MetaRepository {
   std::optional<std::string> get(const std::string& key) override {
     auto q = db_.prepare("SELECT value FROM meta WHERE key = ?1");
     q->bind(1, key);
-    if (!q->step())
-      return std::nullopt;
+    if (!q->step()) return std::nullopt;
     return q->textAt(0);
   }
 
@@ -374,8 +366,7 @@ class SqliteStore final : public Store {
     }
     int applied = 0;
     for (const auto& m : sqlite::migrations()) {
-      if (m.version <= current)
-        continue;
+      if (m.version <= current) continue;
       Transaction tx(db_);
       db_.exec(std::string(m.sql));
       auto q = db_.prepare(
@@ -401,8 +392,7 @@ class SqliteStore final : public Store {
     std::string result;
     auto q = db_.prepare("PRAGMA integrity_check");
     while (q->step()) {
-      if (!result.empty())
-        result += "; ";
+      if (!result.empty()) result += "; ";
       result += q->textAt(0);
     }
     return result;

@@ -59,15 +59,13 @@ class ApiServiceTest : public ::testing::Test {
     request.method = std::move(method);
     request.path = std::move(path);
     request.body = std::move(body);
-    if (!token.empty())
-      request.authorization = "Bearer " + token;
+    if (!token.empty()) request.authorization = "Bearer " + token;
     Response response;
     asio::io_context loop;
     asio::co_spawn(
         loop, [&]() -> asio::awaitable<void> { response = co_await service_->handle(request); },
         [](std::exception_ptr e) {
-          if (e)
-            std::rethrow_exception(e);
+          if (e) std::rethrow_exception(e);
         });
     loop.run();
     return response;
@@ -77,8 +75,7 @@ class ApiServiceTest : public ::testing::Test {
     auto r = call("POST", "/api/v1/auth/login",
                   json::serialize(json::object{{"username", username}, {"password", password}}));
     EXPECT_EQ(r.status, 200) << r.body;
-    if (r.status != 200)
-      return {};
+    if (r.status != 200) return {};
     return std::string(json::parse(r.body).at("token").as_string());
   }
 

@@ -10,8 +10,7 @@ namespace {
 EnvLookup fakeEnv(std::map<std::string, std::string> vars) {
   return [vars = std::move(vars)](const std::string& name) -> std::optional<std::string> {
     auto it = vars.find(name);
-    if (it == vars.end())
-      return std::nullopt;
+    if (it == vars.end()) return std::nullopt;
     return it->second;
   };
 }

@@ -6,8 +6,7 @@ namespace sb {
 namespace {
 
 Result<int> half(int n) {
-  if (n % 2 != 0)
-    return Error::invalid("n", "n must be even");
+  if (n % 2 != 0) return Error::invalid("n", "n must be even");
   return n / 2;
 }
 

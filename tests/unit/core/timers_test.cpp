@@ -38,8 +38,7 @@ TEST(FakeTimersTest, TimersStartedByCallbacksFireWithinTheSameAdvance) {
   auto origin = timers.now();
   std::function<void()> again = [&] {
     at.push_back(timers.now() - origin);
-    if (at.size() < 4)
-      timers.start(milliseconds(500), again);
+    if (at.size() < 4) timers.start(milliseconds(500), again);
   };
   timers.start(milliseconds(500), again);
   timers.advance(milliseconds(1999));

@@ -15,8 +15,7 @@ void runOnLoop(Body body) {
   std::exception_ptr failure;
   asio::co_spawn(loop, body(), [&](std::exception_ptr e) { failure = e; });
   loop.run();
-  if (failure)
-    std::rethrow_exception(failure);
+  if (failure) std::rethrow_exception(failure);
 }
 
 TEST(WorkerPoolTest, WorkRunsOnThePoolAndResumesOnTheLoop) {

@@ -12,8 +12,7 @@ namespace {
 std::string crlf(std::string_view text) {
   std::string out;
   for (char c : text) {
-    if (c == '\n')
-      out += '\r';
+    if (c == '\n') out += '\r';
     out += c;
   }
   return out;

@@ -129,8 +129,7 @@ TEST(MessageParseTest, CopiesAndMovesKeepTheirViewsValid) {
 TEST(CheckRequestTest, NamesWhatIsWrong) {
   auto answer = [](const std::string& headers) {
     auto m = parseMessage("OPTIONS sip:a@b SIP/2.0\r\n" + headers + "l: 0\r\n\r\n");
-    if (!m)
-      return 400;
+    if (!m) return 400;
     auto r = checkRequest(*m);
     return r ? r->status : 0;
   };

@@ -57,8 +57,7 @@ std::vector<TortureCase> loadCases() {
 // What the generic request checks answer: 0 when the request passes them.
 int genericAnswer(const std::string& bytes) {
   auto m = parseMessage(bytes);
-  if (!m)
-    return 400;
+  if (!m) return 400;
   auto rejection = checkRequest(*m);
   return rejection ? rejection->status : 0;
 }

@@ -1,0 +1,144 @@
+#include "app/telephony.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <spdlog/spdlog.h>
+
+#include "core/asio_timers.hpp"
+#include "sip/core.hpp"
+#include "sip/guard.hpp"
+#include "sip/registrar.hpp"
+#include "sip/transactions.hpp"
+#include "sip/transport.hpp"
+
+namespace sb::app {
+
+namespace {
+
+// SIP passwords straight from the store, looked up on the store thread: a password changed in
+// the workbench counts from the next REGISTER on.
+class StoreCredentials final : public sip::CredentialSource {
+ public:
+  StoreCredentials(asio::io_context& io, store::Store& store, WorkerPool& pool)
+      : io_(io), store_(store), pool_(pool) {}
+
+  void lookup(const std::string& username,
+              std::function<void(std::optional<std::string>)> done) override {
+    asio::co_spawn(
+        io_,
+        [this, username, done = std::move(done)]() -> asio::awaitable<void> {
+          std::optional<std::string> password;
+          try {
+            password =
+                co_await runOn(pool_, [&] { return store_.users().findSipPassword(username); });
+          } catch (const std::exception& e) {
+            spdlog::error("sip credential lookup failed: {}", e.what());
+          }
+          done(password);
+        },
+        asio::detached);
+  }
+
+ private:
+  asio::io_context& io_;
+  store::Store& store_;
+  WorkerPool& pool_;
+};
+
+}  // namespace
+
+struct TelephonyStack::Impl {
+  Impl(asio::io_context& io, const config::Config& config, store::Store& store, WorkerPool& pool,
+       MetricsRegistry& metrics, const Clock& clock)
+      : timers(io),
+        guard(timers, clock,
+              sip::GuardOptions{config.sipPacketsPerSecond, 2 * config.sipPacketsPerSecond,
+                                config.sipMaxAuthFailures, std::chrono::seconds(60),
+                                config.sipBanTime},
+              [networks = config.sipTrustedNetworks](const std::string& address) {
+                for (const auto& n : networks) {
+                  if (config::networkContains(n, address)) return true;
+                }
+                return false;
+              }),
+        core(metrics, "switchboard/" SB_VERSION),
+        transport(
+            io, sip::SipTransport::Options{config.bind, config.sipPort},
+            [this](sip::Message message, const sip::Peer& from) {
+              transactions.receive(std::move(message), from);
+            },
+            metrics, [this](const std::string& address) { return guard.admit(address); }),
+        transactions(timers, transport, core),
+        credentials(io, store, pool),
+        registrar(
+            core, timers, clock, credentials, guard,
+            [&] {
+              sip::RegistrarOptions o;
+              o.realm = config.sipRealm;
+              o.algorithms.clear();
+              for (const auto& name : config.sipAuthAlgorithms) {
+                o.algorithms.push_back(*sip::digest::parseAlgorithm(name));
+              }
+              return o;
+            }(),
+            metrics) {
+    core.attach(transactions);
+    core.onRegister([this](sip::ServerTxId tx, const sip::Message& request, const sip::Peer& from) {
+      registrar.handle(tx, request, from);
+    });
+    metrics.gauge("sb_sip_transactions", "Live SIP transactions (server and client).", [this] {
+      auto stats = transactions.stats();
+      return static_cast<double>(stats.servers + stats.clients);
+    });
+    metrics.gauge("sb_sip_bans", "Source addresses banned after authentication failures.",
+                  [this] { return static_cast<double>(guard.bans().size()); });
+    metrics.gauge("sb_sip_guard_dropped_packets", "Packets dropped by bans and rate limits.",
+                  [this] { return static_cast<double>(guard.droppedPackets()); });
+  }
+
+  AsioTimers timers;
+  sip::Guard guard;
+  sip::SipCore core;
+  sip::SipTransport transport;
+  sip::TransactionLayer transactions;
+  StoreCredentials credentials;
+  sip::Registrar registrar;
+};
+
+TelephonyStack::TelephonyStack(asio::io_context& io, const config::Config& config,
+                               store::Store& store, WorkerPool& storePool, MetricsRegistry& metrics,
+                               const Clock& clock)
+    : impl_(std::make_unique<Impl>(io, config, store, storePool, metrics, clock)) {}
+
+TelephonyStack::~TelephonyStack() = default;
+void TelephonyStack::start() {
+  impl_->transport.start();
+}
+void TelephonyStack::stop() {
+  impl_->transport.stop();
+}
+std::uint16_t TelephonyStack::port() const {
+  return impl_->transport.port();
+}
+
+std::vector<api::RegistrationView> TelephonyStack::registrations() const {
+  std::vector<api::RegistrationView> out;
+  for (const auto& b : impl_->registrar.bindings()) {
+    out.push_back({b.aor, b.contact, b.source.transport == sip::Transport::kTcp ? "tcp" : "udp",
+                   b.source.address, b.source.port, b.userAgent, b.registeredAt, b.expiresAt});
+  }
+  return out;
+}
+
+std::vector<api::BanView> TelephonyStack::bans() const {
+  std::vector<api::BanView> out;
+  for (const auto& b : impl_->guard.bans())
+    out.push_back({b.address, b.since, b.until, b.failures});
+  return out;
+}
+
+bool TelephonyStack::unban(const std::string& address) {
+  return impl_->guard.unban(address);
+}
+
+}  // namespace sb::app
