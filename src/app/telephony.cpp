@@ -68,7 +68,8 @@ struct TelephonyStack::Impl {
               transactions.receive(std::move(message), from);
             },
             metrics, [this](const std::string& address) { return guard.admit(address); }),
-        transactions(timers, transport, core),
+        transactions(timers, transport, core,
+                     sip::TimerSettings{config.sipT1, config.sipT2, config.sipT4}),
         credentials(io, store, pool),
         registrar(
             core, timers, clock, credentials, guard,

@@ -82,6 +82,15 @@ Result<void> setPath(Config& c, const toml::node& n, const fs::path& base, const
 }
 
 template <auto Member>
+Result<void> setMilliseconds(Config& c, const toml::node& n, const fs::path&,
+                             const std::string& key) {
+  auto v = readInt(n, key, 10, 600000);
+  if (!v) return v.error();
+  c.*Member = std::chrono::milliseconds(*v);
+  return Ok{};
+}
+
+template <auto Member>
 Result<void> setSeconds(Config& c, const toml::node& n, const fs::path&, const std::string& key) {
   auto v = readInt(n, key, 1, 365LL * 24 * 3600);
   if (!v) return v.error();
@@ -154,6 +163,9 @@ const Entry kEntries[] = {
        return Ok{};
      }},
     {"sip.ban_seconds", setSeconds<&Config::sipBanTime>},
+    {"sip.t1_ms", setMilliseconds<&Config::sipT1>},
+    {"sip.t2_ms", setMilliseconds<&Config::sipT2>},
+    {"sip.t4_ms", setMilliseconds<&Config::sipT4>},
     {"sip.auth_algorithms",
      [](Config& c, const toml::node& n, const fs::path&, const std::string& key) -> Result<void> {
        const auto* list = n.as_array();
@@ -382,6 +394,9 @@ Result<Config> parseConfig(std::string_view text, const fs::path& baseDir, const
   }
 
   if (auto ok = applyEnvironment(config, env); !ok) return ok.error();
+  if (config.sipT2 < config.sipT1) {
+    return Error::invalid("sip.t2_ms", "sip.t2_ms must not be shorter than sip.t1_ms");
+  }
   return config;
 }
 

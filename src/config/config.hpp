@@ -40,6 +40,10 @@ struct Config {
   // default: SIPp 3.6 reads only the first challenge, and baresip 1.0 (like many deployed phones)
   // gives up on the whole answer when any challenge uses an algorithm it lacks.
   std::vector<std::string> sipAuthAlgorithms = {"MD5"};
+  // RFC 3261 timer bases (§17): round-trip estimate, longest retransmit interval, network life.
+  std::chrono::milliseconds sipT1{500};
+  std::chrono::milliseconds sipT2{4000};
+  std::chrono::milliseconds sipT4{5000};
 
   // [http]
   std::uint16_t httpPort = 8080;

@@ -1,5 +1,7 @@
 #include "sip/builder.hpp"
 
+#include <cstring>
+
 #include <fmt/format.h>
 
 #include "sip/headers.hpp"
@@ -180,18 +182,39 @@ std::string stampTopVia(std::string_view topVia, std::string_view sourceAddress,
 }
 
 std::string serialize(const Message& m) {
-  std::string out;
-  out.reserve(m.bytes().size() + 16);
+  // Sized once, then filled: forwarding a message is on the hot path of every call.
+  std::string status = m.isRequest() ? std::string() : std::to_string(m.statusCode());
+  std::size_t size = m.isRequest() ? m.methodText().size() + m.requestUri().size() + 11
+                                   : 8 + status.size() + 1 + m.reasonPhrase().size() + 2;
+  for (const auto& h : m.headers())
+    size += h.name.length + h.value.length + 4;
+  size += 2 + m.body().size();
+  std::string out(size, '\0');
+  char* p = out.data();
+  auto put = [&p](std::string_view s) {
+    std::memcpy(p, s.data(), s.size());
+    p += s.size();
+  };
   if (m.isRequest()) {
-    out.append(m.methodText()).append(" ").append(m.requestUri()).append(" SIP/2.0\r\n");
+    put(m.methodText());
+    put(" ");
+    put(m.requestUri());
+    put(" SIP/2.0\r\n");
   } else {
-    out.append("SIP/2.0 ").append(std::to_string(m.statusCode())).append(" ");
-    out.append(m.reasonPhrase()).append("\r\n");
+    put("SIP/2.0 ");
+    put(status);
+    put(" ");
+    put(m.reasonPhrase());
+    put("\r\n");
   }
   for (const auto& h : m.headers()) {
-    out.append(m.name(h)).append(": ").append(m.value(h)).append("\r\n");
+    put(m.name(h));
+    put(": ");
+    put(m.value(h));
+    put("\r\n");
   }
-  out.append("\r\n").append(m.body());
+  put("\r\n");
+  put(m.body());
   return out;
 }
 

@@ -1,4 +1,5 @@
 #include <charconv>
+#include <cstring>
 
 #include <fmt/format.h>
 
@@ -46,18 +47,22 @@ struct HeaderSection {
   std::size_t bodyStart;
 };
 std::optional<HeaderSection> unfold(std::string& b, std::size_t from) {
-  for (std::size_t i = from; i < b.size(); ++i) {
-    if (b[i] != '\n') continue;
+  char* data = b.data();
+  std::size_t size = b.size();
+  for (std::size_t i = from; i < size;) {
+    const void* found = std::memchr(data + i, '\n', size - i);
+    if (found == nullptr) return std::nullopt;
+    i = static_cast<std::size_t>(static_cast<const char*>(found) - data);
     std::size_t next = i + 1;
-    if (next < b.size() && isWsp(b[next])) {
-      b[i] = ' ';
-      if (i > from && b[i - 1] == '\r') b[i - 1] = ' ';
-      continue;
-    }
-    if (next < b.size() && b[next] == '\n') return HeaderSection{next, next + 1};
-    if (next + 1 < b.size() && b[next] == '\r' && b[next + 1] == '\n') {
+    if (next < size && isWsp(data[next])) {
+      data[i] = ' ';
+      if (i > from && data[i - 1] == '\r') data[i - 1] = ' ';
+    } else if (next < size && data[next] == '\n') {
+      return HeaderSection{next, next + 1};
+    } else if (next + 1 < size && data[next] == '\r' && data[next + 1] == '\n') {
       return HeaderSection{next, next + 2};
     }
+    i = next;
   }
   return std::nullopt;
 }
@@ -154,8 +159,8 @@ Result<Message> parseMessage(std::string bytes, const ParseLimits& limits) {
     std::size_t valueEnd = hline.size();
     while (valueEnd > valueBegin && isWsp(hline[valueEnd - 1]))
       --valueEnd;
-    for (std::size_t i = valueBegin; i < valueEnd; ++i) {
-      if (hline[i] == '\r') return bad("stray carriage return in a header");
+    if (std::memchr(hline.data() + valueBegin, '\r', valueEnd - valueBegin) != nullptr) {
+      return bad("stray carriage return in a header");
     }
     if (m.headers_.size() == limits.maxHeaders) return bad("too many headers");
     HeaderField field{headerIdFromName(hline.substr(0, nameEnd)), spanOf(p, p + nameEnd),

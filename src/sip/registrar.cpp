@@ -227,7 +227,7 @@ void Registrar::authenticated(ServerTxId tx, const Message& request, const Peer&
   });
   count("ok");
   if (changed) {
-    spdlog::info("sip registered aor={} contacts={} from={}", aor, current.size(), peerText(from));
+    spdlog::debug("sip registered aor={} contacts={} from={}", aor, current.size(), peerText(from));
     if (listener_) listener_(aor);
   }
 }

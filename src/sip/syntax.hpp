@@ -16,23 +16,25 @@ inline bool isWsp(char c) {
 }
 
 // token = 1*(alphanum / "-" / "." / "!" / "%" / "*" / "_" / "+" / "`" / "'" / "~")
-inline bool isTokenChar(char c) {
-  if (isAlpha(c) || isDigit(c)) return true;
-  switch (c) {
-    case '-':
-    case '.':
-    case '!':
-    case '%':
-    case '*':
-    case '_':
-    case '+':
-    case '`':
-    case '\'':
-    case '~':
-      return true;
-    default:
-      return false;
+namespace detail {
+struct TokenTable {
+  bool token[256] = {};
+  constexpr TokenTable() {
+    for (int c = '0'; c <= '9'; ++c)
+      token[c] = true;
+    for (int c = 'a'; c <= 'z'; ++c)
+      token[c] = true;
+    for (int c = 'A'; c <= 'Z'; ++c)
+      token[c] = true;
+    for (char c : std::string_view("-.!%*_+`'~"))
+      token[static_cast<unsigned char>(c)] = true;
   }
+};
+inline constexpr TokenTable kTokenTable{};
+}  // namespace detail
+
+inline bool isTokenChar(char c) {
+  return detail::kTokenTable.token[static_cast<unsigned char>(c)];
 }
 
 inline char asciiLower(char c) {

@@ -144,6 +144,42 @@ TEST(ConfigTest, BadEnvironmentValueNamesTheVariable) {
   EXPECT_EQ(b.error().field, "SWITCHBOARD_BIND");
 }
 
+TEST(ConfigTest, SipSettingsAreRead) {
+  auto c = parse(R"([sip]
+t1_ms = 200
+t2_ms = 2000
+t4_ms = 2500
+trusted_networks = ["10.1.0.0/16", "2001:db8::/32"]
+auth_algorithms = ["SHA-256", "MD5"]
+max_auth_failures = 5
+ban_seconds = 60
+)");
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->sipT1, std::chrono::milliseconds(200));
+  EXPECT_EQ(c->sipT2, std::chrono::milliseconds(2000));
+  EXPECT_EQ(c->sipT4, std::chrono::milliseconds(2500));
+  EXPECT_EQ(c->sipTrustedNetworks.size(), 2U);
+  EXPECT_EQ(c->sipAuthAlgorithms.front(), "SHA-256");
+  EXPECT_EQ(c->sipMaxAuthFailures, 5U);
+  EXPECT_EQ(c->sipBanTime, std::chrono::seconds(60));
+  EXPECT_EQ(parse("[sip]\nt1_ms = 900\nt2_ms = 800\n").error().field, "sip.t2_ms");
+  EXPECT_EQ(parse("[sip]\ntrusted_networks = [\"10.0.0.0/33\"]\n").error().field,
+            "sip.trusted_networks");
+  EXPECT_EQ(parse("[sip]\nauth_algorithms = [\"SHA-1\"]\n").error().field, "sip.auth_algorithms");
+}
+
+TEST(NetworkTest, ContainsChecksThePrefix) {
+  EXPECT_TRUE(networkContains("127.0.0.0/8", "127.4.5.6"));
+  EXPECT_FALSE(networkContains("127.0.0.0/8", "128.0.0.1"));
+  EXPECT_TRUE(networkContains("192.0.2.7", "192.0.2.7"));
+  EXPECT_FALSE(networkContains("192.0.2.7", "192.0.2.8"));
+  EXPECT_TRUE(networkContains("2001:db8::/32", "2001:db8:1::5"));
+  EXPECT_FALSE(networkContains("2001:db8::/32", "127.0.0.1"));
+  EXPECT_TRUE(networkContains("0.0.0.0/0", "203.0.113.1"));
+  EXPECT_FALSE(isValidNetwork("10.0.0.0/"));
+  EXPECT_FALSE(isValidNetwork("nonsense"));
+}
+
 TEST(ConfigTest, MissingFileIsReported) {
   auto c = loadConfig("/nonexistent/switchboard.toml", fakeEnv({}));
   ASSERT_FALSE(c.ok());
