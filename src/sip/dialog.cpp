@@ -1,0 +1,163 @@
+#include "sip/dialog.hpp"
+
+#include <fmt/format.h>
+
+#include "sip/headers.hpp"
+
+namespace sb::sip {
+
+namespace {
+
+// The address of a From/To header without its parameters (the tag is added back per request).
+std::string addressOf(const NameAddr& a) {
+  if (a.displayName.empty()) return fmt::format("<{}>", a.uriText);
+  return fmt::format("\"{}\" <{}>", a.displayName, a.uriText);
+}
+
+Result<NameAddr> header(const Message& m, HeaderId id, const char* what) {
+  auto value = m.header(id);
+  if (!value) return Error::invalid(what, fmt::format("missing {}", what));
+  return parseNameAddr(*value);
+}
+
+std::optional<std::string> contactUri(const Message& m) {
+  auto contacts = m.headerValues(HeaderId::kContact);
+  if (contacts.empty()) return std::nullopt;
+  auto c = parseNameAddr(contacts.front());
+  if (!c) return std::nullopt;
+  return std::string(c->uriText);
+}
+
+}  // namespace
+
+Result<Dialog> Dialog::asUas(const Message& request, std::string localTag, std::string localContact,
+                             bool confirmed) {
+  auto from = header(request, HeaderId::kFrom, "From");
+  auto to = header(request, HeaderId::kTo, "To");
+  auto cseq = parseCSeq(request.header(HeaderId::kCSeq).value_or(""));
+  auto target = contactUri(request);
+  if (!from || !to || !cseq) return Error::invalid("request", "malformed dialog headers");
+  if (from->tag().empty()) return Error::invalid("From", "the request has no From tag");
+  if (!target) return Error::invalid("Contact", "a dialog-creating request needs a Contact");
+  Dialog d;
+  d.id_ = {std::string(request.header(HeaderId::kCallId).value_or("")), std::move(localTag),
+           std::string(from->tag())};
+  d.state_ = confirmed ? State::kConfirmed : State::kEarly;
+  d.remoteCseq_ = cseq->number;
+  d.localUri_ = addressOf(*to);
+  d.remoteUri_ = addressOf(*from);
+  d.remoteTarget_ = *target;
+  d.localContact_ = std::move(localContact);
+  for (auto rr : request.headerValues(HeaderId::kRecordRoute))
+    d.routeSet_.emplace_back(rr);
+  return d;
+}
+
+Result<Dialog> Dialog::asUac(const Message& request, const Message& response) {
+  auto from = header(request, HeaderId::kFrom, "From");
+  auto to = header(response, HeaderId::kTo, "To");
+  auto cseq = parseCSeq(request.header(HeaderId::kCSeq).value_or(""));
+  if (!from || !to || !cseq) return Error::invalid("response", "malformed dialog headers");
+  if (to->tag().empty()) return Error::invalid("To", "the response has no To tag");
+  auto target = contactUri(response);
+  if (!target && response.statusCode() >= 200) {
+    return Error::invalid("Contact", "a 2xx to INVITE needs a Contact");
+  }
+  Dialog d;
+  d.id_ = {std::string(request.header(HeaderId::kCallId).value_or("")), std::string(from->tag()),
+           std::string(to->tag())};
+  d.state_ = response.statusCode() >= 200 ? State::kConfirmed : State::kEarly;
+  d.localCseq_ = cseq->number;
+  d.localUri_ = addressOf(*from);
+  d.remoteUri_ = addressOf(*to);
+  d.remoteTarget_ = target.value_or(std::string(request.requestUri()));
+  d.localContact_ = contactUri(request).value_or("");
+  auto rr = response.headerValues(HeaderId::kRecordRoute);
+  d.routeSet_.assign(rr.rbegin(), rr.rend());
+  return d;
+}
+
+void Dialog::updateFromResponse(const Message& response) {
+  if (auto target = contactUri(response)) remoteTarget_ = *target;
+  // The route set is fixed by the first response that made the dialog; a 2xx after an early
+  // dialog carries the final one (RFC 3261 §13.2.2.4).
+  if (state_ == State::kEarly && response.statusCode() >= 200 && response.statusCode() < 300) {
+    auto rr = response.headerValues(HeaderId::kRecordRoute);
+    routeSet_.assign(rr.rbegin(), rr.rend());
+    state_ = State::kConfirmed;
+  }
+}
+
+std::optional<DialogId> Dialog::idOfIncomingRequest(const Message& request) {
+  auto from = parseNameAddr(request.header(HeaderId::kFrom).value_or(""));
+  auto to = parseNameAddr(request.header(HeaderId::kTo).value_or(""));
+  auto callId = request.header(HeaderId::kCallId);
+  if (!from || !to || !callId || to->tag().empty()) return std::nullopt;
+  return DialogId{std::string(*callId), std::string(to->tag()), std::string(from->tag())};
+}
+
+std::optional<DialogId> Dialog::idOfIncomingResponse(const Message& response) {
+  auto from = parseNameAddr(response.header(HeaderId::kFrom).value_or(""));
+  auto to = parseNameAddr(response.header(HeaderId::kTo).value_or(""));
+  auto callId = response.header(HeaderId::kCallId);
+  if (!from || !to || !callId || to->tag().empty()) return std::nullopt;
+  return DialogId{std::string(*callId), std::string(from->tag()), std::string(to->tag())};
+}
+
+MessageBuilder Dialog::request(std::string_view method, std::string_view via,
+                               std::optional<std::uint32_t> cseq) {
+  std::uint32_t number = cseq ? *cseq : ++localCseq_;
+  // A first route without ;lr is a strict router (RFC 2543): it becomes the Request-URI and
+  // the remote target goes last in the Route list.
+  std::string requestUri = remoteTarget_;
+  std::vector<std::string> routes = routeSet_;
+  if (!routes.empty()) {
+    auto first = parseNameAddr(routes.front());
+    if (first && !first->uri.param("lr")) {
+      requestUri = std::string(first->uriText);
+      routes.erase(routes.begin());
+      routes.push_back(fmt::format("<{}>", remoteTarget_));
+    }
+  }
+  auto b = MessageBuilder::request(method, requestUri);
+  b.header(HeaderId::kVia, via);
+  b.header(HeaderId::kMaxForwards, "70");
+  b.header(HeaderId::kFrom, fmt::format("{};tag={}", localUri_, id_.localTag));
+  b.header(HeaderId::kTo, fmt::format("{};tag={}", remoteUri_, id_.remoteTag));
+  b.header(HeaderId::kCallId, id_.callId);
+  b.header(HeaderId::kCSeq, fmt::format("{} {}", number, method));
+  for (const auto& r : routes)
+    b.header(HeaderId::kRoute, r);
+  if (!localContact_.empty() && method != "ACK" && method != "CANCEL" && method != "BYE") {
+    b.header(HeaderId::kContact, fmt::format("<{}>", localContact_));
+  }
+  return b;
+}
+
+std::optional<Rejection> Dialog::acceptRequest(const Message& request) {
+  auto cseq = parseCSeq(request.header(HeaderId::kCSeq).value_or(""));
+  if (!cseq) return Rejection{400, "Malformed CSeq"};
+  if (request.method() != Method::kAck && request.method() != Method::kCancel) {
+    if (remoteCseq_ && cseq->number < *remoteCseq_) return Rejection{500, "CSeq Out Of Order"};
+    remoteCseq_ = cseq->number;
+  }
+  if (request.method() == Method::kInvite || request.method() == Method::kUpdate) {
+    if (auto target = contactUri(request)) remoteTarget_ = *target;
+  }
+  return std::nullopt;
+}
+
+std::optional<Rejection> Dialog::beginIncomingInvite() {
+  if (outgoingInvite_) return Rejection{491, "Request Pending"};
+  if (incomingInvite_) return Rejection{500, "Previous INVITE Still In Progress"};
+  incomingInvite_ = true;
+  return std::nullopt;
+}
+
+bool Dialog::beginOutgoingInvite() {
+  if (outgoingInvite_ || incomingInvite_) return false;
+  outgoingInvite_ = true;
+  return true;
+}
+
+}  // namespace sb::sip
