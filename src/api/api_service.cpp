@@ -9,6 +9,7 @@
 #include "auth/passwords.hpp"
 #include "auth/tokens.hpp"
 #include "core/logging.hpp"
+#include "core/text.hpp"
 
 namespace sb::api {
 

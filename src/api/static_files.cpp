@@ -4,41 +4,16 @@
 #include <sstream>
 
 #include "api/router.hpp"
+#include "core/text.hpp"
 
 namespace sb::api {
 
 namespace fs = std::filesystem;
 
-std::optional<std::string> percentDecode(std::string_view text) {
-  auto hex = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-  };
-  std::string out;
-  out.reserve(text.size());
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    if (text[i] != '%') {
-      out.push_back(text[i]);
-      continue;
-    }
-    if (i + 2 >= text.size()) return std::nullopt;
-    int hi = hex(text[i + 1]);
-    int lo = hex(text[i + 2]);
-    if (hi < 0 || lo < 0) return std::nullopt;
-    char c = static_cast<char>(hi * 16 + lo);
-    if (c == '\0') return std::nullopt;
-    out.push_back(c);
-    i += 2;
-  }
-  return out;
-}
-
 std::optional<fs::path> resolveStaticPath(const fs::path& root, std::string_view urlPath) {
   if (urlPath.empty() || urlPath.front() != '/') return std::nullopt;
   auto decoded = percentDecode(urlPath);
-  if (!decoded) return std::nullopt;
+  if (!decoded || decoded->find('\0') != std::string::npos) return std::nullopt;
   fs::path relative;
   for (auto segment : splitPath(*decoded)) {
     if (segment == "." || segment == ".." || segment.find('\\') != std::string_view::npos) {

@@ -19,7 +19,4 @@ std::string_view mimeTypeFor(const std::filesystem::path& file);
 // the control loop.
 std::optional<std::string> readRegularFile(const std::filesystem::path& file);
 
-// Decodes %XX escapes; nullopt for malformed escapes or an encoded NUL.
-std::optional<std::string> percentDecode(std::string_view text);
-
 }  // namespace sb::api
