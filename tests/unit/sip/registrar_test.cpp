@@ -192,6 +192,33 @@ TEST_F(RegistrarTest, RepeatedFailuresBanTheSource) {
   EXPECT_TRUE(guard.admit("127.0.0.1"));
 }
 
+TEST_F(RegistrarTest, CancelEndsAPendingInviteWith487) {
+  ServerTxId pending = 0;
+  core.onInvite([&](ServerTxId tx, const Message&, const Peer&) { pending = tx; });
+  auto invite =
+      "INVITE sip:1001@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:31062;branch=z9hG4bKinv1\r\n"
+      "From: <sip:4000@127.0.0.1>;tag=c1\r\nTo: <sip:1001@127.0.0.1>\r\nCall-ID: cancel-1\r\n"
+      "CSeq: 1 INVITE\r\nContact: <sip:4000@127.0.0.1:31062>\r\nMax-Forwards: 70\r\n"
+      "Content-Length: 0\r\n\r\n";
+  EXPECT_EQ(send(invite).statusCode(), 100);
+  ASSERT_NE(pending, 0U);
+  auto cancel = std::string(invite);
+  cancel.replace(0, 6, "CANCEL");
+  cancel.replace(cancel.find("1 INVITE"), 8, "1 CANCEL");
+  layer.receive(*parseMessage(cancel), phone);
+  ASSERT_GE(sender.sent.size(), 3U);
+  auto cancelAnswer = *parseMessage(sender.sent[sender.sent.size() - 2]);
+  auto inviteAnswer = sender.last();
+  EXPECT_EQ(cancelAnswer.statusCode(), 200);
+  EXPECT_EQ(parseCSeq(*cancelAnswer.header(HeaderId::kCSeq))->method, "CANCEL");
+  EXPECT_EQ(inviteAnswer.statusCode(), 487);
+  EXPECT_EQ(parseCSeq(*inviteAnswer.header(HeaderId::kCSeq))->method, "INVITE");
+  // A CANCEL for nothing pending: 481.
+  cancel.replace(cancel.find("z9hG4bKinv1"), 11, "z9hG4bKinv2");
+  layer.receive(*parseMessage(cancel), phone);
+  EXPECT_EQ(sender.last().statusCode(), 481);
+}
+
 TEST(GuardTest, PacketBudgetPerSource) {
   FakeTimers timers;
   ManualClock wall(0);
