@@ -7,7 +7,7 @@ import subprocess
 import tempfile
 import unittest
 
-from harness import SOURCE_DIR, Server, wait_until
+from harness import SOURCE_DIR, Server
 from sip_peers import Baresip, UdpClient, header_of, options_request, sipp, status_of
 
 TORTURE = os.path.join(SOURCE_DIR, "tests", "unit", "sip", "torture")
@@ -148,9 +148,9 @@ class SipTest(unittest.TestCase):
             self.assertIn("baresip", mine[0]["user_agent"])
             self.assertEqual(mine[0]["transport"], "udp")
         finally:
+            # baresip tries to unregister as it quits but gives up after a short timer of its
+            # own; unregistering is tested with SIPp, whose timing the test controls.
             phone.stop()
-        # baresip unregisters as it quits.
-        self.assertTrue(wait_until(lambda: "1001" not in [r["user"] for r in self.registrations()]))
 
     def test_registrations_need_a_supervisor_or_admin(self):
         agent = self.server.login("1004", "demo")
