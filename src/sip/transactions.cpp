@@ -51,7 +51,8 @@ std::optional<std::string> serverKey(const Message& m) {
                      seq->number, sentBy(*via), method);
 }
 
-// Responses match client transactions by the top Via branch and the CSeq method.
+// Client transactions are keyed by the top Via branch and the CSeq method: a request we send
+// and the responses to it give the same key.
 std::optional<std::string> clientKey(const Message& m) {
   auto vias = m.headerValues(HeaderId::kVia);
   auto cseq = m.header(HeaderId::kCSeq);
@@ -273,16 +274,8 @@ std::optional<ServerTxId> TransactionLayer::pendingInviteFor(const Message& canc
 
 ClientTxId TransactionLayer::sendRequest(std::string bytes, const Peer& to, ClientHandler handler) {
   auto parsed = parseMessage(bytes);
-  std::optional<std::string> key;
-  if (parsed) {
-    auto vias = parsed->headerValues(HeaderId::kVia);
-    auto cseq = parsed->header(HeaderId::kCSeq);
-    if (!vias.empty() && cseq) {
-      auto via = parseVia(vias.front());
-      auto seq = parseCSeq(*cseq);
-      if (via && seq) key = fmt::format("{}|{}", via->branch(), seq->method);
-    }
-  }
+  // The key its responses will carry: our own top Via branch and the CSeq method.
+  auto key = parsed ? clientKey(*parsed) : std::nullopt;
   if (!key) {
     SB_BUG("sendRequest: the request has no usable Via or CSeq");
     return 0;

@@ -13,6 +13,7 @@ import socket
 import subprocess
 import tempfile
 import threading
+import unittest
 
 BINARY = os.environ.get("SWITCHBOARD_BIN", "build/asan/src/app/switchboard")
 SOURCE_DIR = os.environ.get("SWITCHBOARD_SOURCE_DIR", os.getcwd())
@@ -169,3 +170,18 @@ def free_port():
             return port
         except OSError:
             continue
+
+
+class DemoServerTest(unittest.TestCase):
+    """One demo server for all tests of a class, with an administrator's token."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.server = Server().start()
+        cls.admin = cls.server.login("admin", "demo")
+
+    @classmethod
+    def tearDownClass(cls):
+        code = cls.server.stop()
+        cls.server.cleanup()
+        assert code == 0, "server exited %s" % code

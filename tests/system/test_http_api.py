@@ -2,20 +2,10 @@
 import socket
 import unittest
 
-from harness import Server
+from harness import DemoServerTest
 
 
-class HttpApiTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.server = Server().start()
-        cls.admin = cls.server.login("admin", "demo")
-
-    @classmethod
-    def tearDownClass(cls):
-        code = cls.server.stop()
-        cls.server.cleanup()
-        assert code == 0, "server exited %s" % code
+class HttpApiTest(DemoServerTest):
 
     def assertError(self, response, status, code=None, field=None):
         got_status, headers, body = response

@@ -7,23 +7,13 @@ import subprocess
 import tempfile
 import unittest
 
-from harness import SOURCE_DIR, Server
+from harness import SOURCE_DIR, DemoServerTest, Server
 from sip_peers import Baresip, UdpClient, header_of, options_request, sipp, status_of
 
 TORTURE = os.path.join(SOURCE_DIR, "tests", "unit", "sip", "torture")
 
 
-class SipTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.server = Server().start()
-        cls.admin = cls.server.login("admin", "demo")
-
-    @classmethod
-    def tearDownClass(cls):
-        code = cls.server.stop()
-        cls.server.cleanup()
-        assert code == 0, "server exited %s" % code
+class SipTest(DemoServerTest):
 
     def registrations(self):
         status, _, body = self.server.request("GET", "/api/v1/registrations", token=self.admin)

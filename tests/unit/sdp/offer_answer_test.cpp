@@ -5,17 +5,10 @@
 
 #include <gtest/gtest.h>
 
+#include "crlf.hpp"
+
 namespace sb::sdp {
 namespace {
-
-std::string crlf(std::string_view text) {
-  std::string out;
-  for (char c : text) {
-    if (c == '\n') out += '\r';
-    out += c;
-  }
-  return out;
-}
 
 SessionDescription parsed(std::string_view text) {
   auto r = parse(crlf(text));

@@ -5,18 +5,10 @@
 
 #include <gtest/gtest.h>
 
+#include "crlf.hpp"
+
 namespace sb::sdp {
 namespace {
-
-// Test descriptions are written with \n; phones send \r\n.
-std::string crlf(std::string_view text) {
-  std::string out;
-  for (char c : text) {
-    if (c == '\n') out += '\r';
-    out += c;
-  }
-  return out;
-}
 
 std::string errorOf(const Result<SessionDescription>& r) {
   return r.ok() ? "<ok>" : r.error().message;
