@@ -41,23 +41,38 @@ std::string unsupportedExtensions(const Message& request) {
   return out;
 }
 
+bool hasToTag(const Message& request) {
+  auto to = parseNameAddr(request.header(HeaderId::kTo).value_or(""));
+  return to && !to->tag().empty();
+}
+
 }  // namespace
 
 SipCore::SipCore(MetricsRegistry& metrics, std::string serverName)
     : serverName_(std::move(serverName)), metrics_(metrics) {}
 
 void SipCore::respond(ServerTxId tx, int status, std::string_view reason,
-                      const std::function<void(MessageBuilder&)>& decorate) {
+                      const Decorator& decorate) {
+  auto bytes = buildResponse(tx, status, reason, decorate, newTag());
+  if (!bytes.empty()) sendResponse(tx, status, std::move(bytes));
+}
+
+std::string SipCore::buildResponse(ServerTxId tx, int status, std::string_view reason,
+                                   const Decorator& decorate, std::string_view toTag) const {
   const Message* request = transactions_->request(tx);
-  if (request == nullptr) return;
-  auto b = responseTo(*request, status, reason, newTag());
+  if (request == nullptr) return {};
+  auto b = responseTo(*request, status, reason, toTag);
   b.header(HeaderId::kServer, serverName_);
   if (decorate) decorate(b);
+  return b.build();
+}
+
+bool SipCore::sendResponse(ServerTxId tx, int status, std::string bytes) {
   metrics_
       .counter("sb_sip_responses_total", "SIP responses sent by the server, by status code.",
                {{"code", std::to_string(status)}})
       .add();
-  transactions_->respond(tx, status, b.build());
+  return transactions_->respond(tx, status, std::move(bytes));
 }
 
 void SipCore::onRequest(ServerTxId tx, const Message& request, const Peer& from) {
@@ -70,6 +85,14 @@ void SipCore::onRequest(ServerTxId tx, const Message& request, const Peer& from)
     return;
   }
   auto allow = [](MessageBuilder& b) { b.header(HeaderId::kAllow, kAllowedMethods); };
+  if (hasToTag(request) && request.method() != Method::kCancel) {
+    if (dialogs_ != nullptr && dialogs_->onInDialogRequest(tx, request, from)) return;
+    // RFC 3261 §12.2.2: a request for a dialog that does not exist (any more).
+    if (request.method() != Method::kOptions) {
+      respond(tx, 481);
+      return;
+    }
+  }
   switch (request.method()) {
     case Method::kOptions:
       respond(tx, 200, {}, [&](MessageBuilder& b) {
@@ -137,11 +160,15 @@ void SipCore::answerCancel(ServerTxId tx, const Message& cancel) {
   // RFC 3261 §9.2: 200 for the CANCEL, 487 for the INVITE it ends.
   respond(tx, 200);
   respond(*invite, 487);
-  if (cancelled_) cancelled_(*invite);
+  if (dialogs_ != nullptr) dialogs_->onCancelled(*invite);
 }
 
-void SipCore::onAck(const Message&, const Peer&) {
-  // The ACK of a 2xx belongs to a dialog; the call layer will claim it.
+void SipCore::onAck(const Message& ack, const Peer& from) {
+  if (dialogs_ != nullptr) dialogs_->onAck(ack, from);
+}
+
+void SipCore::onStrayResponse(const Message& response, const Peer& from) {
+  if (dialogs_ != nullptr) dialogs_->onStrayResponse(response, from);
 }
 
 void SipCore::onAckTimeout(ServerTxId tx) {

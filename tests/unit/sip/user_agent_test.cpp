@@ -1,0 +1,387 @@
+// INVITE sessions through the real core and transaction layer, on fake timers.
+
+#include "sip/user_agent.hpp"
+
+#include <gtest/gtest.h>
+
+#include "sip/headers.hpp"
+
+namespace sb::sip {
+namespace {
+
+using std::chrono::milliseconds;
+
+class RecordingSender final : public Sender {
+ public:
+  void send(const Peer&, std::string bytes) override { sent.push_back(std::move(bytes)); }
+  std::vector<Message> messages() const {
+    std::vector<Message> out;
+    for (const auto& s : sent)
+      out.push_back(*parseMessage(s));
+    return out;
+  }
+  // Messages sent since `from` that are the given response code (0: requests) and method.
+  std::vector<Message> matching(std::size_t from, int status, std::string_view method) const {
+    std::vector<Message> out;
+    for (std::size_t i = from; i < sent.size(); ++i) {
+      auto m = *parseMessage(sent[i]);
+      auto cseq = parseCSeq(*m.header(HeaderId::kCSeq));
+      if (m.statusCode() == status && cseq->method == method) out.push_back(m);
+    }
+    return out;
+  }
+  std::vector<std::string> sent;
+};
+
+constexpr std::string_view kSdp =
+    "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+    "m=audio 4000 RTP/AVP 0\r\n";
+
+class UserAgentTest : public ::testing::Test {
+ protected:
+  const Peer phone{Transport::kUdp, "127.0.0.1", 31062, 0};
+  FakeTimers timers;
+  MetricsRegistry metrics;
+  RecordingSender sender;
+  SipCore core{metrics, "switchboard-test"};
+  TransactionLayer layer{timers, sender, core};
+  UserAgent ua{core, layer, sender, timers, TimerSettings{}, UserAgentOptions{}};
+  std::vector<SessionEvent::Kind> events;
+  std::vector<std::string> reasons;
+  SessionId uas = 0;
+  ServerTxId lastRequestTx = 0;
+  int branch = 0;
+
+  void SetUp() override {
+    core.attach(layer);
+    core.attachDialogs(ua);
+    core.onInvite([this](ServerTxId tx, const Message& m, const Peer& from) {
+      uas = ua.accept(tx, m, from, recorder());
+    });
+  }
+
+  SessionHandler recorder() {
+    return [this](const SessionEvent& e) {
+      events.push_back(e.kind);
+      reasons.emplace_back(e.reason);
+      if (e.kind == SessionEvent::Kind::kRequest) lastRequestTx = e.request;
+    };
+  }
+
+  void receive(const std::string& bytes) { layer.receive(*parseMessage(bytes), phone); }
+
+  std::string nextBranch() { return "z9hG4bKua" + std::to_string(++branch); }
+
+  // An INVITE from the phone (From tag "ph"), as the first request of the call.
+  std::string inviteFromPhone(const std::string& extra, const std::string& viaBranch) {
+    return "INVITE sip:4000@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:31062;branch=" +
+           viaBranch +
+           ";rport\r\nFrom: <sip:1001@127.0.0.1>;tag=ph\r\nTo: <sip:4000@127.0.0.1>\r\n"
+           "Call-ID: call-1\r\nCSeq: 1 INVITE\r\nContact: <sip:1001@127.0.0.1:31062>\r\n" +
+           extra + "Max-Forwards: 70\r\nContent-Type: application/sdp\r\nContent-Length: " +
+           std::to_string(kSdp.size()) + "\r\n\r\n" + std::string(kSdp);
+  }
+
+  // A request from the phone inside the dialog whose To tag is `ourTag`.
+  std::string inDialog(const std::string& method, int cseq, const std::string& ourTag,
+                       const std::string& extra = "", const std::string& cseqMethod = "") {
+    return method + " sip:switchboard@127.0.0.1:5060 SIP/2.0\r\nVia: SIP/2.0/UDP " +
+           "127.0.0.1:31062;branch=" + nextBranch() +
+           "\r\nFrom: <sip:1001@127.0.0.1>;tag=ph\r\nTo: <sip:4000@127.0.0.1>;tag=" + ourTag +
+           "\r\nCall-ID: call-1\r\nCSeq: " + std::to_string(cseq) + " " +
+           (cseqMethod.empty() ? method : cseqMethod) +
+           "\r\nContact: <sip:1001@127.0.0.1:31062>\r\n" + extra +
+           "Max-Forwards: 70\r\nContent-Length: 0\r\n\r\n";
+  }
+
+  std::string ourTag() const { return std::string(ua.dialog(uas)->id().localTag); }
+
+  // A call from the phone answered by the server.
+  void answeredCall(const std::string& extra = "") {
+    receive(inviteFromPhone(extra, nextBranch()));
+    ASSERT_NE(uas, 0U);
+    ua.answer(uas, kSdp);
+  }
+};
+
+TEST_F(UserAgentTest, The2xxIsRetransmittedUntilItsAck) {
+  answeredCall();
+  auto start = sender.sent.size();
+  ASSERT_EQ(sender.matching(0, 200, "INVITE").size(), 1U);
+  // T1, 2*T1, 4*T1, then capped at T2 = 4 s.
+  for (auto step : {500, 1000, 2000, 4000, 4000}) {
+    timers.advance(milliseconds(step - 1));
+    auto before = sender.matching(start, 200, "INVITE").size();
+    timers.advance(milliseconds(1));
+    EXPECT_EQ(sender.matching(start, 200, "INVITE").size(), before + 1) << step;
+  }
+  receive(inDialog("ACK", 1, ourTag()));
+  EXPECT_EQ(events, std::vector{SessionEvent::Kind::kConfirmed});
+  auto afterAck = sender.sent.size();
+  timers.advance(milliseconds(60000));
+  EXPECT_EQ(sender.matching(afterAck, 200, "INVITE").size(), 0U);
+  EXPECT_TRUE(ua.exists(uas));
+}
+
+TEST_F(UserAgentTest, No2xxAckEndsTheCallWithBye) {
+  answeredCall();
+  auto start = sender.sent.size();
+  timers.advance(milliseconds(64 * 500));
+  auto byes = sender.matching(start, 0, "BYE");
+  ASSERT_EQ(byes.size(), 1U);
+  EXPECT_EQ(byes[0].requestUri(), "sip:1001@127.0.0.1:31062");
+  EXPECT_EQ(events, std::vector{SessionEvent::Kind::kEnded});
+  EXPECT_EQ(reasons.back(), "no ACK");
+  EXPECT_FALSE(ua.exists(uas));
+}
+
+TEST_F(UserAgentTest, ProvisionalWithSdpIsReliableWhenTheCallerSupports100rel) {
+  receive(inviteFromPhone("Supported: 100rel, timer\r\n", nextBranch()));
+  auto start = sender.sent.size();
+  ua.progress(uas, 183, kSdp);
+  auto early = sender.matching(start, 183, "INVITE");
+  ASSERT_EQ(early.size(), 1U);
+  EXPECT_EQ(early[0].header(HeaderId::kRequire), "100rel");
+  auto rseq = std::string(*early[0].header(HeaderId::kRSeq));
+  EXPECT_EQ(early[0].body(), kSdp);
+  // Retransmitted with doubling intervals until the PRACK.
+  timers.advance(milliseconds(500));
+  timers.advance(milliseconds(1000));
+  EXPECT_EQ(sender.matching(start, 183, "INVITE").size(), 3U);
+  // The 2xx waits for the PRACK of a provisional with SDP.
+  ua.answer(uas, kSdp);
+  EXPECT_EQ(sender.matching(start, 200, "INVITE").size(), 0U);
+  auto beforePrack = sender.sent.size();
+  receive(inDialog("PRACK", 2, ourTag(), "RAck: " + rseq + " 1 INVITE\r\n"));
+  EXPECT_EQ(sender.matching(beforePrack, 200, "PRACK").size(), 1U);
+  EXPECT_EQ(sender.matching(beforePrack, 200, "INVITE").size(), 1U);
+  timers.advance(milliseconds(400));
+  EXPECT_EQ(sender.matching(beforePrack, 183, "INVITE").size(), 0U);
+}
+
+TEST_F(UserAgentTest, ProvisionalWithoutSdpStaysUnreliableUnlessRequired) {
+  receive(inviteFromPhone("Supported: 100rel\r\n", nextBranch()));
+  auto start = sender.sent.size();
+  ua.progress(uas, 180);
+  auto ringing = sender.matching(start, 180, "INVITE");
+  ASSERT_EQ(ringing.size(), 1U);
+  EXPECT_FALSE(ringing[0].header(HeaderId::kRSeq).has_value());
+  auto to = parseNameAddr(*ringing[0].header(HeaderId::kTo));
+  EXPECT_EQ(to->tag(), ourTag());
+}
+
+TEST_F(UserAgentTest, RequiredReliableProvisionalWithoutPrackFailsTheInvite) {
+  receive(inviteFromPhone("Require: 100rel\r\n", nextBranch()));
+  auto start = sender.sent.size();
+  ua.progress(uas, 180);
+  ASSERT_TRUE(sender.matching(start, 180, "INVITE")[0].header(HeaderId::kRSeq).has_value());
+  timers.advance(milliseconds(64 * 500));
+  EXPECT_EQ(sender.matching(start, 504, "INVITE").size(), 1U);
+  EXPECT_EQ(events, std::vector{SessionEvent::Kind::kEnded});
+  EXPECT_EQ(reasons.back(), "no PRACK");
+}
+
+TEST_F(UserAgentTest, PrackForAnotherRSeqGets481) {
+  receive(inviteFromPhone("Require: 100rel\r\n", nextBranch()));
+  ua.progress(uas, 180);
+  auto start = sender.sent.size();
+  receive(inDialog("PRACK", 2, ourTag(), "RAck: 999999999 1 INVITE\r\n"));
+  EXPECT_EQ(sender.matching(start, 481, "PRACK").size(), 1U);
+}
+
+TEST_F(UserAgentTest, ByeEndsTheCall) {
+  answeredCall();
+  receive(inDialog("ACK", 1, ourTag()));
+  auto start = sender.sent.size();
+  receive(inDialog("BYE", 2, ourTag()));
+  EXPECT_EQ(sender.matching(start, 200, "BYE").size(), 1U);
+  EXPECT_EQ(events.back(), SessionEvent::Kind::kEnded);
+  EXPECT_EQ(reasons.back(), "bye");
+  EXPECT_FALSE(ua.exists(uas));
+  // The dialog is gone: another BYE gets 481.
+  start = sender.sent.size();
+  receive(inDialog("BYE", 3, "unknown"));
+  EXPECT_EQ(sender.matching(start, 481, "BYE").size(), 1U);
+}
+
+TEST_F(UserAgentTest, CancelEndsTheRingingSession) {
+  auto inviteBranch = nextBranch();
+  receive(inviteFromPhone("", inviteBranch));
+  ua.progress(uas, 180);
+  auto start = sender.sent.size();
+  receive("CANCEL sip:4000@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:31062;branch=" +
+          inviteBranch +
+          "\r\nFrom: <sip:1001@127.0.0.1>;tag=ph\r\nTo: <sip:4000@127.0.0.1>\r\n"
+          "Call-ID: call-1\r\nCSeq: 1 CANCEL\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n");
+  EXPECT_EQ(sender.matching(start, 200, "CANCEL").size(), 1U);
+  EXPECT_EQ(sender.matching(start, 487, "INVITE").size(), 1U);
+  EXPECT_EQ(events, std::vector{SessionEvent::Kind::kEnded});
+  EXPECT_EQ(reasons.back(), "cancelled");
+}
+
+TEST_F(UserAgentTest, ReInviteIsHandedUpAndIts2xxRetransmittedUntilAck) {
+  answeredCall();
+  receive(inDialog("ACK", 1, ourTag()));
+  receive(inDialog("INVITE", 2, ourTag()));
+  ASSERT_EQ(events.back(), SessionEvent::Kind::kRequest);
+  auto start = sender.sent.size();
+  ua.respond(uas, lastRequestTx, 200, kSdp);
+  timers.advance(milliseconds(500));
+  EXPECT_EQ(sender.matching(start, 200, "INVITE").size(), 2U);
+  receive(inDialog("ACK", 2, ourTag()));
+  timers.advance(milliseconds(5000));
+  EXPECT_EQ(sender.matching(start, 200, "INVITE").size(), 2U);
+}
+
+TEST_F(UserAgentTest, ReInviteMeetingOursIsGlare491) {
+  answeredCall();
+  receive(inDialog("ACK", 1, ourTag()));
+  ASSERT_TRUE(ua.request(uas, "INVITE", "application/sdp", kSdp, [](const Message*) {}));
+  auto start = sender.sent.size();
+  receive(inDialog("INVITE", 2, ourTag()));
+  EXPECT_EQ(sender.matching(start, 491, "INVITE").size(), 1U);
+  // And a second one of ours is refused locally.
+  EXPECT_FALSE(ua.request(uas, "INVITE", "application/sdp", kSdp, [](const Message*) {}));
+}
+
+TEST_F(UserAgentTest, HangUpBeforeAckWaitsForTheAckThenSendsBye) {
+  answeredCall();
+  ua.hangUp(uas);
+  auto start = sender.sent.size();
+  EXPECT_EQ(sender.matching(start, 0, "BYE").size(), 0U);
+  receive(inDialog("ACK", 1, ourTag()));
+  EXPECT_EQ(sender.matching(start, 0, "BYE").size(), 1U);
+  EXPECT_TRUE(events.empty());
+}
+
+// --- UAC ----------------------------------------------------------------------------------------
+
+class UacTest : public UserAgentTest {
+ protected:
+  SessionId uac = 0;
+
+  void SetUp() override {
+    UserAgentTest::SetUp();
+    OutgoingInvite invite;
+    invite.requestUri = "sip:1002@127.0.0.1:31062";
+    invite.from = "<sip:4000@switchboard>";
+    invite.to = "<sip:1002@switchboard>";
+    invite.target = phone;
+    invite.sdp = std::string(kSdp);
+    uac = ua.invite(invite, recorder());
+  }
+
+  Message sentInvite() const { return sender.matching(0, 0, "INVITE").front(); }
+
+  // A response from the phone to our INVITE.
+  std::string response(int status, const std::string& extra, const std::string& toTag = "callee") {
+    auto invite = sentInvite();
+    std::string out = "SIP/2.0 " + std::to_string(status) + " Whatever\r\n";
+    for (auto via : invite.headerLines(HeaderId::kVia))
+      out += "Via: " + std::string(via) + "\r\n";
+    out += "From: " + std::string(*invite.header(HeaderId::kFrom)) + "\r\n";
+    out += "To: " + std::string(*invite.header(HeaderId::kTo)) +
+           (toTag.empty() ? "" : ";tag=" + toTag) + "\r\n";
+    out += "Call-ID: " + std::string(*invite.header(HeaderId::kCallId)) +
+           "\r\nCSeq: 1 INVITE\r\nContact: <sip:1002@127.0.0.1:31062;ob>\r\n" + extra +
+           "Content-Length: 0\r\n\r\n";
+    return out;
+  }
+};
+
+TEST_F(UacTest, TheInviteOffersSdpAndSupports100rel) {
+  auto invite = sentInvite();
+  EXPECT_EQ(invite.requestUri(), "sip:1002@127.0.0.1:31062");
+  EXPECT_EQ(invite.header(HeaderId::kSupported), "100rel");
+  EXPECT_EQ(invite.body(), kSdp);
+  EXPECT_FALSE(parseNameAddr(*invite.header(HeaderId::kFrom))->tag().empty());
+}
+
+TEST_F(UacTest, AnsweredCallIsAckedAtTheContactAndAckedAgainOnRetransmission) {
+  receive(response(180, ""));
+  receive(response(200, ""));
+  EXPECT_EQ(events, (std::vector{SessionEvent::Kind::kProgress, SessionEvent::Kind::kAnswered}));
+  auto acks = sender.matching(0, 0, "ACK");
+  ASSERT_EQ(acks.size(), 1U);
+  EXPECT_EQ(acks[0].requestUri(), "sip:1002@127.0.0.1:31062;ob");
+  EXPECT_EQ(parseNameAddr(*acks[0].header(HeaderId::kTo))->tag(), "callee");
+  EXPECT_EQ(acks[0].header(HeaderId::kCSeq), "1 ACK");
+  receive(response(200, ""));
+  EXPECT_EQ(sender.matching(0, 0, "ACK").size(), 2U);
+  EXPECT_EQ(events.size(), 2U);
+  // Hanging up sends BYE in the dialog.
+  ua.hangUp(uac);
+  auto byes = sender.matching(0, 0, "BYE");
+  ASSERT_EQ(byes.size(), 1U);
+  EXPECT_EQ(byes[0].header(HeaderId::kCSeq), "2 BYE");
+  // A 2xx arriving after the session ended still gets its ACK (timer M has not run out).
+  receive(response(200, ""));
+  EXPECT_EQ(sender.matching(0, 0, "ACK").size(), 3U);
+}
+
+TEST_F(UacTest, ReliableProvisionalIsPrackedOnce) {
+  receive(response(183, "Require: 100rel\r\nRSeq: 42\r\n"));
+  auto pracks = sender.matching(0, 0, "PRACK");
+  ASSERT_EQ(pracks.size(), 1U);
+  EXPECT_EQ(pracks[0].header(HeaderId::kRAck), "42 1 INVITE");
+  EXPECT_EQ(parseNameAddr(*pracks[0].header(HeaderId::kTo))->tag(), "callee");
+  receive(response(183, "Require: 100rel\r\nRSeq: 42\r\n"));
+  EXPECT_EQ(sender.matching(0, 0, "PRACK").size(), 1U);
+  EXPECT_EQ(events.size(), 1U);
+  receive(response(180, "Require: 100rel\r\nRSeq: 43\r\n"));
+  EXPECT_EQ(sender.matching(0, 0, "PRACK").size(), 2U);
+}
+
+TEST_F(UacTest, HangUpWaitsForAProvisionalBeforeCancelling) {
+  ua.hangUp(uac);
+  EXPECT_EQ(sender.matching(0, 0, "CANCEL").size(), 0U);
+  receive(response(100, "", ""));
+  auto cancels = sender.matching(0, 0, "CANCEL");
+  ASSERT_EQ(cancels.size(), 1U);
+  EXPECT_EQ(cancels[0].headerLines(HeaderId::kVia), sentInvite().headerLines(HeaderId::kVia));
+  EXPECT_EQ(cancels[0].header(HeaderId::kCSeq), "1 CANCEL");
+  receive(response(487, ""));
+  EXPECT_EQ(sender.matching(0, 0, "ACK").size(), 1U);  // from the transaction
+  EXPECT_TRUE(events.empty());
+  EXPECT_FALSE(ua.exists(uac));
+}
+
+TEST_F(UacTest, A2xxRacingTheCancelIsAckedAndHungUp) {
+  receive(response(180, ""));
+  ua.hangUp(uac);
+  EXPECT_EQ(sender.matching(0, 0, "CANCEL").size(), 1U);
+  receive(response(200, ""));
+  EXPECT_EQ(sender.matching(0, 0, "ACK").size(), 1U);
+  EXPECT_EQ(sender.matching(0, 0, "BYE").size(), 1U);
+  EXPECT_EQ(events, std::vector{SessionEvent::Kind::kProgress});
+}
+
+TEST_F(UacTest, BusyFailsTheSession) {
+  receive(response(486, ""));
+  EXPECT_EQ(events, std::vector{SessionEvent::Kind::kFailed});
+  EXPECT_FALSE(ua.exists(uac));
+}
+
+TEST_F(UacTest, NoAnswerAtAllTimesOut) {
+  timers.advance(milliseconds(64 * 500));
+  EXPECT_EQ(events, std::vector{SessionEvent::Kind::kFailed});
+  EXPECT_EQ(reasons.back(), "timeout");
+}
+
+TEST_F(UacTest, ByeFromTheCalleeEndsTheSession) {
+  receive(response(200, ""));
+  auto start = sender.sent.size();
+  auto invite = sentInvite();
+  receive(
+      "BYE sip:switchboard@127.0.0.1:5060 SIP/2.0\r\nVia: SIP/2.0/UDP "
+      "127.0.0.1:31062;branch=z9hG4bKbye1\r\nFrom: <sip:1002@switchboard>;tag=callee\r\nTo: " +
+      std::string(*invite.header(HeaderId::kFrom)) +
+      "\r\nCall-ID: " + std::string(*invite.header(HeaderId::kCallId)) +
+      "\r\nCSeq: 1 BYE\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n");
+  EXPECT_EQ(sender.matching(start, 200, "BYE").size(), 1U);
+  EXPECT_EQ(events.back(), SessionEvent::Kind::kEnded);
+  EXPECT_FALSE(ua.exists(uac));
+}
+
+}  // namespace
+}  // namespace sb::sip
