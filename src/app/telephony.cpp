@@ -2,14 +2,18 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "call/extension_calls.hpp"
 #include "core/asio_timers.hpp"
+#include "sip/authenticator.hpp"
 #include "sip/core.hpp"
 #include "sip/guard.hpp"
 #include "sip/registrar.hpp"
 #include "sip/transactions.hpp"
 #include "sip/transport.hpp"
+#include "sip/user_agent.hpp"
 
 namespace sb::app {
 
@@ -63,7 +67,7 @@ struct TelephonyStack::Impl {
               }),
         core(metrics, "switchboard/" SB_VERSION),
         transport(
-            io, sip::SipTransport::Options{config.bind, config.sipPort},
+            io, sip::SipTransport::Options{config.sipAddresses, config.sipPort},
             [this](sip::Message message, const sip::Peer& from) {
               transactions.receive(std::move(message), from);
             },
@@ -76,16 +80,23 @@ struct TelephonyStack::Impl {
             [&] {
               sip::RegistrarOptions o;
               o.realm = config.sipRealm;
-              o.algorithms.clear();
-              for (const auto& name : config.sipAuthAlgorithms) {
-                o.algorithms.push_back(*sip::digest::parseAlgorithm(name));
-              }
+              o.algorithms = algorithms(config);
               return o;
             }(),
-            metrics) {
+            metrics),
+        userAgent(core, transactions, transport, timers,
+                  sip::TimerSettings{config.sipT1, config.sipT2, config.sipT4},
+                  userAgentOptions(config, transport.port())),
+        callAuth(core, clock, credentials, guard,
+                 sip::AuthOptions{config.sipRealm, algorithms(config)}),
+        extensionCalls(core, userAgent, registrar, callAuth, guard, metrics) {
     core.attach(transactions);
+    core.attachDialogs(userAgent);
     core.onRegister([this](sip::ServerTxId tx, const sip::Message& request, const sip::Peer& from) {
       registrar.handle(tx, request, from);
+    });
+    core.onInvite([this](sip::ServerTxId tx, const sip::Message& request, const sip::Peer& from) {
+      extensionCalls.handle(tx, request, from);
     });
     metrics.gauge("sb_sip_transactions", "Live SIP transactions (server and client).", [this] {
       auto stats = transactions.stats();
@@ -104,6 +115,27 @@ struct TelephonyStack::Impl {
   sip::TransactionLayer transactions;
   StoreCredentials credentials;
   sip::Registrar registrar;
+  sip::UserAgent userAgent;
+  sip::Authenticator callAuth;
+  call::ExtensionCalls extensionCalls;
+
+  static std::vector<sip::digest::Algorithm> algorithms(const config::Config& config) {
+    std::vector<sip::digest::Algorithm> out;
+    for (const auto& name : config.sipAuthAlgorithms)
+      out.push_back(*sip::digest::parseAlgorithm(name));
+    return out;
+  }
+
+  static sip::UserAgentOptions userAgentOptions(const config::Config& config, std::uint16_t port) {
+    auto host = config.sipAdvertisedAddress;
+    auto hostPort = host.find(':') == std::string::npos ? fmt::format("{}:{}", host, port)
+                                                        : fmt::format("[{}]:{}", host, port);
+    sip::UserAgentOptions o;
+    o.contactUri = fmt::format("sip:switchboard@{}", hostPort);
+    o.viaSentBy = hostPort;
+    o.userAgent = "switchboard/" SB_VERSION;
+    return o;
+  }
 };
 
 TelephonyStack::TelephonyStack(asio::io_context& io, const config::Config& config,

@@ -1,5 +1,6 @@
 #include "config/config.hpp"
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <cstdlib>
@@ -140,6 +141,35 @@ const Entry kEntries[] = {
        c.sipRealm = *v;
        return Ok{};
      }},
+    {"sip.addresses",
+     [](Config& c, const toml::node& n, const fs::path&, const std::string& key) -> Result<void> {
+       const auto* list = n.as_array();
+       if (list == nullptr || list->empty()) {
+         return badType(key, "a non-empty list of addresses like [\"0.0.0.0\", \"::\"]");
+       }
+       c.sipAddresses.clear();
+       for (const auto& item : *list) {
+         auto text = item.value<std::string>();
+         if (!text || !isIpAddress(*text)) {
+           return Error::invalid(
+               key, fmt::format("{} must list IPv4 or IPv6 addresses like \"192.0.2.10\"", key));
+         }
+         if (std::find(c.sipAddresses.begin(), c.sipAddresses.end(), *text) !=
+             c.sipAddresses.end()) {
+           return Error::invalid(key, fmt::format("{} lists {} twice", key, *text));
+         }
+         c.sipAddresses.push_back(*text);
+       }
+       return Ok{};
+     }},
+    {"sip.advertised_address",
+     [](Config& c, const toml::node& n, const fs::path&, const std::string& key) -> Result<void> {
+       auto v = readString(n, key);
+       if (!v) return v.error();
+       if (auto ok = validateBind(key, *v); !ok) return ok;
+       c.sipAdvertisedAddress = *v;
+       return Ok{};
+     }},
     {"sip.trusted_networks",
      [](Config& c, const toml::node& n, const fs::path&, const std::string& key) -> Result<void> {
        const auto* list = n.as_array();
@@ -268,6 +298,18 @@ Result<void> applyEnvironment(Config& c, const EnvLookup& env) {
     }
     c.rtpPorts = *range;
   }
+  if (auto v = env("SWITCHBOARD_SIP_ADDRESSES")) {
+    c.sipAddresses.clear();
+    std::stringstream list(*v);
+    for (std::string address; std::getline(list, address, ',');) {
+      if (auto ok = validateBind("SWITCHBOARD_SIP_ADDRESSES", address); !ok) return ok;
+      c.sipAddresses.push_back(address);
+    }
+    if (c.sipAddresses.empty()) {
+      return Error::invalid("SWITCHBOARD_SIP_ADDRESSES",
+                            "SWITCHBOARD_SIP_ADDRESSES must list addresses like \"0.0.0.0,::\"");
+    }
+  }
   if (auto v = env("SWITCHBOARD_BIND")) {
     if (auto ok = validateBind("SWITCHBOARD_BIND", *v); !ok) return ok;
     c.bind = *v;
@@ -394,6 +436,20 @@ Result<Config> parseConfig(std::string_view text, const fs::path& baseDir, const
   }
 
   if (auto ok = applyEnvironment(config, env); !ok) return ok.error();
+  if (config.sipAddresses.empty()) config.sipAddresses = {config.bind};
+  if (config.sipAdvertisedAddress.empty()) {
+    // A wildcard cannot be advertised: the first specific address, else loopback (set
+    // sip.advertised_address for phones on other machines).
+    for (const auto& a : config.sipAddresses) {
+      if (a != "0.0.0.0" && a != "::") {
+        config.sipAdvertisedAddress = a;
+        break;
+      }
+    }
+    if (config.sipAdvertisedAddress.empty()) {
+      config.sipAdvertisedAddress = config.sipAddresses.front() == "::" ? "::1" : "127.0.0.1";
+    }
+  }
   if (config.sipT2 < config.sipT1) {
     return Error::invalid("sip.t2_ms", "sip.t2_ms must not be shorter than sip.t1_ms");
   }

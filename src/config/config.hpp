@@ -30,6 +30,11 @@ struct Config {
 
   // [sip]; port 0 picks a free port.
   std::uint16_t sipPort = 5060;
+  // Addresses SIP listens on (UDP and TCP each); server.bind when not configured.
+  std::vector<std::string> sipAddresses;
+  // The address put in our Via and Contact headers: the first SIP address unless configured
+  // (behind NAT, the public address).
+  std::string sipAdvertisedAddress;
   std::string sipRealm = "switchboard";
   // Networks of inbound trunks: exempt from the per-source packet budget (never from bans).
   std::vector<std::string> sipTrustedNetworks;

@@ -19,6 +19,8 @@ struct Peer {
   std::uint16_t port = 0;
   // Stream transports: the connection a request arrived on, so answers go back on it.
   std::uint64_t connection = 0;
+  // Which of the server's addresses it came to: datagrams to it leave from the same one.
+  std::uint16_t listener = 0;
 };
 
 // Sends bytes to a peer; implemented by the transport layer (and by fakes in tests).

@@ -5,7 +5,6 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
-#include "core/logging.hpp"
 #include "sip/headers.hpp"
 #include "sip/syntax.hpp"
 #include "sip/uri.hpp"
@@ -18,6 +17,22 @@ std::string peerText(const Peer& p) {
   return fmt::format("{}:{}:{}", p.transport == Transport::kTcp ? "tcp" : "udp", p.address, p.port);
 }
 
+std::string_view outcomeName(AuthOutcome outcome) {
+  switch (outcome) {
+    case AuthOutcome::kChallenged:
+      return "challenged";
+    case AuthOutcome::kStale:
+      return "stale";
+    case AuthOutcome::kForbidden:
+      return "forbidden";
+    case AuthOutcome::kBad:
+      return "bad";
+    case AuthOutcome::kOk:
+      break;
+  }
+  return "ok";
+}
+
 }  // namespace
 
 Registrar::Registrar(SipCore& core, Timers& timers, const Clock& wall,
@@ -26,13 +41,9 @@ Registrar::Registrar(SipCore& core, Timers& timers, const Clock& wall,
     : core_(core),
       timers_(timers),
       wall_(wall),
-      credentials_(credentials),
-      guard_(guard),
       options_(std::move(options)),
       metrics_(metrics),
-      nonces_(wall) {
-  policy_.realm = options_.realm;
-  policy_.algorithms = options_.algorithms;
+      auth_(core, wall, credentials, guard, AuthOptions{options_.realm, options_.algorithms}) {
   metrics_.gauge("sb_sip_registrations", "Registered contacts of agent phones.", [this] {
     std::size_t n = 0;
     for (const auto& [aor, entries] : bindings_)
@@ -41,26 +52,11 @@ Registrar::Registrar(SipCore& core, Timers& timers, const Clock& wall,
   });
 }
 
-void Registrar::count(const char* result) {
-  metrics_.counter("sb_sip_register_total", "REGISTER requests by outcome.", {{"result", result}})
+void Registrar::count(std::string_view result) {
+  metrics_
+      .counter("sb_sip_register_total", "REGISTER requests by outcome.",
+               {{"result", std::string(result)}})
       .add();
-}
-
-void Registrar::challenge(ServerTxId tx, bool stale) {
-  std::string nonce = nonces_.issue();
-  core_.respond(tx, 401, {}, [&](MessageBuilder& b) {
-    // RFC 8760 §2.4: one challenge per algorithm, the preferred first.
-    for (auto algorithm : options_.algorithms) {
-      digest::Challenge c;
-      c.realm = options_.realm;
-      c.nonce = nonce;
-      c.algorithm = algorithm;
-      c.qop = {"auth"};
-      c.stale = stale;
-      b.header(HeaderId::kWwwAuthenticate, digest::formatChallenge(c));
-    }
-  });
-  count(stale ? "stale" : "challenged");
 }
 
 void Registrar::handle(ServerTxId tx, const Message& request, const Peer& from) {
@@ -76,55 +72,12 @@ void Registrar::handle(ServerTxId tx, const Message& request, const Peer& from) 
     count("bad");
     return;
   }
-  auto authorization = request.header(HeaderId::kAuthorization);
-  if (!authorization) {
-    challenge(tx, false);
-    return;
-  }
-  auto credentials = digest::parseCredentials(*authorization);
-  if (!credentials) {
-    if (digest::isOtherScheme(credentials.error())) {
-      challenge(tx, false);  // e.g. Basic: offer Digest instead (RFC 4475 §3.3.7)
-    } else {
-      core_.respond(tx, 400, "Malformed Authorization");
-      count("bad");
-    }
-    return;
-  }
-  if (credentials->realm != options_.realm) {
-    challenge(tx, false);
-    return;
-  }
-  std::string address = from.address;
-  credentials_.lookup(*aor, [this, tx, from, aor = *aor, creds = std::move(*credentials),
-                             address](std::optional<std::string> password) {
-    const Message* req = core_.request(tx);
-    if (req == nullptr) return;
-    // Unknown users go through the same computation as known ones and get the same answer.
-    bool known = password.has_value();
-    std::string secret = password.value_or(randomToken(24));
-    bool verified = creds.username == aor &&
-                    digest::verify(creds, policy_, digest::Secret::password(secret), "REGISTER");
-    if (!verified || !known) {
-      guard_.authFailed(address);
-      spdlog::info("sip register refused aor=\"{}\" from={}", loggable(aor), peerText(from));
-      core_.respond(tx, 403);
-      count("forbidden");
-      return;
-    }
-    auto status = nonces_.check(creds.nonce);
-    if (status != digest::NonceStatus::kValid) {
-      challenge(tx, status == digest::NonceStatus::kStale);
-      return;
-    }
-    auto nc = digest::parseNonceCount(creds.nc);
-    if (!creds.qop.empty() && (!nc || !nonceCounts_.accept(creds.nonce, *nc))) {
-      challenge(tx, false);  // a replayed nonce count
-      return;
-    }
-    guard_.authSucceeded(address);
-    authenticated(tx, *req, from, aor);
-  });
+  auth_.authenticate(
+      tx, request, from, AuthScheme::kWww, *aor,
+      [this, tx, from, aor = *aor](const Message& req) { authenticated(tx, req, from, aor); },
+      [this](AuthOutcome outcome) {
+        if (outcome != AuthOutcome::kOk) count(outcomeName(outcome));
+      });
 }
 
 void Registrar::authenticated(ServerTxId tx, const Message& request, const Peer& from,

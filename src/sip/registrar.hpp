@@ -15,21 +15,10 @@
 #include "core/metrics.hpp"
 #include "core/time.hpp"
 #include "core/timers.hpp"
+#include "sip/authenticator.hpp"
 #include "sip/core.hpp"
-#include "sip/digest.hpp"
-#include "sip/guard.hpp"
 
 namespace sb::sip {
-
-// Where the registrar gets SIP passwords from (the store, through a cache).
-class CredentialSource {
- public:
-  virtual ~CredentialSource() = default;
-  // Calls `done` on the SIP loop (possibly at once) with the user's SIP password, or nullopt for
-  // a user that does not exist.
-  virtual void lookup(const std::string& username,
-                      std::function<void(std::optional<std::string>)> done) = 0;
-};
 
 struct Binding {
   std::string aor;      // the agent id
@@ -69,22 +58,17 @@ class Registrar {
     Binding binding;
     Timers::Id expiry = 0;
   };
-  void challenge(ServerTxId tx, bool stale);
   void authenticated(ServerTxId tx, const Message& request, const Peer& from,
                      const std::string& aor);
   void remove(const std::string& aor, const std::string& contact);
-  void count(const char* result);
+  void count(std::string_view result);
 
   SipCore& core_;
   Timers& timers_;
   const Clock& wall_;
-  CredentialSource& credentials_;
-  Guard& guard_;
   RegistrarOptions options_;
   MetricsRegistry& metrics_;
-  digest::NonceService nonces_;
-  digest::NonceCounts nonceCounts_;
-  digest::ServerPolicy policy_;
+  Authenticator auth_;
   std::map<std::string, std::vector<Entry>> bindings_;  // by AOR
   std::function<void(const std::string&)> listener_;
 };

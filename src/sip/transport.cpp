@@ -2,6 +2,7 @@
 
 #include <array>
 #include <deque>
+#include <stdexcept>
 #include <unordered_map>
 
 #include <boost/asio/co_spawn.hpp>
@@ -94,47 +95,58 @@ class SipTransport::Impl {
         options_(std::move(options)),
         receiver_(std::move(receiver)),
         admission_(std::move(admission)),
-        udp_(io),
-        acceptor_(io),
         received_(metrics.counter("sb_sip_messages_received_total", "SIP messages received.")),
         sent_(metrics.counter("sb_sip_messages_sent_total", "SIP messages sent.")),
         malformed_(metrics.counter("sb_sip_malformed_total",
                                    "SIP messages refused by the parser (400 or dropped).")),
         refused_(metrics.counter("sb_sip_refused_packets_total",
                                  "SIP packets and connections refused by the guard.")) {
-    auto address = asio::ip::make_address(options_.bind);
-    // TCP first, so that port 0 picks one free port that UDP then takes too.
-    tcp::endpoint tcpEndpoint(address, options_.port);
-    acceptor_.open(tcpEndpoint.protocol());
-    acceptor_.set_option(asio::socket_base::reuse_address(true));
-    if (address.is_v6()) acceptor_.set_option(asio::ip::v6_only(true));
-    acceptor_.bind(tcpEndpoint);
-    acceptor_.listen(asio::socket_base::max_listen_connections);
-    udp::endpoint udpEndpoint(address, acceptor_.local_endpoint().port());
-    udp_.open(udpEndpoint.protocol());
-    if (address.is_v6()) udp_.set_option(asio::ip::v6_only(true));
-    udp_.set_option(asio::socket_base::receive_buffer_size(4 * 1024 * 1024));
-    udp_.bind(udpEndpoint);
-    udp_.non_blocking(true);
+    if (options_.addresses.empty()) throw std::invalid_argument("SIP transport without addresses");
+    std::uint16_t port = options_.port;
+    for (const auto& text : options_.addresses) {
+      auto address = asio::ip::make_address(text);
+      auto& l = *listeners_.emplace_back(std::make_unique<Listener>(io));
+      l.index = static_cast<std::uint16_t>(listeners_.size() - 1);
+      l.v6 = address.is_v6();
+      // TCP first, so that port 0 picks one free port that UDP (and every other address) then
+      // takes too.
+      tcp::endpoint tcpEndpoint(address, port);
+      l.acceptor.open(tcpEndpoint.protocol());
+      l.acceptor.set_option(asio::socket_base::reuse_address(true));
+      if (l.v6) l.acceptor.set_option(asio::ip::v6_only(true));
+      l.acceptor.bind(tcpEndpoint);
+      l.acceptor.listen(asio::socket_base::max_listen_connections);
+      port = l.acceptor.local_endpoint().port();
+      udp::endpoint udpEndpoint(address, port);
+      l.datagrams.open(udpEndpoint.protocol());
+      if (l.v6) l.datagrams.set_option(asio::ip::v6_only(true));
+      l.datagrams.set_option(asio::socket_base::receive_buffer_size(4 * 1024 * 1024));
+      l.datagrams.bind(udpEndpoint);
+      l.datagrams.non_blocking(true);
+    }
     metrics.gauge("sb_sip_tcp_connections", "Open SIP TCP connections.",
                   [this] { return static_cast<double>(connections_.size()); });
   }
 
   void start() {
-    asio::co_spawn(io_, udpLoop(), asio::detached);
-    asio::co_spawn(io_, acceptLoop(), asio::detached);
+    for (auto& l : listeners_) {
+      asio::co_spawn(io_, udpLoop(*l), asio::detached);
+      asio::co_spawn(io_, acceptLoop(*l), asio::detached);
+    }
   }
 
   void stop() {
     error_code ec;
     stopped_ = true;
-    udp_.close(ec);
-    acceptor_.close(ec);
+    for (auto& l : listeners_) {
+      l->datagrams.close(ec);
+      l->acceptor.close(ec);
+    }
     for (auto& [id, c] : connections_)
       c->stream.socket().close(ec);
   }
 
-  std::uint16_t port() const { return acceptor_.local_endpoint().port(); }
+  std::uint16_t port() const { return listeners_.front()->acceptor.local_endpoint().port(); }
 
   void send(const Peer& to, std::string bytes) {
     if (stopped_) return;
@@ -147,6 +159,26 @@ class SipTransport::Impl {
   }
 
  private:
+  struct Listener {
+    explicit Listener(asio::io_context& io) : datagrams(io), acceptor(io) {}
+    std::uint16_t index = 0;
+    bool v6 = false;
+    udp::socket datagrams;
+    tcp::acceptor acceptor;
+  };
+
+  // The socket a datagram to `to` leaves from: the one its peer reached us on, else the first
+  // of the right address family.
+  Listener* listenerFor(const Peer& to, bool v6) {
+    if (to.listener < listeners_.size() && listeners_[to.listener]->v6 == v6) {
+      return listeners_[to.listener].get();
+    }
+    for (auto& l : listeners_) {
+      if (l->v6 == v6) return l.get();
+    }
+    return nullptr;
+  }
+
   struct Connection {
     explicit Connection(tcp::socket s) : stream(std::move(s)) {}
     std::uint64_t id = 0;
@@ -173,18 +205,18 @@ class SipTransport::Impl {
     receiver_(std::move(*message), from);
   }
 
-  asio::awaitable<void> udpLoop() {
+  asio::awaitable<void> udpLoop(Listener& l) {
     std::vector<char> buffer(65536);
     for (;;) {
       udp::endpoint from;
       error_code ec;
-      std::size_t n = co_await udp_.async_receive_from(
+      std::size_t n = co_await l.datagrams.async_receive_from(
           asio::buffer(buffer), from, asio::redirect_error(asio::use_awaitable, ec));
       if (ec) {
         if (stopped_ || ec == asio::error::operation_aborted) co_return;
         continue;  // e.g. ICMP port unreachable reported on the socket
       }
-      Peer peer{Transport::kUdp, from.address().to_string(), from.port(), 0};
+      Peer peer{Transport::kUdp, from.address().to_string(), from.port(), 0, l.index};
       if (admission_ && !admission_(peer.address)) {
         refused_.add();
         continue;
@@ -205,18 +237,24 @@ class SipTransport::Impl {
     auto address = asio::ip::make_address(to.address, ec);
     if (ec) return;
     udp::endpoint endpoint(address, to.port);
+    Listener* l = listenerFor(to, address.is_v6());
+    if (l == nullptr) {
+      spdlog::debug("sip no {} address to send to {} from", address.is_v6() ? "IPv6" : "IPv4",
+                    to.address);
+      return;
+    }
     // Non-blocking first: on loopback and a healthy network the datagram is gone at once.
-    udp_.send_to(asio::buffer(bytes), endpoint, 0, ec);
+    l->datagrams.send_to(asio::buffer(bytes), endpoint, 0, ec);
     if (ec != asio::error::would_block) return;
     auto owned = std::make_shared<std::string>(std::move(bytes));
-    udp_.async_send_to(asio::buffer(*owned), endpoint, [owned](error_code, std::size_t) {});
+    l->datagrams.async_send_to(asio::buffer(*owned), endpoint, [owned](error_code, std::size_t) {});
   }
 
-  asio::awaitable<void> acceptLoop() {
+  asio::awaitable<void> acceptLoop(Listener& l) {
     for (;;) {
       error_code ec;
       tcp::socket socket =
-          co_await acceptor_.async_accept(asio::redirect_error(asio::use_awaitable, ec));
+          co_await l.acceptor.async_accept(asio::redirect_error(asio::use_awaitable, ec));
       if (ec) {
         if (stopped_ || ec == asio::error::operation_aborted) co_return;
         asio::steady_timer pause(io_, std::chrono::milliseconds(100));
@@ -232,7 +270,7 @@ class SipTransport::Impl {
         continue;
       }
       socket.set_option(tcp::no_delay(true), ec);
-      auto c = adopt(std::move(socket), Peer{Transport::kTcp, address, remote.port(), 0});
+      auto c = adopt(std::move(socket), Peer{Transport::kTcp, address, remote.port(), 0, l.index});
       asio::co_spawn(io_, readLoop(c), asio::detached);
     }
   }
@@ -371,8 +409,7 @@ class SipTransport::Impl {
   Options options_;
   Receiver receiver_;
   Admission admission_;
-  udp::socket udp_;
-  tcp::acceptor acceptor_;
+  std::vector<std::unique_ptr<Listener>> listeners_;
   std::unordered_map<std::uint64_t, std::shared_ptr<Connection>> connections_;
   std::unordered_map<std::string, std::uint64_t> byRemote_;
   std::uint64_t nextConnection_ = 1;

@@ -1,6 +1,7 @@
 #pragma once
 // SIP over UDP and TCP on the control loop (RFC 3261 §18): one UDP socket and one TCP listener
-// per address, connection reuse (answers and requests to a peer go on its connection), CRLF
+// per configured address (IPv4 and IPv6 side by side), answers leaving from the address the
+// request came to, connection reuse (answers and requests to a peer go on its connection), CRLF
 // keep-alive (RFC 5626 §3.5.1), size limits. Malformed requests get a 400 when they can be
 // answered at all. TLS and WebSocket will be further Transport kinds behind the same Sender.
 
@@ -8,6 +9,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <boost/asio/io_context.hpp>
 
@@ -24,8 +26,8 @@ class SipTransport final : public Sender {
   using Admission = std::function<bool(const std::string& address)>;
 
   struct Options {
-    std::string bind = "127.0.0.1";
-    std::uint16_t port = 5060;  // 0: any free port (the same one for UDP and TCP)
+    std::vector<std::string> addresses = {"127.0.0.1"};  // numeric IPv4/IPv6, wildcards allowed
+    std::uint16_t port = 5060;  // 0: any free port (the same one for UDP, TCP, every address)
     ParseLimits limits;
     std::chrono::seconds tcpIdleTimeout{900};
     std::size_t maxTcpConnections = 10000;

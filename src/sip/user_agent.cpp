@@ -173,12 +173,14 @@ void UserAgent::forget(SessionId id) {
 }
 
 void UserAgent::finish(Session& s, SessionEvent event) {
+  event.session = s.id;
   auto handler = std::move(s.handler);
   forget(s.id);
   if (handler) handler(event);
 }
 
-void UserAgent::deliver(Session& s, const SessionEvent& event) {
+void UserAgent::deliver(Session& s, SessionEvent event) {
+  event.session = s.id;
   // A copy: the handler may hang up, which destroys the session and its handler.
   if (auto handler = s.handler) handler(event);
 }

@@ -44,6 +44,7 @@ struct SessionEvent {
   const Message* message = nullptr;
   ServerTxId request = 0;   // kRequest
   std::string_view reason;  // kFailed, kEnded: "cancelled", "bye", "no ACK", "no PRACK"...
+  SessionId session = 0;    // filled in by the UserAgent
 };
 // After kFailed and kEnded the session is gone; calls with its id do nothing.
 using SessionHandler = std::function<void(const SessionEvent&)>;
@@ -116,7 +117,7 @@ class UserAgent final : public DialogHandler {
   void track(Session& s);  // registers the dialog id once it is known
   void finish(Session& s, SessionEvent event);
   void forget(SessionId id);
-  void deliver(Session& s, const SessionEvent& event);
+  void deliver(Session& s, SessionEvent event);
 
   // UAS
   void sendReliable(Session& s, int status, std::string_view sdp);

@@ -24,7 +24,8 @@ def sipp(server, scenario, service="1001", password="demo", transport="u1", call
     proc = subprocess.run(cmd, cwd=workdir, capture_output=True, text=True)
     errors = ""
     if os.path.exists(os.path.join(workdir, "errors.log")):
-        errors = open(os.path.join(workdir, "errors.log"), errors="replace").read()
+        with open(os.path.join(workdir, "errors.log"), errors="replace") as f:
+            errors = f.read()
     return proc.returncode, proc.stdout[-3000:] + errors
 
 
@@ -70,12 +71,21 @@ def header_of(reply, name):
 
 
 class Baresip:
-    """baresip as an agent's softphone (no sound card: silence in, nothing out)."""
+    """baresip as an agent's softphone (no sound card: silence or a WAV file in)."""
 
-    def __init__(self, account):
+    def __init__(self, account, microphone=None, command=None):
+        """`microphone`: a WAV file played into calls (the call hangs up when it ends), and then
+        what the phone hears is recorded under `self.recordings`; `command`: run after start-up,
+        e.g. "/dial sip:1002@127.0.0.1:5060"."""
         self.dir = tempfile.mkdtemp(prefix="sb-baresip-")
+        self.recordings = os.path.join(self.dir, "rec")
+        os.makedirs(self.recordings)
         sip_port, ctrl_port = free_port(), free_port()
         rtp = free_port()
+        # aubridge's "nowhere" source is silence; without any source baresip cannot answer.
+        audio = ("audio_source\t\taufile,%s\nmodule\t\t\taufile.so\nmodule\t\t\tsndfile.so\n"
+                 "snd_path\t\t%s\n" % (microphone, self.recordings)) if microphone else (
+                 "audio_source\t\taubridge,nowhere\n")
         with open(os.path.join(self.dir, "config"), "w") as f:
             f.write("poll_method\t\tepoll\n"
                     "sip_listen\t\t127.0.0.1:%d\n"
@@ -88,9 +98,11 @@ class Baresip:
                     "module_tmp\t\tuuid.so\nmodule_tmp\t\taccount.so\n"
                     "module_app\t\tmenu.so\nmodule_app\t\tctrl_tcp.so\n"
                     "ctrl_tcp_listen\t\t127.0.0.1:%d\n" % (sip_port, rtp, rtp + 9, ctrl_port))
+            f.write(audio)
         with open(os.path.join(self.dir, "accounts"), "w") as f:
             f.write(account + "\n")
-        self.proc = subprocess.Popen(["timeout", "-k", "2", "60", "baresip", "-f", self.dir],
+        extra = ["-e", command] if command else []
+        self.proc = subprocess.Popen(["timeout", "-k", "2", "60", "baresip", "-f", self.dir, *extra],
                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                      stdin=subprocess.DEVNULL, text=True, errors="replace")
         self.lines = []

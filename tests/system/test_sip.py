@@ -3,6 +3,7 @@ messages over UDP, and scanners (sipvicious) that must get banned and learn noth
 import json
 import os
 import re
+import socket
 import subprocess
 import tempfile
 import unittest
@@ -149,6 +150,32 @@ class SipTest(DemoServerTest):
         supervisor = self.server.login("1000", "demo")
         status, _, _ = self.server.request("GET", "/api/v1/registrations", token=supervisor)
         self.assertEqual(status, 200)
+
+
+class DualStackTest(unittest.TestCase):
+    """SIP on IPv4 and IPv6 loopback at once, UDP and TCP on each."""
+
+    def test_options_is_answered_on_every_address(self):
+        server = Server(env={"SWITCHBOARD_SIP_ADDRESSES": "127.0.0.1,::1"}).start()
+        try:
+            for family, host in ((socket.AF_INET, "127.0.0.1"), (socket.AF_INET6, "::1")):
+                for kind in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
+                    with socket.socket(family, kind) as s:
+                        s.settimeout(5)
+                        s.connect((host, server.sip_port))
+                        port = s.getsockname()[1]
+                        transport = "UDP" if kind == socket.SOCK_DGRAM else "TCP"
+                        sent_by = "[%s]" % host if family == socket.AF_INET6 else host
+                        call_id = "ds-%d-%d" % (family, kind)
+                        request = options_request(port, "z9hG4bK-" + call_id, call_id).replace(
+                            b"SIP/2.0/UDP 127.0.0.1", ("SIP/2.0/%s %s" % (transport, sent_by))
+                            .encode())
+                        s.sendall(request)
+                        answer = s.recv(65536)
+                        self.assertEqual(status_of(answer), 200, (host, kind, answer))
+        finally:
+            server.stop()
+            server.cleanup()
 
 
 class ScannerTest(unittest.TestCase):

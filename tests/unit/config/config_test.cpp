@@ -168,6 +168,35 @@ ban_seconds = 60
   EXPECT_EQ(parse("[sip]\nauth_algorithms = [\"SHA-1\"]\n").error().field, "sip.auth_algorithms");
 }
 
+TEST(ConfigTest, SipListensOnTheBindAddressUnlessGivenAddresses) {
+  auto plain = parse("[server]\nbind = \"192.0.2.10\"\n");
+  ASSERT_TRUE(plain.ok()) << plain.error().message;
+  EXPECT_EQ(plain->sipAddresses, std::vector<std::string>{"192.0.2.10"});
+  EXPECT_EQ(plain->sipAdvertisedAddress, "192.0.2.10");
+
+  auto both = parse("[sip]\naddresses = [\"0.0.0.0\", \"::\", \"2001:db8::5\"]\n");
+  ASSERT_TRUE(both.ok()) << both.error().message;
+  EXPECT_EQ(both->sipAddresses.size(), 3U);
+  EXPECT_EQ(both->sipAdvertisedAddress, "2001:db8::5");  // the first that is not a wildcard
+
+  auto wildcard = parse("[sip]\naddresses = [\"0.0.0.0\"]\n");
+  EXPECT_EQ(wildcard->sipAdvertisedAddress, "127.0.0.1");
+  auto advertised =
+      parse("[sip]\naddresses = [\"0.0.0.0\"]\nadvertised_address = \"203.0.113.7\"\n");
+  EXPECT_EQ(advertised->sipAdvertisedAddress, "203.0.113.7");
+
+  EXPECT_EQ(parse("[sip]\naddresses = []\n").error().field, "sip.addresses");
+  EXPECT_EQ(parse("[sip]\naddresses = [\"example.com\"]\n").error().field, "sip.addresses");
+  EXPECT_EQ(parse("[sip]\naddresses = [\"::1\", \"::1\"]\n").error().field, "sip.addresses");
+  EXPECT_EQ(parse("[sip]\nadvertised_address = \"pbx\"\n").error().field, "sip.advertised_address");
+
+  auto fromEnv = parse("", {{"SWITCHBOARD_SIP_ADDRESSES", "127.0.0.1,::1"}});
+  ASSERT_TRUE(fromEnv.ok()) << fromEnv.error().message;
+  EXPECT_EQ(fromEnv->sipAddresses, (std::vector<std::string>{"127.0.0.1", "::1"}));
+  EXPECT_EQ(parse("", {{"SWITCHBOARD_SIP_ADDRESSES", "127.0.0.1,,::1"}}).error().field,
+            "SWITCHBOARD_SIP_ADDRESSES");
+}
+
 TEST(NetworkTest, ContainsChecksThePrefix) {
   EXPECT_TRUE(networkContains("127.0.0.0/8", "127.4.5.6"));
   EXPECT_FALSE(networkContains("127.0.0.0/8", "128.0.0.1"));

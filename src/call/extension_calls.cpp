@@ -1,0 +1,203 @@
+#include "call/extension_calls.hpp"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "core/logging.hpp"
+#include "sip/headers.hpp"
+#include "sip/uri.hpp"
+
+namespace sb::call {
+
+namespace {
+
+using sip::SessionEvent;
+
+// The caller hears the callee's refusal when it means something to a person (busy, declined);
+// anything else (no phone answered, timeouts, errors) is "temporarily unavailable".
+int callerStatus(int calleeStatus) {
+  switch (calleeStatus) {
+    case 486:
+    case 600:
+    case 603:
+      return calleeStatus;
+    default:
+      return 480;
+  }
+}
+
+// Which callee failure to report when every phone failed: a person's refusal beats the rest.
+int moreTelling(int a, int b) {
+  auto rank = [](int s) { return s == 486 || s == 600 || s == 603 ? 2 : s == 0 ? 0 : 1; };
+  return rank(b) > rank(a) ? b : a;
+}
+
+// A From/To value without its tag, for the callee leg.
+std::string withoutTag(std::string_view value) {
+  auto addr = sip::parseNameAddr(value);
+  if (!addr) return std::string(value);
+  if (addr->displayName.empty()) return fmt::format("<{}>", addr->uriText);
+  return fmt::format("\"{}\" <{}>", addr->displayName, addr->uriText);
+}
+
+}  // namespace
+
+ExtensionCalls::ExtensionCalls(sip::SipCore& core, sip::UserAgent& ua,
+                               const sip::Registrar& registrar, sip::Authenticator& auth,
+                               const sip::Guard& guard, MetricsRegistry& metrics)
+    : core_(core), ua_(ua), registrar_(registrar), auth_(auth), guard_(guard), metrics_(metrics) {
+  metrics_.gauge("sb_calls_active", "Calls in progress (ringing or talking).",
+                 [this] { return static_cast<double>(calls_.size()); });
+}
+
+void ExtensionCalls::count(std::string_view result) {
+  metrics_.counter("sb_calls_total", "Calls by how they ended.", {{"result", std::string(result)}})
+      .add();
+}
+
+void ExtensionCalls::handle(sip::ServerTxId tx, const sip::Message& invite, const sip::Peer& from) {
+  auto uri = sip::parseUri(invite.requestUri());
+  auto number = uri && uri->isSip() ? sip::unescape(uri->user) : std::nullopt;
+  if (!number || number->empty()) {
+    core_.respond(tx, 404);
+    return;
+  }
+  if (guard_.isTrusted(from.address)) {
+    route(tx, invite, from, *number);
+    return;
+  }
+  // A phone calls as the agent it registered as: its From user must own the credentials.
+  auto caller = sip::parseNameAddr(invite.header(sip::HeaderId::kFrom).value_or(""));
+  auto user = caller ? sip::unescape(caller->uri.user) : std::nullopt;
+  auth_.authenticate(tx, invite, from, sip::AuthScheme::kProxy, user.value_or(""),
+                     [this, tx, from, number = *number](const sip::Message& request) {
+                       route(tx, request, from, number);
+                     });
+}
+
+void ExtensionCalls::route(sip::ServerTxId tx, const sip::Message& invite, const sip::Peer& from,
+                           const std::string& number) {
+  auto phones = registrar_.bindingsOf(number);
+  if (phones.empty()) {
+    // An agent without a registered phone is answered like a number nobody has, so that
+    // INVITE scans learn no more than REGISTER scans do.
+    core_.respond(tx, 404);
+    count("not_found");
+    return;
+  }
+  auto id = nextId_++;
+  auto caller =
+      ua_.accept(tx, invite, from, [this, id](const SessionEvent& e) { onCaller(id, e); });
+  if (caller == 0) return;
+  Call& call = calls_[id];
+  call.caller = caller;
+  auto fromValue = withoutTag(invite.header(sip::HeaderId::kFrom).value_or(""));
+  auto toValue = withoutTag(invite.header(sip::HeaderId::kTo).value_or(""));
+  for (const auto& phone : phones) {
+    sip::OutgoingInvite out;
+    out.requestUri = phone.contact;
+    out.from = fromValue;
+    out.to = toValue;
+    out.target = phone.source;
+    out.sdp = std::string(invite.body());
+    auto callee = ua_.invite(out, [this, id](const SessionEvent& e) { onCallee(id, e); });
+    if (callee != 0) call.ringing.push_back(callee);
+  }
+  spdlog::info("call {} to {} rings {} phone(s)",
+               loggable(invite.header(sip::HeaderId::kCallId).value_or("")), number,
+               call.ringing.size());
+}
+
+void ExtensionCalls::onCaller(CallId id, const SessionEvent& e) {
+  auto it = calls_.find(id);
+  if (it == calls_.end()) return;
+  Call& call = it->second;
+  switch (e.kind) {
+    case SessionEvent::Kind::kEnded:
+      count(call.callee != 0 ? "answered" : "abandoned");
+      call.caller = 0;
+      end(id);
+      return;
+    case SessionEvent::Kind::kRequest:
+      relay(call.caller, call.callee, e);
+      return;
+    default:
+      return;
+  }
+}
+
+void ExtensionCalls::onCallee(CallId id, const SessionEvent& e) {
+  auto it = calls_.find(id);
+  if (it == calls_.end()) return;
+  Call& call = it->second;
+  auto forget = [&] { std::erase(call.ringing, e.session); };
+  switch (e.kind) {
+    case SessionEvent::Kind::kProgress:
+      if (e.status > 100) ua_.progress(call.caller, e.status, e.message->body());
+      return;
+    case SessionEvent::Kind::kAnswered:
+      forget();
+      if (call.callee != 0) {
+        ua_.hangUp(e.session);  // a second phone answered too late
+        return;
+      }
+      call.callee = e.session;
+      for (auto other : call.ringing)
+        ua_.hangUp(other);
+      call.ringing.clear();
+      ua_.answer(call.caller, e.message->body());
+      return;
+    case SessionEvent::Kind::kFailed:
+      forget();
+      call.failure = moreTelling(call.failure, e.status);
+      if (call.ringing.empty() && call.callee == 0) {
+        ua_.reject(call.caller, callerStatus(call.failure));
+        count("unanswered");
+        call.caller = 0;
+        end(id);
+      }
+      return;
+    case SessionEvent::Kind::kEnded:
+      forget();
+      if (e.session == call.callee) {
+        call.callee = 0;
+        count("answered");
+        end(id);
+      }
+      return;
+    case SessionEvent::Kind::kRequest:
+      relay(call.callee, call.caller, e);
+      return;
+    case SessionEvent::Kind::kConfirmed:
+      return;
+  }
+}
+
+void ExtensionCalls::relay(sip::SessionId from, sip::SessionId to, const SessionEvent& e) {
+  const sip::Message& request = *e.message;
+  auto tx = e.request;
+  auto contentType = request.header(sip::HeaderId::kContentType).value_or("");
+  bool sent =
+      to != 0 && ua_.request(to, request.methodText(), contentType, request.body(),
+                             [this, from, tx](const sip::Message* response) {
+                               ua_.respond(from, tx, response ? response->statusCode() : 408,
+                                           response ? response->body() : "");
+                             });
+  if (!sent) ua_.respond(from, tx, to == 0 ? 481 : 491);
+}
+
+void ExtensionCalls::end(CallId id) {
+  auto it = calls_.find(id);
+  if (it == calls_.end()) return;
+  Call call = std::move(it->second);
+  calls_.erase(it);
+  // hangUp does nothing for sessions that already ended.
+  ua_.hangUp(call.caller);
+  ua_.hangUp(call.callee);
+  for (auto s : call.ringing)
+    ua_.hangUp(s);
+}
+
+}  // namespace sb::call

@@ -1,0 +1,57 @@
+#pragma once
+// Calls to an agent's extension (工号): the caller's INVITE goes to every phone the agent has
+// registered, the first to answer wins and the others are cancelled; ringing, early media,
+// hang-up and cancel on either side, and in-dialog requests (re-INVITE, UPDATE, INFO) are
+// relayed between the two sessions. Callers from trusted networks (trunks) are let through,
+// phones authenticate with digest (407). Until the media plane anchors RTP in Switchboard, the
+// SDP passes end to end. Runs on the SIP control loop.
+
+#include <cstdint>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "core/metrics.hpp"
+#include "sip/authenticator.hpp"
+#include "sip/registrar.hpp"
+#include "sip/user_agent.hpp"
+
+namespace sb::call {
+
+class ExtensionCalls {
+ public:
+  ExtensionCalls(sip::SipCore& core, sip::UserAgent& ua, const sip::Registrar& registrar,
+                 sip::Authenticator& auth, const sip::Guard& guard, MetricsRegistry& metrics);
+
+  // An INVITE that starts a call (the core has checked it).
+  void handle(sip::ServerTxId tx, const sip::Message& invite, const sip::Peer& from);
+  std::size_t active() const { return calls_.size(); }
+
+ private:
+  using CallId = std::uint64_t;
+  struct Call {
+    sip::SessionId caller = 0;
+    std::vector<sip::SessionId> ringing;  // callee sessions not answered or failed yet
+    sip::SessionId callee = 0;            // the one that answered
+    int failure = 0;                      // the most telling failure of the callee sessions
+  };
+
+  void route(sip::ServerTxId tx, const sip::Message& invite, const sip::Peer& from,
+             const std::string& number);
+  void onCaller(CallId id, const sip::SessionEvent& event);
+  void onCallee(CallId id, const sip::SessionEvent& event);
+  void relay(sip::SessionId from, sip::SessionId to, const sip::SessionEvent& event);
+  void end(CallId id);
+  void count(std::string_view result);
+
+  sip::SipCore& core_;
+  sip::UserAgent& ua_;
+  const sip::Registrar& registrar_;
+  sip::Authenticator& auth_;
+  const sip::Guard& guard_;
+  MetricsRegistry& metrics_;
+  std::unordered_map<CallId, Call> calls_;
+  CallId nextId_ = 1;
+};
+
+}  // namespace sb::call
