@@ -101,6 +101,7 @@ ApiService::ApiService(Deps deps)
   route("GET", "/api/v1/registrations", Access::kSupervisor, &ApiService::listRegistrations);
   route("GET", "/api/v1/sip/bans", Access::kSupervisor, &ApiService::listBans);
   route("DELETE", "/api/v1/sip/bans/{address}", Access::kAdmin, &ApiService::deleteBan);
+  route("GET", "/api/v1/sip/trunks", Access::kSupervisor, &ApiService::listTrunks);
 
   deps_.metrics.gauge("sb_uptime_seconds", "Seconds since the server started.", [this] {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
@@ -399,6 +400,24 @@ asio::awaitable<Response> ApiService::listBans(Request&, Caller*) {
     }
   }
   co_return jsonResponse(200, json::object{{"bans", std::move(out)}});
+}
+
+asio::awaitable<Response> ApiService::listTrunks(Request&, Caller*) {
+  json::array out;
+  if (deps_.telephony != nullptr) {
+    for (const auto& t : deps_.telephony->trunks()) {
+      json::array networks(t.inboundNetworks.begin(), t.inboundNetworks.end());
+      json::array dids(t.dids.begin(), t.dids.end());
+      out.push_back(json::object{{"name", t.name},
+                                 {"host", t.host},
+                                 {"inbound_networks", std::move(networks)},
+                                 {"dids", std::move(dids)},
+                                 {"registration", t.registration},
+                                 {"last_error", t.lastError},
+                                 {"registrar", t.registrar}});
+    }
+  }
+  co_return jsonResponse(200, json::object{{"trunks", std::move(out)}});
 }
 
 asio::awaitable<Response> ApiService::deleteBan(Request& request, Caller* caller) {

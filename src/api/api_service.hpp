@@ -69,6 +69,7 @@ class ApiService {
   asio::awaitable<Response> listRegistrations(Request&, Caller*);
   asio::awaitable<Response> listBans(Request&, Caller*);
   asio::awaitable<Response> deleteBan(Request&, Caller*);
+  asio::awaitable<Response> listTrunks(Request&, Caller*);
 
   // Runs `work(store)` on the store thread.
   template <typename Work>

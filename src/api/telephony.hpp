@@ -28,12 +28,24 @@ struct BanView {
   std::uint32_t failures = 0;
 };
 
+struct TrunkView {
+  std::string name;
+  std::string host;  // empty: inbound only
+  std::vector<std::string> inboundNetworks;
+  std::vector<std::string> dids;
+  // "off" (does not register), "registering", "registered", "failed"
+  std::string registration = "off";
+  std::string lastError;
+  std::string registrar;  // address:port last used, when registering
+};
+
 class Telephony {
  public:
   virtual ~Telephony() = default;
   virtual std::vector<RegistrationView> registrations() const = 0;
   virtual std::vector<BanView> bans() const = 0;
   virtual bool unban(const std::string& address) = 0;
+  virtual std::vector<TrunkView> trunks() const { return {}; }
 };
 
 }  // namespace sb::api

@@ -130,7 +130,7 @@ int runServer(const config::Config& config) {
   telephony->start();
   auto bound = http->localEndpoint();
   spdlog::info("switchboard ready http={}:{} sip={}:{}", bound.address().to_string(), bound.port(),
-               config.bind, telephony->port());
+               config.sipAddresses.front(), telephony->port());
 
   bool stopping = false;
   std::function<void(const boost::system::error_code&, int)> onSignal =

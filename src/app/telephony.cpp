@@ -1,5 +1,7 @@
 #include "app/telephony.hpp"
 
+#include <map>
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <fmt/format.h>
@@ -11,6 +13,8 @@
 #include "sip/core.hpp"
 #include "sip/guard.hpp"
 #include "sip/registrar.hpp"
+#include "sip/registration_client.hpp"
+#include "sip/resolver.hpp"
 #include "sip/transactions.hpp"
 #include "sip/transport.hpp"
 #include "sip/user_agent.hpp"
@@ -59,7 +63,7 @@ struct TelephonyStack::Impl {
               sip::GuardOptions{config.sipPacketsPerSecond, 2 * config.sipPacketsPerSecond,
                                 config.sipMaxAuthFailures, std::chrono::seconds(60),
                                 config.sipBanTime},
-              [networks = config.sipTrustedNetworks](const std::string& address) {
+              [networks = trustedNetworks(config)](const std::string& address) {
                 for (const auto& n : networks) {
                   if (config::networkContains(n, address)) return true;
                 }
@@ -89,7 +93,9 @@ struct TelephonyStack::Impl {
                   userAgentOptions(config, transport.port())),
         callAuth(core, clock, credentials, guard,
                  sip::AuthOptions{config.sipRealm, algorithms(config)}),
-        extensionCalls(core, userAgent, registrar, callAuth, guard, metrics) {
+        extensionCalls(core, userAgent, registrar, callAuth, guard, metrics, inboundTrunks(config)),
+        resolver(io, sip::AresResolver::Options{}),
+        trunks(config.trunks) {
     core.attach(transactions);
     core.attachDialogs(userAgent);
     core.onRegister([this](sip::ServerTxId tx, const sip::Message& request, const sip::Peer& from) {
@@ -98,6 +104,40 @@ struct TelephonyStack::Impl {
     core.onInvite([this](sip::ServerTxId tx, const sip::Message& request, const sip::Peer& from) {
       extensionCalls.handle(tx, request, from);
     });
+    auto ours = userAgentOptions(config, transport.port());
+    for (const auto& trunk : config.trunks) {
+      if (!trunk.registers) continue;
+      sip::RegistrationOptions o;
+      auto hostPort =
+          trunk.port ? fmt::format("{}:{}", uriHost(trunk.host), *trunk.port) : uriHost(trunk.host);
+      o.registrarUri = "sip:" + hostPort;
+      o.aor = fmt::format("sip:{}@{}", trunk.username, hostPort);
+      o.username = trunk.username;
+      o.password = trunk.password;
+      o.contactUri = fmt::format("sip:{}@{}", trunk.username, ours.viaSentBy);
+      o.viaSentBy = ours.viaSentBy;
+      o.userAgent = ours.userAgent;
+      o.expires = trunk.registerExpires;
+      sip::ResolveRequest where{trunk.host, trunk.port, transportOf(trunk), false};
+      auto client = std::make_unique<sip::RegistrationClient>(
+          transactions, timers, std::move(o),
+          [this, where, name = trunk.name](std::function<void(std::vector<sip::Peer>)> answer) {
+            resolver.resolve(
+                where, [answer = std::move(answer), name](Result<std::vector<sip::Peer>> peers) {
+                  if (!peers) {
+                    spdlog::warn("trunk {}: {}", name, peers.error().message);
+                    answer({});
+                    return;
+                  }
+                  answer(std::move(*peers));
+                });
+          });
+      client->onStateChange([name = trunk.name, c = client.get()](sip::RegistrationState state) {
+        spdlog::info("trunk {} registration {}{}{}", name, sip::registrationStateName(state),
+                     c->lastError().empty() ? "" : ": ", c->lastError());
+      });
+      registrations.emplace(trunk.name, std::move(client));
+    }
     metrics.gauge("sb_sip_transactions", "Live SIP transactions (server and client).", [this] {
       auto stats = transactions.stats();
       return static_cast<double>(stats.servers + stats.clients);
@@ -118,6 +158,35 @@ struct TelephonyStack::Impl {
   sip::UserAgent userAgent;
   sip::Authenticator callAuth;
   call::ExtensionCalls extensionCalls;
+  sip::AresResolver resolver;
+  std::vector<config::TrunkConfig> trunks;
+  std::map<std::string, std::unique_ptr<sip::RegistrationClient>> registrations;  // by trunk
+
+  static std::vector<std::string> trustedNetworks(const config::Config& config) {
+    auto out = config.sipTrustedNetworks;
+    for (const auto& trunk : config.trunks)
+      out.insert(out.end(), trunk.inboundNetworks.begin(), trunk.inboundNetworks.end());
+    return out;
+  }
+
+  static std::vector<call::InboundTrunk> inboundTrunks(const config::Config& config) {
+    std::vector<call::InboundTrunk> out;
+    for (const auto& trunk : config.trunks) {
+      if (!trunk.inboundNetworks.empty())
+        out.push_back({trunk.name, trunk.inboundNetworks, trunk.dids});
+    }
+    return out;
+  }
+
+  static std::optional<sip::Transport> transportOf(const config::TrunkConfig& trunk) {
+    if (!trunk.transport) return std::nullopt;
+    return *trunk.transport == "tcp" ? sip::Transport::kTcp : sip::Transport::kUdp;
+  }
+
+  // An IPv6 literal goes into a URI in brackets.
+  static std::string uriHost(const std::string& host) {
+    return host.find(':') == std::string::npos ? host : "[" + host + "]";
+  }
 
   static std::vector<sip::digest::Algorithm> algorithms(const config::Config& config) {
     std::vector<sip::digest::Algorithm> out;
@@ -146,8 +215,14 @@ TelephonyStack::TelephonyStack(asio::io_context& io, const config::Config& confi
 TelephonyStack::~TelephonyStack() = default;
 void TelephonyStack::start() {
   impl_->transport.start();
+  for (auto& [name, client] : impl_->registrations)
+    client->start();
 }
 void TelephonyStack::stop() {
+  // Unregistering is best effort: the un-REGISTER leaves before the sockets close, a challenge
+  // to it goes unanswered.
+  for (auto& [name, client] : impl_->registrations)
+    client->stop();
   impl_->transport.stop();
 }
 std::uint16_t TelephonyStack::port() const {
@@ -167,6 +242,25 @@ std::vector<api::BanView> TelephonyStack::bans() const {
   std::vector<api::BanView> out;
   for (const auto& b : impl_->guard.bans())
     out.push_back({b.address, b.since, b.until, b.failures});
+  return out;
+}
+
+std::vector<api::TrunkView> TelephonyStack::trunks() const {
+  std::vector<api::TrunkView> out;
+  for (const auto& trunk : impl_->trunks) {
+    api::TrunkView v{trunk.name, trunk.host, trunk.inboundNetworks, trunk.dids};
+    if (auto it = impl_->registrations.find(trunk.name); it != impl_->registrations.end()) {
+      const auto& client = *it->second;
+      v.registration = std::string(sip::registrationStateName(client.state()));
+      v.lastError = client.lastError();
+      if (auto peer = client.registeredWith()) {
+        v.registrar = peer->address.find(':') == std::string::npos
+                          ? fmt::format("{}:{}", peer->address, peer->port)
+                          : fmt::format("[{}]:{}", peer->address, peer->port);
+      }
+    }
+    out.push_back(std::move(v));
+  }
   return out;
 }
 

@@ -29,6 +29,7 @@ class TelephonyStack final : public api::Telephony {
   std::vector<api::RegistrationView> registrations() const override;
   std::vector<api::BanView> bans() const override;
   bool unban(const std::string& address) override;
+  std::vector<api::TrunkView> trunks() const override;
 
  private:
   struct Impl;

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "config/config.hpp"
 #include "core/logging.hpp"
 #include "sip/headers.hpp"
 #include "sip/uri.hpp"
@@ -46,8 +47,15 @@ std::string withoutTag(std::string_view value) {
 
 ExtensionCalls::ExtensionCalls(sip::SipCore& core, sip::UserAgent& ua,
                                const sip::Registrar& registrar, sip::Authenticator& auth,
-                               const sip::Guard& guard, MetricsRegistry& metrics)
-    : core_(core), ua_(ua), registrar_(registrar), auth_(auth), guard_(guard), metrics_(metrics) {
+                               const sip::Guard& guard, MetricsRegistry& metrics,
+                               std::vector<InboundTrunk> trunks)
+    : core_(core),
+      ua_(ua),
+      registrar_(registrar),
+      auth_(auth),
+      guard_(guard),
+      metrics_(metrics),
+      trunks_(std::move(trunks)) {
   metrics_.gauge("sb_calls_active", "Calls in progress (ringing or talking).",
                  [this] { return static_cast<double>(calls_.size()); });
 }
@@ -64,6 +72,18 @@ void ExtensionCalls::handle(sip::ServerTxId tx, const sip::Message& invite, cons
     core_.respond(tx, 404);
     return;
   }
+  if (const auto* trunk = trunkOf(from.address)) {
+    if (!trunk->dids.empty() &&
+        std::find(trunk->dids.begin(), trunk->dids.end(), *number) == trunk->dids.end()) {
+      spdlog::info("call from trunk {} to {}: not one of its numbers", trunk->name,
+                   loggable(*number));
+      core_.respond(tx, 404);
+      count("not_found");
+      return;
+    }
+    route(tx, invite, from, *number);
+    return;
+  }
   if (guard_.isTrusted(from.address)) {
     route(tx, invite, from, *number);
     return;
@@ -75,6 +95,15 @@ void ExtensionCalls::handle(sip::ServerTxId tx, const sip::Message& invite, cons
                      [this, tx, from, number = *number](const sip::Message& request) {
                        route(tx, request, from, number);
                      });
+}
+
+const InboundTrunk* ExtensionCalls::trunkOf(const std::string& address) const {
+  for (const auto& trunk : trunks_) {
+    for (const auto& network : trunk.networks) {
+      if (config::networkContains(network, address)) return &trunk;
+    }
+  }
+  return nullptr;
 }
 
 void ExtensionCalls::route(sip::ServerTxId tx, const sip::Message& invite, const sip::Peer& from,
@@ -105,8 +134,8 @@ void ExtensionCalls::route(sip::ServerTxId tx, const sip::Message& invite, const
     auto callee = ua_.invite(out, [this, id](const SessionEvent& e) { onCallee(id, e); });
     if (callee != 0) call.ringing.push_back(callee);
   }
-  spdlog::info("call {} to {} rings {} phone(s)",
-               loggable(invite.header(sip::HeaderId::kCallId).value_or("")), number,
+  spdlog::info("call {} from {} to {} rings {} phone(s)",
+               loggable(invite.header(sip::HeaderId::kCallId).value_or("")), from.address, number,
                call.ringing.size());
 }
 

@@ -3,7 +3,8 @@
 // registered, the first to answer wins and the others are cancelled; ringing, early media,
 // hang-up and cancel on either side, and in-dialog requests (re-INVITE, UPDATE, INFO) are
 // relayed between the two sessions. Callers from trusted networks (trunks) are let through,
-// phones authenticate with digest (407). Until the media plane anchors RTP in Switchboard, the
+// phones authenticate with digest (407), and inbound trunks (known by their source address)
+// may call only their DIDs. Until the media plane anchors RTP in Switchboard, the
 // SDP passes end to end. Runs on the SIP control loop.
 
 #include <cstdint>
@@ -18,10 +19,19 @@
 
 namespace sb::call {
 
+// A carrier's trunk as calls from it are checked: its source networks and the numbers (DIDs) it
+// may call; no DIDs: any number.
+struct InboundTrunk {
+  std::string name;
+  std::vector<std::string> networks;
+  std::vector<std::string> dids;
+};
+
 class ExtensionCalls {
  public:
   ExtensionCalls(sip::SipCore& core, sip::UserAgent& ua, const sip::Registrar& registrar,
-                 sip::Authenticator& auth, const sip::Guard& guard, MetricsRegistry& metrics);
+                 sip::Authenticator& auth, const sip::Guard& guard, MetricsRegistry& metrics,
+                 std::vector<InboundTrunk> trunks = {});
 
   // An INVITE that starts a call (the core has checked it).
   void handle(sip::ServerTxId tx, const sip::Message& invite, const sip::Peer& from);
@@ -36,6 +46,7 @@ class ExtensionCalls {
     int failure = 0;                      // the most telling failure of the callee sessions
   };
 
+  const InboundTrunk* trunkOf(const std::string& address) const;
   void route(sip::ServerTxId tx, const sip::Message& invite, const sip::Peer& from,
              const std::string& number);
   void onCaller(CallId id, const sip::SessionEvent& event);
@@ -50,6 +61,7 @@ class ExtensionCalls {
   sip::Authenticator& auth_;
   const sip::Guard& guard_;
   MetricsRegistry& metrics_;
+  std::vector<InboundTrunk> trunks_;
   std::unordered_map<CallId, Call> calls_;
   CallId nextId_ = 1;
 };

@@ -260,6 +260,90 @@ const Entry* findEntry(std::string_view key) {
   return nullptr;
 }
 
+// One [[trunks]] table; `at` names it in errors ("trunks[2]").
+Result<TrunkConfig> parseTrunk(const toml::table& table, const std::string& at) {
+  TrunkConfig t;
+  auto strings = [&](const toml::node& n, const std::string& key,
+                     const std::function<bool(const std::string&)>& valid,
+                     std::string_view what) -> Result<std::vector<std::string>> {
+    const auto* list = n.as_array();
+    if (list == nullptr) return badType(key, fmt::format("a list of {}", what));
+    std::vector<std::string> out;
+    for (const auto& item : *list) {
+      auto text = item.value<std::string>();
+      if (!text || !valid(*text))
+        return Error::invalid(key, fmt::format("{} must list {}", key, what));
+      out.push_back(*text);
+    }
+    return out;
+  };
+  for (const auto& [k, node] : table) {
+    std::string name(k.str());
+    std::string key = at + "." + name;
+    if (name == "name" || name == "host" || name == "username" || name == "password" ||
+        name == "transport") {
+      auto v = readString(node, key);
+      if (!v) return v.error();
+      if (name == "name") t.name = *v;
+      if (name == "host") t.host = *v;
+      if (name == "username") t.username = *v;
+      if (name == "password") t.password = *v;
+      if (name == "transport") {
+        if (*v != "udp" && *v != "tcp") {
+          return Error::invalid(key, fmt::format("{} must be \"udp\" or \"tcp\"", key));
+        }
+        t.transport = *v;
+      }
+    } else if (name == "port") {
+      auto v = readInt(node, key, 1, 65535);
+      if (!v) return v.error();
+      t.port = static_cast<std::uint16_t>(*v);
+    } else if (name == "register") {
+      if (!node.is_boolean()) return badType(key, "true or false");
+      t.registers = *node.value<bool>();
+    } else if (name == "register_expires_seconds") {
+      auto v = readInt(node, key, 60, 86400);
+      if (!v) return v.error();
+      t.registerExpires = std::chrono::seconds(*v);
+    } else if (name == "inbound_networks") {
+      auto v = strings(
+          node, key, [](const std::string& n) { return isValidNetwork(n); },
+          "networks like \"203.0.113.0/24\"");
+      if (!v) return v.error();
+      t.inboundNetworks = std::move(*v);
+    } else if (name == "dids") {
+      auto v = strings(
+          node, key,
+          [](const std::string& n) {
+            return !n.empty() && n.find_first_not_of("+0123456789*#") == std::string::npos;
+          },
+          "numbers like \"02150001234\"");
+      if (!v) return v.error();
+      t.dids = std::move(*v);
+    } else {
+      return Error::invalid(key, fmt::format("unknown key {}", key));
+    }
+  }
+  if (t.name.empty() ||
+      t.name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-_") != std::string::npos) {
+    return Error::invalid(at + ".name",
+                          fmt::format("{}.name must be a lower-case name like \"carrier-1\"", at));
+  }
+  if (t.registers && (t.host.empty() || t.username.empty() || t.password.empty())) {
+    return Error::invalid(at + ".register",
+                          fmt::format("{} registers, so it needs host, username and password", at));
+  }
+  if (t.host.empty() && t.inboundNetworks.empty()) {
+    return Error::invalid(at, fmt::format("{} needs a host (outbound) or inbound_networks", at));
+  }
+  if (!t.host.empty() &&
+      (t.host.find_first_of(" \t;:<>@\"") != std::string::npos && !isIpAddress(t.host))) {
+    return Error::invalid(at + ".host",
+                          fmt::format("{}.host must be a host name or an IP address", at));
+  }
+  return t;
+}
+
 bool isKnownSection(std::string_view section) {
   for (const auto& e : kEntries) {
     if (e.key.substr(0, e.key.find('.')) == section) return true;
@@ -422,6 +506,25 @@ Result<Config> parseConfig(std::string_view text, const fs::path& baseDir, const
 
   for (const auto& [sectionKey, sectionNode] : root) {
     std::string section(sectionKey.str());
+    if (section == "trunks") {
+      const auto* list = sectionNode.as_array();
+      if (list == nullptr) return badType(section, "tables ([[trunks]])");
+      for (std::size_t i = 0; i < list->size(); ++i) {
+        auto at = fmt::format("trunks[{}]", i);
+        const auto* table = (*list)[i].as_table();
+        if (table == nullptr) return badType(at, "a table ([[trunks]])");
+        auto trunk = parseTrunk(*table, at);
+        if (!trunk) return trunk.error();
+        for (const auto& other : config.trunks) {
+          if (other.name == trunk->name) {
+            return Error::invalid(at + ".name",
+                                  fmt::format("two trunks are named \"{}\"", trunk->name));
+          }
+        }
+        config.trunks.push_back(std::move(*trunk));
+      }
+      continue;
+    }
     if (!isKnownSection(section)) {
       return Error::invalid(section, fmt::format("unknown section [{}]", section));
     }

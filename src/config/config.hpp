@@ -17,6 +17,22 @@ struct PortRange {
   std::uint16_t last = 29999;
 };
 
+// A carrier's SIP trunk ([[trunks]]). Inbound: calls from its networks need no digest and may
+// only call its DIDs. Outbound: requests go to `host` (a name is located per RFC 3263), after
+// registering there when `register` is set.
+struct TrunkConfig {
+  std::string name;
+  std::vector<std::string> inboundNetworks;  // "203.0.113.0/24"; empty: no inbound calls
+  std::vector<std::string> dids;             // numbers it may call; empty: any
+  std::string host;                          // empty: inbound only
+  std::optional<std::uint16_t> port;         // with a port, no NAPTR/SRV lookup
+  std::optional<std::string> transport;      // "udp" or "tcp"; none: as DNS says
+  bool registers = false;
+  std::string username;  // digest user and the user part of our AOR there
+  std::string password;
+  std::chrono::seconds registerExpires{3600};
+};
+
 // Everything the server reads at start-up. Paths are absolute once loaded.
 struct Config {
   std::filesystem::path sourceFile;
@@ -49,6 +65,9 @@ struct Config {
   std::chrono::milliseconds sipT1{500};
   std::chrono::milliseconds sipT2{4000};
   std::chrono::milliseconds sipT4{5000};
+
+  // [[trunks]]
+  std::vector<TrunkConfig> trunks;
 
   // [http]
   std::uint16_t httpPort = 8080;

@@ -11,14 +11,14 @@ SCENARIOS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "sip")
 
 
 def sipp(server, scenario, service="1001", password="demo", transport="u1", calls=1, timeout=20,
-         extra=()):
+         extra=(), source_ip="127.0.0.1"):
     """Runs one SIPp scenario from tests/system/sip/ to completion: (exit code, output)."""
     workdir = tempfile.mkdtemp(prefix="sb-sipp-")
     cmd = ["timeout", "-k", "2", str(timeout + 10), "sipp",
            "-sf", os.path.join(SCENARIOS, scenario + ".xml"),
            "127.0.0.1:%d" % server.sip_port, "-t", transport,
            "-s", service, "-au", service, "-ap", password,
-           "-i", "127.0.0.1", "-p", str(free_port()), "-cp", str(free_port()), "-mp", str(free_port()),
+           "-i", source_ip, "-p", str(free_port()), "-cp", str(free_port()), "-mp", str(free_port()),
            "-m", str(calls), "-timeout", str(timeout), "-recv_timeout", str(timeout * 1000),
            "-nostdin", "-trace_err", "-error_file", os.path.join(workdir, "errors.log"), *extra]
     proc = subprocess.run(cmd, cwd=workdir, capture_output=True, text=True)

@@ -197,8 +197,59 @@ TEST(ConfigTest, SipListensOnTheBindAddressUnlessGivenAddresses) {
             "SWITCHBOARD_SIP_ADDRESSES");
 }
 
+TEST(ConfigTest, TrunksAreReadWithTheirInboundAndOutboundSides) {
+  auto c = parse(R"(
+[[trunks]]
+name = "carrier"
+inbound_networks = ["203.0.113.0/24"]
+dids = ["02150001234", "4000"]
+host = "sip.carrier.example"
+register = true
+username = "02150001234"
+password = "s3cret"
+register_expires_seconds = 600
+
+[[trunks]]
+name = "pbx-2"
+host = "192.0.2.9"
+port = 5080
+transport = "tcp"
+)");
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  ASSERT_EQ(c->trunks.size(), 2U);
+  const auto& carrier = c->trunks[0];
+  EXPECT_EQ(carrier.name, "carrier");
+  EXPECT_EQ(carrier.inboundNetworks, std::vector<std::string>{"203.0.113.0/24"});
+  EXPECT_EQ(carrier.dids.size(), 2U);
+  EXPECT_TRUE(carrier.registers);
+  EXPECT_EQ(carrier.registerExpires, std::chrono::seconds(600));
+  EXPECT_FALSE(carrier.port.has_value());
+  EXPECT_EQ(c->trunks[1].port, 5080);
+  EXPECT_EQ(c->trunks[1].transport, "tcp");
+  EXPECT_FALSE(c->trunks[1].registers);
+
+  auto field = [&](std::string_view text) { return parse(text).error().field; };
+  EXPECT_EQ(field("[[trunks]]\nhost = \"a.example\"\n"), "trunks[0].name");
+  EXPECT_EQ(field("[[trunks]]\nname = \"x\"\n"), "trunks[0]");
+  EXPECT_EQ(field("[[trunks]]\nname = \"x\"\nhost = \"a\"\nregister = true\n"),
+            "trunks[0].register");
+  EXPECT_EQ(field("[[trunks]]\nname = \"x\"\nhost = \"a\"\ntransport = \"tls\"\n"),
+            "trunks[0].transport");
+  EXPECT_EQ(field("[[trunks]]\nname = \"x\"\ninbound_networks = [\"10.0.0.0/33\"]\n"),
+            "trunks[0].inbound_networks");
+  EXPECT_EQ(field("[[trunks]]\nname = \"x\"\nhost = \"a\"\ndids = [\"40 00\"]\n"),
+            "trunks[0].dids");
+  EXPECT_EQ(field("[[trunks]]\nname = \"x\"\nhost = \"a\"\nfoo = 1\n"), "trunks[0].foo");
+  EXPECT_EQ(field("[[trunks]]\nname = \"x\"\nhost = \"a\"\n[[trunks]]\nname = \"x\"\n"
+                  "host = \"b\"\n"),
+            "trunks[1].name");
+  EXPECT_EQ(field("[[trunks]]\nname = \"x\"\nhost = \"a b\"\n"), "trunks[0].host");
+}
+
 TEST(NetworkTest, ContainsChecksThePrefix) {
   EXPECT_TRUE(networkContains("127.0.0.0/8", "127.4.5.6"));
+  EXPECT_TRUE(networkContains("127.0.0.2/32", "127.0.0.2"));
+  EXPECT_FALSE(networkContains("127.0.0.2/32", "127.0.0.3"));
   EXPECT_FALSE(networkContains("127.0.0.0/8", "128.0.0.1"));
   EXPECT_TRUE(networkContains("192.0.2.7", "192.0.2.7"));
   EXPECT_FALSE(networkContains("192.0.2.7", "192.0.2.8"));
