@@ -93,7 +93,10 @@ struct TelephonyStack::Impl {
                   userAgentOptions(config, transport.port())),
         callAuth(core, clock, credentials, guard,
                  sip::AuthOptions{config.sipRealm, algorithms(config)}),
-        extensionCalls(core, userAgent, registrar, callAuth, guard, metrics, inboundTrunks(config)),
+        extensionCalls(
+            core, userAgent,
+            [this](const std::string& number) { return registrar.bindingsOf(number); }, callAuth,
+            guard, metrics, inboundTrunks(config)),
         resolver(io, sip::AresResolver::Options{}),
         trunks(config.trunks) {
     core.attach(transactions);

@@ -45,13 +45,12 @@ std::string withoutTag(std::string_view value) {
 
 }  // namespace
 
-ExtensionCalls::ExtensionCalls(sip::SipCore& core, sip::UserAgent& ua,
-                               const sip::Registrar& registrar, sip::Authenticator& auth,
-                               const sip::Guard& guard, MetricsRegistry& metrics,
-                               std::vector<InboundTrunk> trunks)
+ExtensionCalls::ExtensionCalls(sip::SipCore& core, sip::UserAgent& ua, Phones phones,
+                               sip::Authenticator& auth, const sip::Guard& guard,
+                               MetricsRegistry& metrics, std::vector<InboundTrunk> trunks)
     : core_(core),
       ua_(ua),
-      registrar_(registrar),
+      phones_(std::move(phones)),
       auth_(auth),
       guard_(guard),
       metrics_(metrics),
@@ -108,7 +107,7 @@ const InboundTrunk* ExtensionCalls::trunkOf(const std::string& address) const {
 
 void ExtensionCalls::route(sip::ServerTxId tx, const sip::Message& invite, const sip::Peer& from,
                            const std::string& number) {
-  auto phones = registrar_.bindingsOf(number);
+  auto phones = phones_(number);
   if (phones.empty()) {
     // An agent without a registered phone is answered like a number nobody has, so that
     // INVITE scans learn no more than REGISTER scans do.
@@ -207,6 +206,19 @@ void ExtensionCalls::onCallee(CallId id, const SessionEvent& e) {
 void ExtensionCalls::relay(sip::SessionId from, sip::SessionId to, const SessionEvent& e) {
   const sip::Message& request = *e.message;
   auto tx = e.request;
+  switch (request.method()) {
+    case sip::Method::kInvite:
+    case sip::Method::kUpdate:
+    case sip::Method::kInfo:
+      break;  // session changes (hold, codecs) and DTMF go to the other phone
+    case sip::Method::kOptions:
+      ua_.respond(from, tx, 200);
+      return;
+    default:
+      // REFER (and the NOTIFYs it brings) waits for transfers in the call layer.
+      ua_.respond(from, tx, 501);
+      return;
+  }
   auto contentType = request.header(sip::HeaderId::kContentType).value_or("");
   bool sent =
       to != 0 && ua_.request(to, request.methodText(), contentType, request.body(),

@@ -29,8 +29,11 @@ struct InboundTrunk {
 
 class ExtensionCalls {
  public:
-  ExtensionCalls(sip::SipCore& core, sip::UserAgent& ua, const sip::Registrar& registrar,
-                 sip::Authenticator& auth, const sip::Guard& guard, MetricsRegistry& metrics,
+  // The phones registered for a number (the registrar's bindings).
+  using Phones = std::function<std::vector<sip::Binding>(const std::string& number)>;
+
+  ExtensionCalls(sip::SipCore& core, sip::UserAgent& ua, Phones phones, sip::Authenticator& auth,
+                 const sip::Guard& guard, MetricsRegistry& metrics,
                  std::vector<InboundTrunk> trunks = {});
 
   // An INVITE that starts a call (the core has checked it).
@@ -57,7 +60,7 @@ class ExtensionCalls {
 
   sip::SipCore& core_;
   sip::UserAgent& ua_;
-  const sip::Registrar& registrar_;
+  Phones phones_;
   sip::Authenticator& auth_;
   const sip::Guard& guard_;
   MetricsRegistry& metrics_;

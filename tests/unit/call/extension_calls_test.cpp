@@ -1,0 +1,218 @@
+// Calls to agents' phones through the real core, transactions and user agent, on fake timers:
+// who may call, forking to every phone, and what is relayed between caller and callee.
+
+#include "call/extension_calls.hpp"
+
+#include <map>
+
+#include <gtest/gtest.h>
+
+#include "sip/headers.hpp"
+
+namespace sb::call {
+namespace {
+
+using sip::HeaderId;
+using sip::Message;
+using sip::Peer;
+using sip::Transport;
+
+class RecordingSender final : public sip::Sender {
+ public:
+  void send(const Peer& to, std::string bytes) override {
+    sent.push_back({to, *sip::parseMessage(std::move(bytes))});
+  }
+  struct Sent {
+    Peer to;
+    Message message;
+  };
+  // Requests of `method` sent to `port` since `from`, or responses with `status` to `port`.
+  std::vector<Message> to(std::uint16_t port, std::string_view method, int status = 0,
+                          std::size_t from = 0) const {
+    std::vector<Message> out;
+    for (std::size_t i = from; i < sent.size(); ++i) {
+      const auto& s = sent[i];
+      auto cseq = sip::parseCSeq(*s.message.header(HeaderId::kCSeq));
+      if (s.to.port == port && s.message.statusCode() == status && cseq->method == method) {
+        out.push_back(s.message);
+      }
+    }
+    return out;
+  }
+  std::vector<Sent> sent;
+};
+
+class NoCredentials final : public sip::CredentialSource {
+ public:
+  void lookup(const std::string& user,
+              std::function<void(std::optional<std::string>)> done) override {
+    done(user == "1001" ? std::optional<std::string>("demo") : std::nullopt);
+  }
+};
+
+constexpr std::uint16_t kCaller = 40000;
+constexpr std::uint16_t kPhoneA = 41000;
+constexpr std::uint16_t kPhoneB = 42000;
+
+class ExtensionCallsTest : public ::testing::Test {
+ protected:
+  FakeTimers timers;
+  ManualClock wall{1'800'000'000};
+  MetricsRegistry metrics;
+  RecordingSender sender;
+  NoCredentials credentials;
+  sip::Guard guard{timers, wall, sip::GuardOptions{},
+                   [](const std::string& a) { return a == "10.0.0.1"; }};
+  sip::SipCore core{metrics, "switchboard-test"};
+  sip::TransactionLayer layer{timers, sender, core};
+  sip::UserAgent ua{core, layer, sender, timers, sip::TimerSettings{}, sip::UserAgentOptions{}};
+  sip::Authenticator auth{core, wall, credentials, guard, sip::AuthOptions{}};
+  std::map<std::string, std::vector<sip::Binding>> phones;
+  ExtensionCalls calls{core,  ua,      [this](const std::string& n) { return phones[n]; },   auth,
+                       guard, metrics, {InboundTrunk{"gateway", {"192.0.2.0/24"}, {"1002"}}}};
+  int branch = 0;
+
+  void SetUp() override {
+    core.attach(layer);
+    core.attachDialogs(ua);
+    core.onInvite([this](sip::ServerTxId tx, const Message& m, const Peer& from) {
+      calls.handle(tx, m, from);
+    });
+    for (auto port : {kPhoneA, kPhoneB}) {
+      sip::Binding b;
+      b.aor = "1002";
+      b.contact = "sip:1002@127.0.0.1:" + std::to_string(port);
+      b.source = Peer{Transport::kUdp, "127.0.0.1", port, 0};
+      phones["1002"].push_back(b);
+    }
+  }
+
+  Peer caller(const std::string& address = "10.0.0.1") const {
+    return Peer{Transport::kUdp, address, kCaller, 0};
+  }
+
+  void fromCaller(const std::string& bytes, const std::string& address = "10.0.0.1") {
+    layer.receive(*sip::parseMessage(bytes), caller(address));
+  }
+
+  std::string invite(const std::string& number, const std::string& inviteBranch = "z9hG4bKc1") {
+    return "INVITE sip:" + number +
+           "@switchboard SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.1:40000;branch=" + inviteBranch +
+           "\r\nFrom: <sip:13800138000@10.0.0.1>;tag=c\r\nTo: <sip:" + number +
+           "@switchboard>\r\nCall-ID: ext-1\r\nCSeq: 1 INVITE\r\nContact: "
+           "<sip:c@10.0.0.1:40000>\r\n"
+           "Max-Forwards: 70\r\nContent-Type: application/sdp\r\nContent-Length: 4\r\n\r\nsdp1";
+  }
+
+  // A response from the phone at `port` to the INVITE the server sent it.
+  void phoneAnswers(std::uint16_t port, int status, const std::string& body = "") {
+    auto sent = sender.to(port, "INVITE").front();
+    std::string out = "SIP/2.0 " + std::to_string(status) + " X\r\n";
+    for (auto via : sent.headerLines(HeaderId::kVia))
+      out += "Via: " + std::string(via) + "\r\n";
+    out += "From: " + std::string(*sent.header(HeaderId::kFrom)) +
+           "\r\nTo: " + std::string(*sent.header(HeaderId::kTo)) + ";tag=p" + std::to_string(port) +
+           "\r\nCall-ID: " + std::string(*sent.header(HeaderId::kCallId)) +
+           "\r\nCSeq: 1 INVITE\r\nContact: <sip:1002@127.0.0.1:" + std::to_string(port) + ">\r\n" +
+           (body.empty() ? "" : "Content-Type: application/sdp\r\n") +
+           "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+    layer.receive(*sip::parseMessage(out), Peer{Transport::kUdp, "127.0.0.1", port, 0});
+  }
+
+  std::string callerTag() const {
+    auto ringing = sender.to(kCaller, "INVITE", 180);
+    return std::string(sip::parseNameAddr(*ringing.front().header(HeaderId::kTo))->tag());
+  }
+
+  // A request from the caller in its dialog with the server.
+  void callerInDialog(const std::string& method, int cseq, const std::string& body = "") {
+    fromCaller(method + " sip:switchboard@127.0.0.1:5060 SIP/2.0\r\nVia: SIP/2.0/UDP " +
+               "10.0.0.1:40000;branch=z9hG4bKd" + std::to_string(++branch) +
+               "\r\nFrom: <sip:13800138000@10.0.0.1>;tag=c\r\nTo: <sip:1002@switchboard>;tag=" +
+               callerTag() + "\r\nCall-ID: ext-1\r\nCSeq: " + std::to_string(cseq) + " " + method +
+               "\r\nContact: <sip:c@10.0.0.1:40000>\r\nMax-Forwards: 70\r\n" +
+               (body.empty() ? "" : "Content-Type: application/sdp\r\n") +
+               "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body);
+  }
+};
+
+TEST_F(ExtensionCallsTest, EveryPhoneRingsAndTheFirstAnswerWins) {
+  fromCaller(invite("1002"));
+  ASSERT_EQ(sender.to(kPhoneA, "INVITE").size(), 1U);
+  ASSERT_EQ(sender.to(kPhoneB, "INVITE").size(), 1U);
+  EXPECT_EQ(sender.to(kPhoneA, "INVITE")[0].body(), "sdp1");  // the offer passes through
+  phoneAnswers(kPhoneA, 180);
+  EXPECT_EQ(sender.to(kCaller, "INVITE", 180).size(), 1U);
+  phoneAnswers(kPhoneB, 180);
+  phoneAnswers(kPhoneB, 200, "sdp-b");
+  auto answered = sender.to(kCaller, "INVITE", 200);
+  ASSERT_EQ(answered.size(), 1U);
+  EXPECT_EQ(answered[0].body(), "sdp-b");
+  EXPECT_EQ(sender.to(kPhoneB, "ACK").size(), 1U);
+  EXPECT_EQ(sender.to(kPhoneA, "CANCEL").size(), 1U);  // the other phone stops ringing
+  EXPECT_EQ(calls.active(), 1U);
+}
+
+TEST_F(ExtensionCallsTest, CallerCancelStopsThePhones) {
+  fromCaller(invite("1002", "z9hG4bKcancelme"));
+  phoneAnswers(kPhoneA, 180);
+  phoneAnswers(kPhoneB, 100);
+  fromCaller(
+      "CANCEL sip:1002@switchboard SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.1:40000;branch="
+      "z9hG4bKcancelme\r\nFrom: <sip:13800138000@10.0.0.1>;tag=c\r\nTo: <sip:1002@switchboard>\r\n"
+      "Call-ID: ext-1\r\nCSeq: 1 CANCEL\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n");
+  EXPECT_EQ(sender.to(kCaller, "INVITE", 487).size(), 1U);
+  EXPECT_EQ(sender.to(kPhoneA, "CANCEL").size(), 1U);
+  EXPECT_EQ(sender.to(kPhoneB, "CANCEL").size(), 1U);
+  EXPECT_EQ(calls.active(), 0U);
+}
+
+TEST_F(ExtensionCallsTest, WhenEveryPhoneFailsTheCallerHearsTheMostTellingReason) {
+  fromCaller(invite("1002"));
+  phoneAnswers(kPhoneA, 500);
+  EXPECT_TRUE(sender.to(kCaller, "INVITE", 486).empty());
+  phoneAnswers(kPhoneB, 486);
+  EXPECT_EQ(sender.to(kCaller, "INVITE", 486).size(), 1U);
+  EXPECT_EQ(calls.active(), 0U);
+}
+
+TEST_F(ExtensionCallsTest, ByeAndReInviteAreRelayedAndReferIsRefused) {
+  fromCaller(invite("1002"));
+  phoneAnswers(kPhoneA, 180);
+  phoneAnswers(kPhoneA, 200, "sdp-a");
+  callerInDialog("ACK", 1);
+  auto before = sender.sent.size();
+  callerInDialog("INVITE", 2, "hold");
+  auto reinvites = sender.to(kPhoneA, "INVITE", 0, before);
+  ASSERT_EQ(reinvites.size(), 1U);
+  EXPECT_EQ(reinvites[0].body(), "hold");
+  callerInDialog("REFER", 3);
+  EXPECT_EQ(sender.to(kCaller, "REFER", 501).size(), 1U);
+  before = sender.sent.size();
+  callerInDialog("BYE", 4);
+  EXPECT_EQ(sender.to(kCaller, "BYE", 200, before).size(), 1U);
+  EXPECT_EQ(sender.to(kPhoneA, "BYE", 0, before).size(), 1U);
+  EXPECT_EQ(calls.active(), 0U);
+}
+
+TEST_F(ExtensionCallsTest, TrunksMayCallOnlyTheirNumbers) {
+  phones["1003"] = phones["1002"];
+  fromCaller(invite("1003"), "192.0.2.7");
+  EXPECT_EQ(sender.to(kCaller, "INVITE", 404).size(), 1U);
+  EXPECT_TRUE(sender.to(kPhoneA, "INVITE").empty());
+  fromCaller(invite("1002", "z9hG4bKc2"), "192.0.2.7");
+  EXPECT_EQ(sender.to(kPhoneA, "INVITE").size(), 1U);
+}
+
+TEST_F(ExtensionCallsTest, UntrustedCallersAreChallengedAndAPhonelessAgentIsNotFound) {
+  fromCaller(invite("1002"), "198.51.100.1");
+  auto challenged = sender.to(kCaller, "INVITE", 407);
+  ASSERT_EQ(challenged.size(), 1U);
+  EXPECT_TRUE(challenged[0].header(HeaderId::kProxyAuthenticate).has_value());
+  EXPECT_TRUE(sender.to(kPhoneA, "INVITE").empty());
+  fromCaller(invite("1009", "z9hG4bKc3"));
+  EXPECT_EQ(sender.to(kCaller, "INVITE", 404).size(), 1U);
+}
+
+}  // namespace
+}  // namespace sb::call
