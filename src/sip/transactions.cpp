@@ -1,8 +1,10 @@
 #include "sip/transactions.hpp"
 
-#include <random>
+#include <array>
+#include <cstdlib>
 
 #include <fmt/format.h>
+#include <openssl/rand.h>
 #include <spdlog/spdlog.h>
 
 #include "core/logging.hpp"
@@ -71,11 +73,6 @@ Peer responsePeer(const Peer& from) {
   return from;
 }
 
-std::mt19937_64& rng() {
-  thread_local std::mt19937_64 engine{std::random_device{}()};
-  return engine;
-}
-
 }  // namespace
 
 std::string_view transportName(Transport t) {
@@ -83,10 +80,22 @@ std::string_view transportName(Transport t) {
 }
 
 std::string randomToken(std::size_t length) {
-  static constexpr char kAlphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
-  std::string out(length, '\0');
-  for (auto& c : out)
-    c = kAlphabet[rng()() % (sizeof kAlphabet - 1)];
+  // From the operating system's CSPRNG: a guessable branch or tag would let an off-path
+  // attacker forge responses to our requests (a fake 200 to a REGISTER, a BYE in a dialog).
+  static constexpr std::string_view kAlphabet = "abcdefghijklmnopqrstuvwxyz0123456789";
+  static constexpr unsigned kUnbiased = 256 - 256 % kAlphabet.size();  // 252: no modulo bias
+  std::string out;
+  out.reserve(length);
+  std::array<unsigned char, 64> bytes{};
+  while (out.size() < length) {
+    if (RAND_bytes(bytes.data(), static_cast<int>(bytes.size())) != 1) {
+      SB_BUG("RAND_bytes failed");
+      std::abort();
+    }
+    for (auto b : bytes) {
+      if (b < kUnbiased && out.size() < length) out.push_back(kAlphabet[b % kAlphabet.size()]);
+    }
+  }
   return out;
 }
 

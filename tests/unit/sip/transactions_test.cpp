@@ -2,6 +2,9 @@
 
 #include "sip/transactions.hpp"
 
+#include <array>
+#include <set>
+
 #include <gtest/gtest.h>
 
 #include "sip/builder.hpp"
@@ -264,6 +267,34 @@ TEST(BranchTest, BranchesCarryTheMagicCookieAndDiffer) {
   EXPECT_TRUE(a.starts_with("z9hG4bK"));
   EXPECT_GT(a.size(), 20U);
   EXPECT_NE(a, newBranch());
+}
+
+}  // namespace
+}  // namespace sb::sip
+
+namespace sb::sip {
+namespace {
+
+TEST(RandomTokenTest, LowerCaseAlphanumericsOfTheAskedLengthThatDoNotRepeat) {
+  std::set<std::string> seen;
+  std::array<int, 36> counts{};
+  for (int i = 0; i < 1000; ++i) {
+    auto token = randomToken(24);
+    ASSERT_EQ(token.size(), 24U);
+    for (char c : token) {
+      ASSERT_TRUE((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) << token;
+      ++counts[c >= 'a' ? c - 'a' : 26 + c - '0'];
+    }
+    seen.insert(token);
+  }
+  EXPECT_EQ(seen.size(), 1000U);
+  // 24,000 draws over 36 symbols: about 667 each; a biased or broken generator strays far.
+  for (int n : counts) {
+    EXPECT_GT(n, 500);
+    EXPECT_LT(n, 850);
+  }
+  EXPECT_TRUE(newBranch().starts_with("z9hG4bK"));
+  EXPECT_EQ(randomToken(200).size(), 200U);
 }
 
 }  // namespace
