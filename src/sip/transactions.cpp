@@ -319,6 +319,15 @@ ClientTxId TransactionLayer::sendRequest(std::string bytes, const Peer& to, Clie
   return c.id;
 }
 
+void TransactionLayer::abandon(ClientTxId id) {
+  auto it = clients_.find(id);
+  if (it == clients_.end()) return;
+  timers_.cancel(it->second->retransmitTimer);
+  timers_.cancel(it->second->timeoutTimer);
+  clientKeys_.erase(it->second->key);
+  clients_.erase(it);
+}
+
 void TransactionLayer::retransmitRequest(ClientTxId id, std::chrono::milliseconds interval) {
   clients_.at(id)->retransmitTimer = timers_.start(interval, [this, id, interval] {
     auto it = clients_.find(id);

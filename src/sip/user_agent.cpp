@@ -104,6 +104,8 @@ struct UserAgent::Session {
   bool provisionalSeen = false;
   bool cancelWanted = false;
   bool cancelSent = false;
+  ClientTxId inviteClient = 0;
+  Timers::Id cancelTimer = 0;
   std::uint32_t lastRseq = 0;
   std::string ack;
   std::uint32_t ackCseq = 0;
@@ -122,6 +124,7 @@ UserAgent::~UserAgent() {
   for (auto& [id, s] : sessions_) {
     timers_.cancel(s->reliableTimer);
     timers_.cancel(s->okTimer);
+    timers_.cancel(s->cancelTimer);
   }
   for (auto& [key, a] : lingeringAcks_)
     timers_.cancel(a.expiry);
@@ -157,6 +160,7 @@ void UserAgent::forget(SessionId id) {
   Session& s = *it->second;
   timers_.cancel(s.reliableTimer);
   timers_.cancel(s.okTimer);
+  timers_.cancel(s.cancelTimer);
   if (!s.dialogKey.empty()) byDialog_.erase(s.dialogKey);
   if (s.inviteTx != 0) byInvite_.erase(s.inviteTx);
   if (!s.uas && !s.ack.empty()) {
@@ -515,8 +519,9 @@ SessionId UserAgent::invite(const OutgoingInvite& request, SessionHandler handle
   s.invite = std::move(*parsed);
   auto id = s.id;
   sessions_.emplace(id, std::move(session));
-  transactions_.sendRequest(std::move(bytes), request.target,
-                            [this, id](const ClientEvent& e) { onInviteResponse(id, e.response); });
+  sessions_.at(id)->inviteClient = transactions_.sendRequest(
+      std::move(bytes), request.target,
+      [this, id](const ClientEvent& e) { onInviteResponse(id, e.response); });
   return id;
 }
 
@@ -632,6 +637,14 @@ void UserAgent::sendCancel(Session& s) {
   for (auto route : invite.headerLines(HeaderId::kRoute))
     b.header(HeaderId::kRoute, route);
   transactions_.sendRequest(b.build(), s.peer, ignoreResult);
+  auto id = s.id;
+  s.cancelTimer = timers_.start(64 * timerSettings_.t1, [this, id] {
+    // RFC 3261 §9.1: no final answer 64*T1 after the CANCEL: the INVITE is over.
+    Session* stuck = find(id);
+    if (stuck == nullptr) return;
+    transactions_.abandon(stuck->inviteClient);
+    finish(*stuck, {SessionEvent::Kind::kFailed, 487, nullptr, 0, "cancelled"});
+  });
 }
 
 void UserAgent::sendBye(Session& s) {

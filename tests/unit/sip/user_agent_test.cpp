@@ -346,6 +346,18 @@ TEST_F(UacTest, HangUpWaitsForAProvisionalBeforeCancelling) {
   EXPECT_FALSE(ua.exists(uac));
 }
 
+TEST_F(UacTest, APhoneThatNeverAnswersTheCancelIsGivenUpAfter64T1) {
+  receive(response(180, ""));
+  ua.hangUp(uac);
+  ASSERT_EQ(sender.matching(0, 0, "CANCEL").size(), 1U);
+  timers.advance(milliseconds(64 * 500 - 1));
+  EXPECT_TRUE(ua.exists(uac));
+  timers.advance(milliseconds(1));
+  EXPECT_FALSE(ua.exists(uac));
+  EXPECT_EQ(layer.stats().clients, 0U);  // the INVITE transaction is gone too
+  EXPECT_EQ(events, std::vector{SessionEvent::Kind::kProgress});  // hung up: no more events
+}
+
 TEST_F(UacTest, A2xxRacingTheCancelIsAckedAndHungUp) {
   receive(response(180, ""));
   ua.hangUp(uac);
