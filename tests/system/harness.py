@@ -158,15 +158,20 @@ def run_cli(args, config=DEMO_CONFIG, env=None, stdin=None, timeout=60):
     return proc.returncode, proc.stdout, proc.stderr
 
 
-def free_port():
-    """A port nothing listens on right now, TCP and UDP (for tests that need fixed ports)."""
+def free_port(count=1):
+    """A port nothing listens on right now, TCP and UDP (for tests that need fixed ports); with
+    `count`, the first of that many consecutive free ports (baresip takes SIP port + 1 for TLS)."""
     while True:
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
+        if port + count > 65536:
+            continue
         try:
-            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
-                u.bind(("127.0.0.1", port))
+            for p in range(port, port + count):
+                for kind in (socket.SOCK_STREAM, socket.SOCK_DGRAM):
+                    with socket.socket(socket.AF_INET, kind) as probe:
+                        probe.bind(("127.0.0.1", p))
             return port
         except OSError:
             continue

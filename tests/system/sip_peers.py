@@ -80,8 +80,8 @@ class Baresip:
         self.dir = tempfile.mkdtemp(prefix="sb-baresip-")
         self.recordings = os.path.join(self.dir, "rec")
         os.makedirs(self.recordings)
-        sip_port, ctrl_port = free_port(), free_port()
-        rtp = free_port()
+        sip_port, ctrl_port = free_port(2), free_port()  # baresip also binds sip_port + 1 (TLS)
+        rtp = free_port(10)
         # aubridge's "nowhere" source is silence; without any source baresip cannot answer.
         audio = ("audio_source\t\taufile,%s\nmodule\t\t\taufile.so\nmodule\t\t\tsndfile.so\n"
                  "snd_path\t\t%s\n" % (microphone, self.recordings)) if microphone else (
