@@ -7,7 +7,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
-#include "call/extension_calls.hpp"
+#include "calls/extension_calls.hpp"
 #include "core/asio_timers.hpp"
 #include "sip/authenticator.hpp"
 #include "sip/core.hpp"
@@ -160,7 +160,7 @@ struct TelephonyStack::Impl {
   sip::Registrar registrar;
   sip::UserAgent userAgent;
   sip::Authenticator callAuth;
-  call::ExtensionCalls extensionCalls;
+  calls::ExtensionCalls extensionCalls;
   sip::AresResolver resolver;
   std::vector<config::TrunkConfig> trunks;
   std::map<std::string, std::unique_ptr<sip::RegistrationClient>> registrations;  // by trunk
@@ -172,8 +172,8 @@ struct TelephonyStack::Impl {
     return out;
   }
 
-  static std::vector<call::InboundTrunk> inboundTrunks(const config::Config& config) {
-    std::vector<call::InboundTrunk> out;
+  static std::vector<calls::InboundTrunk> inboundTrunks(const config::Config& config) {
+    std::vector<calls::InboundTrunk> out;
     for (const auto& trunk : config.trunks) {
       if (!trunk.inboundNetworks.empty())
         out.push_back({trunk.name, trunk.inboundNetworks, trunk.dids});

@@ -17,7 +17,7 @@
 #include "sip/registrar.hpp"
 #include "sip/user_agent.hpp"
 
-namespace sb::call {
+namespace sb::calls {
 
 // A carrier's trunk as calls from it are checked: its source networks and the numbers (DIDs) it
 // may call; no DIDs: any number.
@@ -69,4 +69,4 @@ class ExtensionCalls {
   CallId nextId_ = 1;
 };
 
-}  // namespace sb::call
+}  // namespace sb::calls

@@ -1,4 +1,4 @@
-#include "call/extension_calls.hpp"
+#include "calls/extension_calls.hpp"
 
 #include <algorithm>
 
@@ -10,7 +10,7 @@
 #include "sip/headers.hpp"
 #include "sip/uri.hpp"
 
-namespace sb::call {
+namespace sb::calls {
 
 namespace {
 
@@ -241,4 +241,4 @@ void ExtensionCalls::end(CallId id) {
     ua_.hangUp(s);
 }
 
-}  // namespace sb::call
+}  // namespace sb::calls

@@ -1,7 +1,7 @@
 // Calls to agents' phones through the real core, transactions and user agent, on fake timers:
 // who may call, forking to every phone, and what is relayed between caller and callee.
 
-#include "call/extension_calls.hpp"
+#include "calls/extension_calls.hpp"
 
 #include <map>
 
@@ -9,7 +9,7 @@
 
 #include "sip/headers.hpp"
 
-namespace sb::call {
+namespace sb::calls {
 namespace {
 
 using sip::HeaderId;
@@ -215,4 +215,4 @@ TEST_F(ExtensionCallsTest, UntrustedCallersAreChallengedAndAPhonelessAgentIsNotF
 }
 
 }  // namespace
-}  // namespace sb::call
+}  // namespace sb::calls
