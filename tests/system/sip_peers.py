@@ -108,7 +108,11 @@ class Baresip:
         self.lines = []
 
     def wait_for(self, text, timeout=20):
-        """Reads baresip's output until a line contains `text`; the line, or None."""
+        """The first line of baresip's output that contains `text`, reading on until it comes
+        (lines already read count: events may come in any order); None at the timeout or exit."""
+        for line in self.lines:
+            if text in line:
+                return line
         deadline = time.monotonic() + timeout
         os.set_blocking(self.proc.stdout.fileno(), True)
         while time.monotonic() < deadline:
