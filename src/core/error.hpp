@@ -35,6 +35,9 @@ struct Error {
   static Error conflict(std::string message) {
     return {ErrorCode::kConflict, std::move(message), {}};
   }
+  static Error unavailable(std::string message) {
+    return {ErrorCode::kUnavailable, std::move(message), {}};
+  }
 };
 
 // An expected value or the reason it could not be produced; errors are values inside the

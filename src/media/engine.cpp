@@ -1,0 +1,708 @@
+#include "media/engine.hpp"
+
+#include <array>
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+#include <functional>
+#include <future>
+#include <mutex>
+#include <set>
+#include <thread>
+#include <unordered_map>
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <sched.h>
+#include <spdlog/spdlog.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include "media/g711.hpp"
+#include "media/quality.hpp"
+#include "media/rtcp.hpp"
+#include "media/rtp.hpp"
+#include "media/telephone_event.hpp"
+
+namespace sb::media {
+
+namespace {
+
+constexpr std::size_t kBatch = 32;          // packets per recvmmsg/sendmmsg
+constexpr std::size_t kMaxPacket = 1500;    // larger datagrams are truncated and dropped
+constexpr std::uint32_t kClockRate = 8000;  // G.711 and telephone-event
+constexpr std::chrono::seconds kRelatchAfter{2};
+constexpr auto kTick = std::chrono::milliseconds(20);
+// epoll keys: endpoint ids are (counter << 8 | worker) with counter >= 1, so 0 and 1 are free.
+constexpr std::uint64_t kWakeKey = 0;
+constexpr std::uint64_t kTickKey = 1;
+constexpr std::uint64_t kRtcpBit = std::uint64_t{1} << 63;
+
+std::uint32_t nowCompactNtp() {
+  return compactNtp(toNtp(std::chrono::system_clock::now()));
+}
+
+// A socket address that compares by value.
+struct Address {
+  sockaddr_storage storage{};
+  socklen_t length = 0;
+
+  bool empty() const { return length == 0; }
+  bool operator==(const Address& other) const {
+    return length == other.length && std::memcmp(&storage, &other.storage, length) == 0;
+  }
+};
+
+std::optional<Address> makeAddress(const std::string& host, std::uint16_t port) {
+  Address a;
+  auto* v4 = reinterpret_cast<sockaddr_in*>(&a.storage);
+  auto* v6 = reinterpret_cast<sockaddr_in6*>(&a.storage);
+  if (inet_pton(AF_INET, host.c_str(), &v4->sin_addr) == 1) {
+    v4->sin_family = AF_INET;
+    v4->sin_port = htons(port);
+    a.length = sizeof(sockaddr_in);
+    return a;
+  }
+  if (inet_pton(AF_INET6, host.c_str(), &v6->sin6_addr) == 1) {
+    v6->sin6_family = AF_INET6;
+    v6->sin6_port = htons(port);
+    a.length = sizeof(sockaddr_in6);
+    return a;
+  }
+  return std::nullopt;
+}
+
+std::pair<std::string, std::uint16_t> describe(const Address& a) {
+  std::array<char, INET6_ADDRSTRLEN> text{};
+  if (a.storage.ss_family == AF_INET) {
+    const auto* v4 = reinterpret_cast<const sockaddr_in*>(&a.storage);
+    inet_ntop(AF_INET, &v4->sin_addr, text.data(), text.size());
+    return {text.data(), ntohs(v4->sin_port)};
+  }
+  if (a.storage.ss_family == AF_INET6) {
+    const auto* v6 = reinterpret_cast<const sockaddr_in6*>(&a.storage);
+    inet_ntop(AF_INET6, &v6->sin6_addr, text.data(), text.size());
+    return {text.data(), ntohs(v6->sin6_port)};
+  }
+  return {"", 0};
+}
+
+// SSRCs and initial sequence numbers and timestamps (RFC 3550 §5.1: random).
+std::uint32_t randomNumber() {
+  std::uint32_t value = 0;
+  int fd = ::open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+  if (fd >= 0) {
+    if (::read(fd, &value, sizeof value) != sizeof value) value = 0;
+    ::close(fd);
+  }
+  return value != 0
+             ? value
+             : static_cast<std::uint32_t>(std::hash<std::thread::id>{}(std::this_thread::get_id()));
+}
+
+}  // namespace
+
+// -----------------------------------------------------------------------------------------------
+// Ports
+
+class MediaEngine::PortPool {
+ public:
+  PortPool(std::string address, std::uint16_t first, std::uint16_t last)
+      : address_(std::move(address)),
+        first_(static_cast<std::uint16_t>(first + (first % 2))),
+        last_(last),
+        next_(first_) {}
+
+  struct Bound {
+    int rtp = -1;
+    int rtcp = -1;
+    std::uint16_t port = 0;  // RTP; RTCP is port + 1
+  };
+
+  // Non-blocking UDP sockets bound to the next free even port and the odd one above it;
+  // nullopt when no pair is left.
+  std::optional<Bound> bind() {
+    std::lock_guard lock(mutex_);
+    auto family = makeAddress(address_, 0);
+    if (!family) return std::nullopt;
+    for (std::uint32_t tries = 0; tries <= static_cast<std::uint32_t>(last_ - first_) / 2 + 1;
+         ++tries) {
+      std::uint16_t port = next_;
+      next_ = static_cast<std::uint16_t>(next_ + 2);
+      if (next_ > last_ || next_ < first_) next_ = first_;
+      if (inUse_.contains(port) || port == 65535) continue;
+      Bound b{open(family->storage.ss_family, port),
+              open(family->storage.ss_family, static_cast<std::uint16_t>(port + 1)), port};
+      if (b.rtp < 0 || b.rtcp < 0) {
+        if (b.rtp >= 0) ::close(b.rtp);
+        if (b.rtcp >= 0) ::close(b.rtcp);
+        continue;  // taken by another program
+      }
+      inUse_.insert(port);
+      return b;
+    }
+    return std::nullopt;
+  }
+
+  int open(sa_family_t family, std::uint16_t port) const {
+    int fd = ::socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -1;
+    auto local = *makeAddress(address_, port);
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&local.storage), local.length) != 0) {
+      ::close(fd);
+      return -1;
+    }
+    return fd;
+  }
+
+  void release(std::uint16_t port) {
+    std::lock_guard lock(mutex_);
+    inUse_.erase(port);
+  }
+
+ private:
+  std::mutex mutex_;
+  std::string address_;
+  std::uint16_t first_;
+  std::uint16_t last_;
+  std::uint16_t next_;
+  std::set<std::uint16_t> inUse_;
+};
+
+// -----------------------------------------------------------------------------------------------
+// Workers
+
+class MediaEngine::Worker {
+ public:
+  struct Endpoint {
+    EndpointId id = 0;
+    int fd = -1;
+    int rtcpFd = -1;
+    std::uint16_t port = 0;
+    EndpointConfig config;
+    Address remote;
+    Address rtcpRemote;  // the phone's RTCP source once it sent some, else remote port + 1
+    bool latched = false;
+    std::chrono::steady_clock::time_point lastReceived{};
+    Endpoint* peer = nullptr;
+    StreamRewriter out{StreamRewriterConfig{}};
+    EndpointStats stats;
+    // The phone's stream (RFC 3550 A.1-A.8) and its RTCP.
+    bool haveIncoming = false;
+    std::uint32_t incomingSsrc = 0;
+    ReceiveStatistics incoming;
+    LastSenderReport lastSenderReport;
+    TelephoneEventReceiver events;
+    // Our stream to the phone.
+    SendStatistics sent;
+    bool sentSinceReport = false;
+    std::chrono::steady_clock::time_point nextReport{};
+  };
+
+  Worker(unsigned index, PortPool& ports, const Options& options, std::optional<int> cpu)
+      : index_(index),
+        ports_(ports),
+        rtcpInterval_(options.rtcpInterval),
+        onDigit_(options.onDigit) {
+    epoll_ = ::epoll_create1(EPOLL_CLOEXEC);
+    wake_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.u64 = 0;  // endpoint ids start at 1: 0 is the wake-up
+    ::epoll_ctl(epoll_, EPOLL_CTL_ADD, wake_, &ev);
+    tick_ = ::timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+    itimerspec period{};
+    period.it_interval.tv_nsec = std::chrono::nanoseconds(kTick).count();
+    period.it_value = period.it_interval;
+    ::timerfd_settime(tick_, 0, &period, nullptr);
+    ev.data.u64 = kTickKey;
+    ::epoll_ctl(epoll_, EPOLL_CTL_ADD, tick_, &ev);
+    for (std::size_t i = 0; i < kBatch; ++i) {
+      recvIov_[i] = {recvBuffers_[i].data(), kMaxPacket};
+      recvMsgs_[i].msg_hdr.msg_iov = &recvIov_[i];
+      recvMsgs_[i].msg_hdr.msg_iovlen = 1;
+      recvMsgs_[i].msg_hdr.msg_name = &recvFrom_[i];
+    }
+    thread_ = std::thread([this, cpu] {
+      pthread_setname_np(pthread_self(), fmt::format("sb-media-{}", index_).c_str());
+      if (cpu) {
+        cpu_set_t set;
+        CPU_ZERO(&set);
+        CPU_SET(*cpu, &set);
+        pthread_setaffinity_np(pthread_self(), sizeof set, &set);
+      }
+      run();
+    });
+  }
+
+  ~Worker() {
+    post([this] { stopping_ = true; });
+    thread_.join();
+    for (auto& [id, e] : endpoints_) {
+      ::close(e->fd);
+      ::close(e->rtcpFd);
+      ports_.release(e->port);
+    }
+    ::close(tick_);
+    ::close(wake_);
+    ::close(epoll_);
+  }
+
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  // Runs `command` on the worker thread, in order.
+  void post(std::function<void()> command) {
+    {
+      std::lock_guard lock(mutex_);
+      commands_.push_back(std::move(command));
+    }
+    std::uint64_t one = 1;
+    [[maybe_unused]] auto n = ::write(wake_, &one, sizeof one);
+  }
+
+  // On the worker thread only.
+  void add(std::unique_ptr<Endpoint> e) {
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.u64 = e->id;
+    ::epoll_ctl(epoll_, EPOLL_CTL_ADD, e->fd, &ev);
+    ev.data.u64 = e->id | kRtcpBit;
+    ::epoll_ctl(epoll_, EPOLL_CTL_ADD, e->rtcpFd, &ev);
+    e->nextReport = std::chrono::steady_clock::now() + reportInterval();
+    endpoints_.emplace(e->id, std::move(e));
+  }
+
+  Endpoint* find(EndpointId id) {
+    auto it = endpoints_.find(id);
+    return it == endpoints_.end() ? nullptr : it->second.get();
+  }
+
+  void remove(EndpointId id) {
+    auto it = endpoints_.find(id);
+    if (it == endpoints_.end()) return;
+    Endpoint& e = *it->second;
+    if (e.peer != nullptr) e.peer->peer = nullptr;
+    ::epoll_ctl(epoll_, EPOLL_CTL_DEL, e.fd, nullptr);
+    ::epoll_ctl(epoll_, EPOLL_CTL_DEL, e.rtcpFd, nullptr);
+    ::close(e.fd);
+    ::close(e.rtcpFd);
+    ports_.release(e.port);
+    endpoints_.erase(it);
+  }
+
+  std::chrono::microseconds cpuTime() const {
+    clockid_t clock{};
+    timespec ts{};
+    if (pthread_getcpuclockid(const_cast<std::thread&>(thread_).native_handle(), &clock) != 0 ||
+        clock_gettime(clock, &ts) != 0) {
+      return std::chrono::microseconds(0);
+    }
+    return std::chrono::seconds(ts.tv_sec) + std::chrono::duration_cast<std::chrono::microseconds>(
+                                                 std::chrono::nanoseconds(ts.tv_nsec));
+  }
+
+ private:
+  void run() {
+    std::array<epoll_event, 64> events{};
+    while (!stopping_) {
+      int n = ::epoll_wait(epoll_, events.data(), static_cast<int>(events.size()), -1);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        spdlog::error("media worker {}: epoll_wait failed: {}", index_, std::strerror(errno));
+        return;
+      }
+      for (int i = 0; i < n; ++i) {
+        auto key = events[static_cast<std::size_t>(i)].data.u64;
+        if (key == kWakeKey) {
+          drainCommands();
+        } else if (key == kTickKey) {
+          onTick();
+        } else if (Endpoint* e = find(key & ~kRtcpBit)) {
+          if ((key & kRtcpBit) != 0) {
+            receiveRtcp(*e);
+          } else {
+            receive(*e);
+          }
+        }
+      }
+    }
+  }
+
+  void drainCommands() {
+    std::uint64_t count = 0;
+    [[maybe_unused]] auto r = ::read(wake_, &count, sizeof count);
+    std::vector<std::function<void()>> batch;
+    {
+      std::lock_guard lock(mutex_);
+      batch.swap(commands_);
+    }
+    for (auto& command : batch)
+      command();
+  }
+
+  void receive(Endpoint& e) {
+    for (;;) {
+      for (std::size_t i = 0; i < kBatch; ++i) {
+        recvMsgs_[i].msg_hdr.msg_namelen = sizeof(sockaddr_storage);
+        recvMsgs_[i].msg_hdr.msg_flags = 0;
+      }
+      int n = ::recvmmsg(e.fd, recvMsgs_.data(), kBatch, MSG_DONTWAIT, nullptr);
+      if (n <= 0) return;  // EAGAIN: drained
+      std::size_t sends = 0;
+      auto now = std::chrono::steady_clock::now();
+      // Arrival time on an 8 kHz clock, which every stream here uses; wraps freely.
+      auto arrival = static_cast<std::uint32_t>(
+          std::chrono::duration_cast<std::chrono::microseconds>(now - epoch_).count() * kClockRate /
+          1'000'000);
+      for (std::size_t i = 0; i < static_cast<std::size_t>(n); ++i) {
+        auto& msg = recvMsgs_[i];
+        Address from;
+        from.storage = recvFrom_[i];
+        from.length = msg.msg_hdr.msg_namelen;
+        std::span<std::uint8_t> packet(recvBuffers_[i].data(), msg.msg_len);
+        auto parsed = parseRtp(packet);
+        if ((msg.msg_hdr.msg_flags & MSG_TRUNC) != 0 || !parsed.ok() ||
+            !accept(e, parsed.value, packet.size(), from, now, arrival)) {
+          ++e.stats.packetsDropped;
+          continue;
+        }
+        Endpoint* to = e.peer;
+        if (to == nullptr || to->remote.empty() ||
+            !forward(e, *to, packet, parsed.value, arrival)) {
+          ++e.stats.packetsDropped;
+          continue;
+        }
+        auto& out = sendMsgs_[sends++];
+        out.msg_hdr = {};
+        sendIov_[sends - 1] = {packet.data(), packet.size()};
+        out.msg_hdr.msg_iov = &sendIov_[sends - 1];
+        out.msg_hdr.msg_iovlen = 1;
+        out.msg_hdr.msg_name = &to->remote.storage;
+        out.msg_hdr.msg_namelen = to->remote.length;
+      }
+      if (sends > 0 && e.peer != nullptr) {
+        int sent = ::sendmmsg(e.peer->fd, sendMsgs_.data(), static_cast<unsigned>(sends), 0);
+        if (sent > 0) e.peer->stats.packetsSent += static_cast<std::uint64_t>(sent);
+      }
+      if (static_cast<std::size_t>(n) < kBatch) return;
+    }
+  }
+
+  // Counts an incoming packet and latches the phone's address (symmetric RTP); false for what is
+  // not an RTP packet of this endpoint's payload types.
+  bool accept(Endpoint& e, const RtpPacket& header, std::size_t size, const Address& from,
+              std::chrono::steady_clock::time_point now, std::uint32_t arrival) {
+    bool known = header.payloadType == e.config.payloadType ||
+                 (e.config.eventPayloadType && header.payloadType == *e.config.eventPayloadType);
+    if (!known) return false;
+    // Symmetric RTP (RFC 4961): the phone's packets say where it really is, behind NAT or not.
+    // Once latched, another source is heard only after the phone fell silent (a NAT rebinding),
+    // so a stray or spoofed packet cannot steal the stream.
+    if (e.latched && !(from == e.remote) && now - e.lastReceived < kRelatchAfter) return false;
+    if (!e.latched || !(from == e.remote)) {
+      e.remote = from;
+      e.latched = true;
+    }
+    e.lastReceived = now;
+    ++e.stats.packetsReceived;
+    e.stats.bytesReceived += size;
+    if (!e.haveIncoming || header.ssrc != e.incomingSsrc) {
+      e.haveIncoming = true;
+      e.incomingSsrc = header.ssrc;
+      e.incoming = ReceiveStatistics();
+      e.lastSenderReport = {};
+    }
+    if (header.payloadType == e.config.payloadType) {
+      e.incoming.onPacket(header.sequence, header.timestamp, arrival);
+    } else {
+      e.incoming.onPacketWithoutTiming(header.sequence);
+      if (auto event = parseTelephoneEvent(header.payload); event.ok()) {
+        for (const auto& finished : e.events.onPacket(header, event.value))
+          reportDigit(e, finished);
+      }
+    }
+    return true;
+  }
+
+  void reportDigit(const Endpoint& e, const ReceivedTelephoneEvent& event) {
+    char digit = dtmfCharacter(event.event);
+    if (digit == 0 || !onDigit_) return;
+    onDigit_(DigitEvent{e.id, digit, std::chrono::milliseconds(event.duration / 8)});
+  }
+
+  // Rewrites the packet in place into `to`'s outgoing stream (transcoding G.711 when the two
+  // phones differ); false when it cannot go there.
+  static bool forward(const Endpoint& from, Endpoint& to, std::span<std::uint8_t> packet,
+                      const RtpPacket& header, std::uint32_t arrival) {
+    if (header.payloadType == from.config.payloadType && from.config.codec != to.config.codec) {
+      auto* payload = packet.data() + header.headerSize;
+      bool toALaw = to.config.codec == Codec::kPcma;
+      for (std::size_t i = 0; i < header.payload.size(); ++i)
+        payload[i] = toALaw ? muLawToALaw(payload[i]) : aLawToMuLaw(payload[i]);
+    }
+    if (to.out.rewrite(packet, header, arrival) != RewriteResult::kForwarded) return false;
+    to.sent.onSent(header.payload.size());
+    to.sentSinceReport = true;
+    return true;
+  }
+
+  std::chrono::steady_clock::duration reportInterval() {
+    // RFC 3550 §6.2: randomised between 0.5 and 1.5 times the interval, so that reports of many
+    // endpoints do not bunch up.
+    auto spread = static_cast<double>(randomNumber() % 1000) / 1000.0 + 0.5;
+    return std::chrono::duration_cast<std::chrono::steady_clock::duration>(rtcpInterval_ * spread);
+  }
+
+  void onTick() {
+    std::uint64_t expirations = 0;
+    [[maybe_unused]] auto r = ::read(tick_, &expirations, sizeof expirations);
+    // Mixers, players and recorders will run here every 20 ms; reports are due far more rarely.
+    if (++ticks_ % 10 != 0) return;
+    auto now = std::chrono::steady_clock::now();
+    for (auto& [id, e] : endpoints_) {
+      if (now >= e->nextReport) sendReport(*e, now);
+    }
+  }
+
+  void sendReport(Endpoint& e, std::chrono::steady_clock::time_point now) {
+    e.nextReport = now + reportInterval();
+    auto compactNow = nowCompactNtp();
+    std::optional<SenderInfo> sender;
+    if (e.sentSinceReport) {
+      sender = SenderInfo{toNtp(std::chrono::system_clock::now()), e.out.lastTimestamp(),
+                          e.sent.packets, e.sent.octets};
+      e.sentSinceReport = false;
+    }
+    std::array<ReportBlock, 1> blocks{};
+    std::size_t count = 0;
+    if (e.haveIncoming && e.incoming.valid()) {
+      blocks[0] = makeReportBlock(e.incomingSsrc, e.incoming, e.lastSenderReport, compactNow);
+      count = 1;
+      updateQuality(e, blocks[0]);
+    }
+    std::array<std::uint8_t, 256> buffer{};
+    auto size = writeReport(buffer, e.out.ssrc(), sender, std::span(blocks).first(count), cname_);
+    Address to = e.rtcpRemote;
+    if (to.empty() && !e.remote.empty()) {
+      to = e.remote;
+      auto* port = to.storage.ss_family == AF_INET
+                       ? &reinterpret_cast<sockaddr_in*>(&to.storage)->sin_port
+                       : &reinterpret_cast<sockaddr_in6*>(&to.storage)->sin6_port;
+      *port = htons(static_cast<std::uint16_t>(ntohs(*port) + 1));
+    }
+    if (size == 0 || to.empty()) return;
+    if (::sendto(e.rtcpFd, buffer.data(), size, 0, reinterpret_cast<const sockaddr*>(&to.storage),
+                 to.length) > 0) {
+      ++e.stats.rtcpSent;
+    }
+  }
+
+  static void updateQuality(Endpoint& e, const ReportBlock& block) {
+    e.stats.packetsLost = block.cumulativeLost;
+    e.stats.jitterMs = static_cast<double>(block.jitter) / (kClockRate / 1000.0);
+    QualityInputs inputs;
+    inputs.lossFraction = static_cast<double>(block.fractionLost) / 256.0;
+    inputs.jitterMs = e.stats.jitterMs;
+    inputs.roundTripMs = e.stats.roundTripMs.value_or(0);
+    auto q = estimateQuality(inputs);
+    e.stats.rFactor = q.rFactor;
+    e.stats.mos = q.mos;
+  }
+
+  void receiveRtcp(Endpoint& e) {
+    std::array<std::uint8_t, kMaxPacket> buffer{};
+    for (;;) {
+      sockaddr_storage from{};
+      socklen_t fromLength = sizeof from;
+      auto n = ::recvfrom(e.rtcpFd, buffer.data(), buffer.size(), MSG_DONTWAIT,
+                          reinterpret_cast<sockaddr*>(&from), &fromLength);
+      if (n <= 0) return;
+      auto compound = parseRtcpCompound(std::span(buffer.data(), static_cast<std::size_t>(n)));
+      if (!compound.ok()) continue;
+      ++e.stats.rtcpReceived;
+      e.rtcpRemote.storage = from;
+      e.rtcpRemote.length = fromLength;
+      auto arrival = nowCompactNtp();
+      for (const auto& packet : compound.value) {
+        auto onBlocks = [&](const ReportBlocks& blocks) {
+          for (std::size_t b = 0; b < blocks.size(); ++b) {
+            auto block = blocks[b];
+            if (block.ssrc != e.out.ssrc()) continue;
+            if (auto rtt = roundTripTime(block, arrival)) {
+              e.stats.roundTripMs =
+                  static_cast<double>(compactToMicroseconds(*rtt).count()) / 1000.0;
+            }
+          }
+        };
+        if (packet.type == rtcp_type::kSenderReport) {
+          if (auto sr = parseSenderReport(packet); sr.ok()) {
+            if (e.haveIncoming && sr.value.ssrc == e.incomingSsrc) {
+              e.lastSenderReport.onSenderReport(sr.value.sender, arrival);
+            }
+            onBlocks(sr.value.blocks);
+          }
+        } else if (packet.type == rtcp_type::kReceiverReport) {
+          if (auto rr = parseReceiverReport(packet); rr.ok()) onBlocks(rr.value.blocks);
+        }
+      }
+    }
+  }
+
+  unsigned index_;
+  PortPool& ports_;
+  std::chrono::milliseconds rtcpInterval_;
+  std::function<void(const DigitEvent&)> onDigit_;
+  int tick_ = -1;
+  std::uint64_t ticks_ = 0;
+  std::string cname_ = fmt::format("switchboard-{}@media", index_);
+  int epoll_ = -1;
+  int wake_ = -1;
+  std::thread thread_;
+  std::mutex mutex_;
+  std::vector<std::function<void()>> commands_;
+  bool stopping_ = false;
+  std::chrono::steady_clock::time_point epoch_ = std::chrono::steady_clock::now();
+  std::unordered_map<EndpointId, std::unique_ptr<Endpoint>> endpoints_;
+
+  std::array<std::array<std::uint8_t, kMaxPacket>, kBatch> recvBuffers_{};
+  std::array<iovec, kBatch> recvIov_{};
+  std::array<sockaddr_storage, kBatch> recvFrom_{};
+  std::array<mmsghdr, kBatch> recvMsgs_{};
+  std::array<iovec, kBatch> sendIov_{};
+  std::array<mmsghdr, kBatch> sendMsgs_{};
+};
+
+// -----------------------------------------------------------------------------------------------
+
+MediaEngine::MediaEngine(Options options) : options_(std::move(options)) {
+  ports_ = std::make_unique<PortPool>(options_.address, options_.firstPort, options_.lastPort);
+  unsigned count = std::max(1U, options_.workers);
+  for (unsigned i = 0; i < count; ++i) {
+    std::optional<int> cpu;
+    if (!options_.cpus.empty()) cpu = options_.cpus[i % options_.cpus.size()];
+    workers_.push_back(std::make_unique<Worker>(i, *ports_, options_, cpu));
+  }
+}
+
+MediaEngine::~MediaEngine() = default;
+
+MediaEngine::Worker& MediaEngine::workerOf(EndpointId id) {
+  return *workers_[(id & 0xFF) % workers_.size()];
+}
+
+Result<EndpointInfo> MediaEngine::open(const EndpointConfig& config) {
+  std::optional<Address> remote;
+  if (!config.remoteAddress.empty()) {
+    remote = makeAddress(config.remoteAddress, config.remotePort);
+    if (!remote) {
+      return Error::invalid("remoteAddress",
+                            fmt::format("\"{}\" is not an IP address", config.remoteAddress));
+    }
+  }
+  auto bound = ports_->bind();
+  if (!bound) return Error::unavailable("no free RTP port in the configured range");
+  static std::atomic<EndpointId> counter{1};
+  auto worker = static_cast<EndpointId>(config.shard % workers_.size());
+  EndpointId id = (counter.fetch_add(1) << 8) | worker;
+  auto e = std::make_unique<Worker::Endpoint>();
+  e->id = id;
+  e->fd = bound->rtp;
+  e->rtcpFd = bound->rtcp;
+  e->port = bound->port;
+  e->config = config;
+  if (remote) e->remote = *remote;
+  e->out = StreamRewriter(StreamRewriterConfig{
+      randomNumber(), static_cast<std::uint16_t>(randomNumber()), randomNumber()});
+  e->stats.outSsrc = e->out.ssrc();
+  auto& w = workerOf(id);
+  w.post([&w, endpoint = e.release()] { w.add(std::unique_ptr<Worker::Endpoint>(endpoint)); });
+  return EndpointInfo{id, bound->port};
+}
+
+void MediaEngine::setRemote(EndpointId id, const std::string& address, std::uint16_t port) {
+  auto remote = makeAddress(address, port);
+  if (!remote) return;
+  auto& w = workerOf(id);
+  w.post([&w, id, remote = *remote] {
+    if (auto* e = w.find(id)) {
+      e->remote = remote;
+      e->latched = false;
+    }
+  });
+}
+
+bool MediaEngine::connect(EndpointId a, EndpointId b) {
+  if ((a & 0xFF) != (b & 0xFF)) return false;
+  auto& w = workerOf(a);
+  w.post([&w, a, b] {
+    auto* x = w.find(a);
+    auto* y = w.find(b);
+    if (x == nullptr || y == nullptr) return;
+    for (auto* e : {x, y}) {
+      if (e->peer != nullptr) e->peer->peer = nullptr;
+    }
+    x->peer = y;
+    y->peer = x;
+    for (auto [from, to] : {std::pair{x, y}, std::pair{y, x}}) {
+      // What `from` sends, in `to`'s payload types; nothing else reaches `to`.
+      to->out.attachSource();
+      for (unsigned pt = 0; pt <= kRtpMaxPayloadType; ++pt)
+        to->out.blockPayloadType(static_cast<std::uint8_t>(pt));
+      to->out.mapPayloadType(from->config.payloadType, to->config.payloadType);
+      if (from->config.eventPayloadType && to->config.eventPayloadType) {
+        to->out.mapPayloadType(*from->config.eventPayloadType, *to->config.eventPayloadType);
+      }
+    }
+  });
+  return true;
+}
+
+void MediaEngine::disconnect(EndpointId id) {
+  auto& w = workerOf(id);
+  w.post([&w, id] {
+    if (auto* e = w.find(id); e != nullptr && e->peer != nullptr) {
+      e->peer->peer = nullptr;
+      e->peer = nullptr;
+    }
+  });
+}
+
+void MediaEngine::close(EndpointId id) {
+  auto& w = workerOf(id);
+  w.post([&w, id] { w.remove(id); });
+}
+
+std::optional<EndpointStats> MediaEngine::stats(EndpointId id) {
+  std::promise<std::optional<EndpointStats>> answer;
+  auto future = answer.get_future();
+  auto& w = workerOf(id);
+  w.post([&w, id, &answer] {
+    auto* e = w.find(id);
+    if (e == nullptr) {
+      answer.set_value(std::nullopt);
+      return;
+    }
+    auto s = e->stats;
+    std::tie(s.remoteAddress, s.remotePort) = describe(e->remote);
+    s.latched = e->latched;
+    answer.set_value(s);
+  });
+  return future.get();
+}
+
+std::chrono::microseconds MediaEngine::workerCpuTime() const {
+  std::chrono::microseconds total{0};
+  for (const auto& w : workers_)
+    total += w->cpuTime();
+  return total;
+}
+
+}  // namespace sb::media

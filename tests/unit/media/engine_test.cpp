@@ -1,0 +1,413 @@
+// The media engine with real UDP sockets on loopback: two "phones" are plain sockets in the test,
+// the engine relays between them, and the audio that arrives is checked, not just counted.
+
+#include "media/engine.hpp"
+
+#include <cmath>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+#include <numbers>
+#include <vector>
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "media/dsp.hpp"
+#include "media/g711.hpp"
+#include "media/rtcp.hpp"
+#include "media/rtp.hpp"
+#include "media/telephone_event.hpp"
+
+namespace sb::media {
+namespace {
+
+constexpr std::size_t kFrame = 160;  // 20 ms at 8 kHz
+
+// A phone: a UDP socket on 127.0.0.1 that sends RTP to the engine and reads what comes back.
+class Phone {
+ public:
+  explicit Phone(std::uint8_t payloadType) : payloadType_(payloadType) {
+    fd_ = ::socket(AF_INET, SOCK_DGRAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    socklen_t len = sizeof a;
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
+    port_ = ntohs(a.sin_port);
+  }
+  ~Phone() { ::close(fd_); }
+  Phone(const Phone&) = delete;
+  Phone& operator=(const Phone&) = delete;
+
+  std::uint16_t port() const { return port_; }
+
+  // Sends one packet of G.711 `codes` to the engine's port.
+  void send(std::uint16_t enginePort, std::span<const std::uint8_t> codes,
+            std::optional<std::uint8_t> payloadType = std::nullopt) {
+    std::vector<std::uint8_t> packet(kRtpFixedHeaderSize + codes.size());
+    writeRtpHeader(
+        packet, {false, payloadType.value_or(payloadType_), sequence_++, timestamp_, 0x11223344});
+    timestamp_ += static_cast<std::uint32_t>(codes.size());
+    std::copy(codes.begin(), codes.end(), packet.begin() + kRtpFixedHeaderSize);
+    sockaddr_in to{};
+    to.sin_family = AF_INET;
+    to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    to.sin_port = htons(enginePort);
+    ::sendto(fd_, packet.data(), packet.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof to);
+  }
+
+  // Sends raw bytes (RTCP, or hand-made RTP) to `port` on the engine.
+  void sendRaw(std::uint16_t port, std::span<const std::uint8_t> bytes) {
+    sockaddr_in to{};
+    to.sin_family = AF_INET;
+    to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    to.sin_port = htons(port);
+    ::sendto(fd_, bytes.data(), bytes.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof to);
+  }
+
+  // The next packet, waiting up to a second for it; empty when none came.
+  std::vector<std::uint8_t> receive(int timeoutMs = 1000) {
+    pollfd p{fd_, POLLIN, 0};
+    if (::poll(&p, 1, timeoutMs) != 1) return {};
+    std::vector<std::uint8_t> buffer(2048);
+    auto n = ::recv(fd_, buffer.data(), buffer.size(), 0);
+    buffer.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
+    return buffer;
+  }
+
+ private:
+  int fd_ = -1;
+  std::uint16_t port_ = 0;
+  std::uint8_t payloadType_;
+  std::uint16_t sequence_ = 1000;
+  std::uint32_t timestamp_ = 5000;
+};
+
+std::vector<std::int16_t> tone(double frequency, std::size_t samples) {
+  std::vector<std::int16_t> out(samples);
+  for (std::size_t i = 0; i < samples; ++i)
+    out[i] = static_cast<std::int16_t>(
+        12000 * std::sin(2 * std::numbers::pi * frequency * static_cast<double>(i) / 8000));
+  return out;
+}
+
+// Signal-to-noise ratio of what was heard against what was sent, in dB: G.711 keeps about
+// 35 dB on a loud tone; a wrong codec or a corrupted payload falls far below.
+double snrDb(const std::vector<std::int16_t>& sent, const std::vector<std::int16_t>& heard) {
+  double signal = 0;
+  double noise = 0;
+  for (std::size_t i = 0; i < std::min(sent.size(), heard.size()); ++i) {
+    signal += static_cast<double>(sent[i]) * sent[i];
+    double d = static_cast<double>(heard[i]) - sent[i];
+    noise += d * d;
+  }
+  return 10 * std::log10(signal / (noise + 1));
+}
+
+class EngineTest : public ::testing::Test {
+ protected:
+  MediaEngine engine{[] {
+    MediaEngine::Options o;
+    o.firstPort = 42000;
+    o.lastPort = 42999;
+    return o;
+  }()};
+
+  EndpointInfo open(const Phone& phone, Codec codec, std::uint8_t payloadType,
+                    std::optional<std::uint8_t> events = std::nullopt) {
+    EndpointConfig c;
+    c.codec = codec;
+    c.payloadType = payloadType;
+    c.eventPayloadType = events;
+    c.remoteAddress = "127.0.0.1";
+    c.remotePort = phone.port();
+    c.shard = 7;
+    auto info = engine.open(c);
+    EXPECT_TRUE(info.ok());
+    return *info;
+  }
+
+  // Sends one second of a tone from `from` and returns what `to` received, decoded, with the
+  // packets' headers.
+  std::pair<std::vector<std::int16_t>, std::vector<RtpPacket>> relay(
+      Phone& from, std::uint16_t enginePort, Phone& to, Codec sent, Codec expected,
+      double frequency, std::vector<std::vector<std::uint8_t>>& keep) {
+    auto pcm = tone(frequency, 50 * kFrame);
+    std::vector<std::int16_t> heard;
+    std::vector<RtpPacket> headers;
+    for (std::size_t f = 0; f < 50; ++f) {
+      std::vector<std::uint8_t> codes(kFrame);
+      std::span<const std::int16_t> frame(pcm.data() + f * kFrame, kFrame);
+      sent == Codec::kPcmu ? encodeMuLaw(frame, codes) : encodeALaw(frame, codes);
+      from.send(enginePort, codes);
+      auto packet = to.receive();
+      if (packet.empty()) continue;
+      keep.push_back(std::move(packet));
+      auto parsed = parseRtp(keep.back());
+      if (!parsed.ok()) continue;
+      headers.push_back(parsed.value);
+      std::vector<std::int16_t> decoded(parsed.value.payload.size());
+      expected == Codec::kPcmu ? decodeMuLaw(parsed.value.payload, decoded)
+                               : decodeALaw(parsed.value.payload, decoded);
+      heard.insert(heard.end(), decoded.begin(), decoded.end());
+    }
+    return {heard, headers};
+  }
+};
+
+TEST_F(EngineTest, ATonePlayedOnOneLegIsHeardOnTheOther) {
+  Phone a(0), b(0);
+  auto legA = open(a, Codec::kPcmu, 0);
+  auto legB = open(b, Codec::kPcmu, 0);
+  ASSERT_TRUE(engine.connect(legA.id, legB.id));
+  std::vector<std::vector<std::uint8_t>> keep;
+  auto [heardByB, headers] = relay(a, legA.port, b, Codec::kPcmu, Codec::kPcmu, 1000, keep);
+  ASSERT_EQ(headers.size(), 50U);
+  EXPECT_GT(snrDb(tone(1000, heardByB.size()), heardByB), 30.0);
+  EXPECT_GT(tonePowerDb(heardByB, 1000), -1.0);
+  EXPECT_LT(tonePowerDb(heardByB, 440), -30.0);
+  // B sees the engine's stream: its SSRC, consecutive sequence numbers, 160 samples a packet.
+  auto statsB = engine.stats(legB.id);
+  ASSERT_TRUE(statsB.has_value());
+  for (std::size_t i = 1; i < headers.size(); ++i) {
+    EXPECT_EQ(headers[i].ssrc, statsB->outSsrc);
+    EXPECT_EQ(headers[i].sequence, static_cast<std::uint16_t>(headers[i - 1].sequence + 1));
+    EXPECT_EQ(headers[i].timestamp, headers[i - 1].timestamp + 160);
+  }
+  EXPECT_EQ(statsB->packetsSent, 50U);
+  auto statsA = engine.stats(legA.id);
+  EXPECT_EQ(statsA->packetsReceived, 50U);
+  EXPECT_TRUE(statsA->latched);
+  EXPECT_EQ(statsA->remotePort, a.port());
+
+  // And the other way round, a different tone.
+  std::vector<std::vector<std::uint8_t>> keepBack;
+  auto [heardByA, back] = relay(b, legB.port, a, Codec::kPcmu, Codec::kPcmu, 440, keepBack);
+  ASSERT_EQ(back.size(), 50U);
+  EXPECT_GT(tonePowerDb(heardByA, 440), -1.0);
+  EXPECT_LT(tonePowerDb(heardByA, 1000), -30.0);
+}
+
+TEST_F(EngineTest, MuLawAndALawPhonesAreTranscoded) {
+  Phone a(0), b(8);
+  auto legA = open(a, Codec::kPcmu, 0);
+  auto legB = open(b, Codec::kPcma, 8);
+  ASSERT_TRUE(engine.connect(legA.id, legB.id));
+  std::vector<std::vector<std::uint8_t>> keep;
+  auto [heard, headers] = relay(a, legA.port, b, Codec::kPcmu, Codec::kPcma, 1000, keep);
+  ASSERT_EQ(headers.size(), 50U);
+  EXPECT_EQ(headers.front().payloadType, 8);
+  EXPECT_GT(snrDb(tone(1000, heard.size()), heard), 30.0);
+}
+
+TEST_F(EngineTest, TheStreamStaysContinuousWhenTheLegIsReBridged) {
+  Phone a(0), b(0), c(0);
+  auto legA = open(a, Codec::kPcmu, 0);
+  auto legB = open(b, Codec::kPcmu, 0);
+  auto legC = open(c, Codec::kPcmu, 0);
+  ASSERT_TRUE(engine.connect(legA.id, legB.id));
+  std::vector<std::vector<std::uint8_t>> keep;
+  auto [first, before] = relay(a, legA.port, b, Codec::kPcmu, Codec::kPcmu, 1000, keep);
+  // B is now bridged to C (a transfer): C's stream has its own SSRC, sequence and timestamps,
+  // yet B must see one continuous stream.
+  ASSERT_TRUE(engine.connect(legC.id, legB.id));
+  auto [second, after] = relay(c, legC.port, b, Codec::kPcmu, Codec::kPcmu, 440, keep);
+  ASSERT_EQ(before.size(), 50U);
+  ASSERT_EQ(after.size(), 50U);
+  EXPECT_EQ(after.front().ssrc, before.back().ssrc);
+  EXPECT_EQ(after.front().sequence, static_cast<std::uint16_t>(before.back().sequence + 1));
+  EXPECT_TRUE(after.front().marker);  // the far end's jitter buffer re-synchronises
+  auto jump = after.front().timestamp - before.back().timestamp;
+  EXPECT_GT(jump, 0U);
+  EXPECT_LT(jump, 8000U);  // the time that passed, not a random leap
+  EXPECT_GT(tonePowerDb(second, 440), -1.0);
+}
+
+TEST_F(EngineTest, UnknownPayloadTypesAndEventsTheOtherSideLacksAreDropped) {
+  Phone a(0), b(0);
+  auto legA = open(a, Codec::kPcmu, 0, 101);
+  auto legB = open(b, Codec::kPcmu, 0);  // negotiated no telephone-event
+  ASSERT_TRUE(engine.connect(legA.id, legB.id));
+  std::vector<std::uint8_t> codes(kFrame, 0xFF);
+  a.send(legA.port, codes, 101);  // an event B cannot take
+  a.send(legA.port, codes, 18);   // G.729, never negotiated
+  a.send(legA.port, codes);       // audio
+  // Loopback keeps the order: the first packet B gets is the audio, sent last.
+  auto packet = b.receive();
+  ASSERT_FALSE(packet.empty());
+  EXPECT_EQ(parseRtp(packet).value.payloadType, 0);
+  auto statsA = engine.stats(legA.id);
+  EXPECT_EQ(statsA->packetsDropped, 2U);
+}
+
+TEST_F(EngineTest, ClosedEndpointsAreGoneAndTheirPortsReused) {
+  Phone a(0);
+  auto first = open(a, Codec::kPcmu, 0);
+  engine.close(first.id);
+  EXPECT_FALSE(engine.stats(first.id).has_value());
+  EndpointConfig bad;
+  bad.remoteAddress = "not-an-address";
+  EXPECT_FALSE(engine.open(bad).ok());
+}
+
+// --- RTCP, quality and DTMF ----------------------------------------------------------------
+
+class ReportingEngineTest : public ::testing::Test {
+ protected:
+  std::mutex mutex;
+  std::condition_variable changed;
+  std::string digits;
+
+  MediaEngine engine{[this] {
+    MediaEngine::Options o;
+    o.firstPort = 43000;
+    o.lastPort = 43999;
+    o.rtcpInterval = std::chrono::milliseconds(200);
+    o.onDigit = [this](const DigitEvent& d) {
+      std::lock_guard lock(mutex);
+      digits += d.digit;
+      changed.notify_all();
+    };
+    return o;
+  }()};
+
+  EndpointInfo open(const Phone& phone, std::optional<std::uint8_t> events = std::nullopt) {
+    EndpointConfig c;
+    c.eventPayloadType = events;
+    c.remoteAddress = "127.0.0.1";
+    c.remotePort = phone.port();
+    auto info = engine.open(c);
+    EXPECT_TRUE(info.ok());
+    return *info;
+  }
+
+  // The next RTCP compound packet that arrives at `socket` (a phone's RTCP side), parsed.
+  static std::optional<std::vector<std::uint8_t>> nextRtcp(Phone& socket) {
+    for (int i = 0; i < 20; ++i) {
+      auto bytes = socket.receive(2000);
+      if (bytes.empty()) return std::nullopt;
+      if (parseRtcpCompound(bytes).ok()) return bytes;
+    }
+    return std::nullopt;
+  }
+};
+
+TEST_F(ReportingEngineTest, ReportsOnThePhonesStreamAndEstimatesItsQuality) {
+  Phone a(0), b(0), aRtcp(0);
+  auto legA = open(a);
+  auto legB = open(b);
+  ASSERT_TRUE(engine.connect(legA.id, legB.id));
+  // The phone's RTCP comes from its own socket: the engine answers there (latching).
+  std::array<std::uint8_t, 64> rr{};
+  auto rrSize = writeReport(rr, 0x11223344, std::nullopt, {}, "phone-a");
+  aRtcp.sendRaw(static_cast<std::uint16_t>(legA.port + 1), std::span(rr).first(rrSize));
+  std::vector<std::uint8_t> codes(kFrame, 0xFF);
+  for (int i = 0; i < 50; ++i) {
+    a.send(legA.port, codes);
+    ASSERT_FALSE(b.receive().empty());
+  }
+  // A report about the 50 packets: one block on SSRC 0x11223344, nothing lost.
+  bool reported = false;
+  for (int i = 0; i < 5 && !reported; ++i) {
+    auto bytes = nextRtcp(aRtcp);
+    ASSERT_TRUE(bytes.has_value());
+    for (const auto& packet : parseRtcpCompound(*bytes).value) {
+      if (packet.type != rtcp_type::kReceiverReport && packet.type != rtcp_type::kSenderReport)
+        continue;
+      auto blocks = packet.type == rtcp_type::kReceiverReport
+                        ? parseReceiverReport(packet).value.blocks
+                        : parseSenderReport(packet).value.blocks;
+      if (blocks.empty()) continue;
+      EXPECT_EQ(blocks[0].ssrc, 0x11223344U);
+      EXPECT_EQ(blocks[0].extendedHighestSequence & 0xFFFF, 1049U);
+      EXPECT_EQ(blocks[0].cumulativeLost, 0);
+      reported = true;
+    }
+  }
+  EXPECT_TRUE(reported);
+  auto stats = engine.stats(legA.id);
+  EXPECT_EQ(stats->packetsLost, 0);
+  EXPECT_GT(stats->mos, 4.3);  // loopback: no loss, no delay
+  EXPECT_GE(stats->rtcpReceived, 1U);
+}
+
+TEST_F(ReportingEngineTest, RoundTripComesFromThePhonesAnswerToOurSenderReport) {
+  Phone a(0), b(0), bRtcp(0);
+  auto legA = open(a);
+  auto legB = open(b);
+  ASSERT_TRUE(engine.connect(legA.id, legB.id));
+  std::array<std::uint8_t, 64> hello{};
+  auto helloSize = writeReport(hello, 0x55667788, std::nullopt, {}, "phone-b");
+  bRtcp.sendRaw(static_cast<std::uint16_t>(legB.port + 1), std::span(hello).first(helloSize));
+  std::vector<std::uint8_t> codes(kFrame, 0xFF);
+  std::optional<SenderReport> ours;
+  std::vector<std::uint8_t> keep;
+  for (int round = 0; round < 20 && !ours; ++round) {
+    for (int i = 0; i < 10; ++i) {
+      a.send(legA.port, codes);
+      (void)b.receive();
+    }
+    auto bytes = nextRtcp(bRtcp);
+    ASSERT_TRUE(bytes.has_value());
+    keep = *bytes;
+    for (const auto& packet : parseRtcpCompound(keep).value) {
+      if (packet.type == rtcp_type::kSenderReport) ours = parseSenderReport(packet).value;
+    }
+  }
+  ASSERT_TRUE(ours.has_value());
+  EXPECT_EQ(ours->ssrc, engine.stats(legB.id)->outSsrc);
+  // Phone B answers at once: LSR = the SR's NTP time, DLSR = 0.
+  ReportBlock block;
+  block.ssrc = ours->ssrc;
+  block.lastSenderReport = compactNtp(ours->sender.ntp);
+  std::array<std::uint8_t, 128> answer{};
+  auto size = writeReport(answer, 0x55667788, std::nullopt, std::span(&block, 1), "phone-b");
+  bRtcp.sendRaw(static_cast<std::uint16_t>(legB.port + 1), std::span(answer).first(size));
+  std::optional<double> rtt;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+  while (!rtt && std::chrono::steady_clock::now() < deadline) {
+    rtt = engine.stats(legB.id)->roundTripMs;  // polls until the worker has read the report
+    if (!rtt) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ASSERT_TRUE(rtt.has_value());
+  EXPECT_GE(*rtt, 0.0);
+  EXPECT_LT(*rtt, 2000.0);  // since the SR left: report interval plus loopback
+}
+
+TEST_F(ReportingEngineTest, EachDigitIsReportedOnceDespiteRetransmittedEnds) {
+  Phone a(0), b(0);
+  auto legA = open(a, 101);
+  auto legB = open(b, 101);
+  ASSERT_TRUE(engine.connect(legA.id, legB.id));
+  std::uint16_t sequence = 7000;
+  std::uint32_t timestamp = 90000;
+  for (char digit : std::string("1#9")) {
+    TelephoneEventGenerator generator(*dtmfEvent(digit), std::chrono::milliseconds(100));
+    for (std::size_t i = 0; i < generator.size(); ++i) {
+      auto p = generator[i];
+      std::array<std::uint8_t, kRtpFixedHeaderSize + kTelephoneEventSize> packet{};
+      writeRtpHeader(packet, {p.marker, 101, sequence++, timestamp, 0x11223344});
+      auto payload = encodeTelephoneEvent(p.payload);
+      std::copy(payload.begin(), payload.end(), packet.begin() + kRtpFixedHeaderSize);
+      a.sendRaw(legA.port, packet);
+    }
+    timestamp += 1600;
+  }
+  std::unique_lock lock(mutex);
+  changed.wait_for(lock, std::chrono::seconds(5), [this] { return digits.size() >= 3; });
+  EXPECT_EQ(digits, "1#9");
+  lock.unlock();
+  // The events also reach the other phone (both negotiated telephone-event).
+  auto relayed = b.receive();
+  ASSERT_FALSE(relayed.empty());
+  EXPECT_EQ(parseRtp(relayed).value.payloadType, 101);
+}
+
+}  // namespace
+}  // namespace sb::media
