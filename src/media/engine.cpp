@@ -11,6 +11,7 @@
 #include <set>
 #include <thread>
 #include <unordered_map>
+#include <variant>
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -200,6 +201,11 @@ class MediaEngine::Worker {
     ReceiveStatistics incoming;
     LastSenderReport lastSenderReport;
     TelephoneEventReceiver events;
+    // What plays to the phone instead of the bridge, when something does.
+    std::variant<std::monostate, ClipPlayer, ToneGenerator> player;
+    std::uint32_t playerSsrc = 0;
+    std::uint16_t playerSequence = 0;
+    std::uint32_t playerTimestamp = 0;
     // Our stream to the phone.
     SendStatistics sent;
     bool sentSinceReport = false;
@@ -210,7 +216,8 @@ class MediaEngine::Worker {
       : index_(index),
         ports_(ports),
         rtcpInterval_(options.rtcpInterval),
-        onDigit_(options.onDigit) {
+        onDigit_(options.onDigit),
+        onPlayed_(options.onPlayed) {
     epoll_ = ::epoll_create1(EPOLL_CLOEXEC);
     wake_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     epoll_event ev{};
@@ -359,9 +366,7 @@ class MediaEngine::Worker {
       std::size_t sends = 0;
       auto now = std::chrono::steady_clock::now();
       // Arrival time on an 8 kHz clock, which every stream here uses; wraps freely.
-      auto arrival = static_cast<std::uint32_t>(
-          std::chrono::duration_cast<std::chrono::microseconds>(now - epoch_).count() * kClockRate /
-          1'000'000);
+      auto arrival = arrivalUnits(now);
       for (std::size_t i = 0; i < static_cast<std::size_t>(n); ++i) {
         auto& msg = recvMsgs_[i];
         Address from;
@@ -375,7 +380,7 @@ class MediaEngine::Worker {
           continue;
         }
         Endpoint* to = e.peer;
-        if (to == nullptr || to->remote.empty() ||
+        if (to == nullptr || to->remote.empty() || playing(*to) ||
             !forward(e, *to, packet, parsed.value, arrival)) {
           ++e.stats.packetsDropped;
           continue;
@@ -464,12 +469,80 @@ class MediaEngine::Worker {
   void onTick() {
     std::uint64_t expirations = 0;
     [[maybe_unused]] auto r = ::read(tick_, &expirations, sizeof expirations);
-    // Mixers, players and recorders will run here every 20 ms; reports are due far more rarely.
-    if (++ticks_ % 10 != 0) return;
     auto now = std::chrono::steady_clock::now();
+    // A tick late by more than a frame (the worker was busy) still sends one frame per player:
+    // the phone's jitter buffer absorbs it; bursts would overflow it.
+    for (auto& [id, e] : endpoints_) {
+      if (playing(*e)) playFrame(*e, now);
+    }
+    // Mixers and recorders will run here too; reports are due far more rarely.
+    if (++ticks_ % 10 != 0) return;
     for (auto& [id, e] : endpoints_) {
       if (now >= e->nextReport) sendReport(*e, now);
     }
+  }
+
+  static bool playing(const Endpoint& e) {
+    return !std::holds_alternative<std::monostate>(e.player);
+  }
+
+ public:
+  void startPlaying(Endpoint& e, std::variant<std::monostate, ClipPlayer, ToneGenerator> player) {
+    bool was = playing(e);
+    e.player = std::move(player);
+    if (!playing(e)) {
+      if (was) e.out.attachSource();  // the bridge is heard again, continuing the stream
+      return;
+    }
+    // The player is a source of its own: a new SSRC for the rewriter, which continues our
+    // outgoing sequence numbers and timestamps from where the bridge left them.
+    e.playerSsrc = randomNumber();
+    e.out.attachSource();
+    // The player's own payload type passes the rewriter's map unchanged.
+    e.out.mapPayloadType(e.config.payloadType, e.config.payloadType);
+  }
+
+ private:
+  void playFrame(Endpoint& e, std::chrono::steady_clock::time_point now) {
+    std::array<std::int16_t, kFrameSamples> frame{};
+    bool finished = false;
+    if (auto* clip = std::get_if<ClipPlayer>(&e.player)) {
+      clip->next(frame);
+      finished = clip->finished();
+    } else if (auto* tone = std::get_if<ToneGenerator>(&e.player)) {
+      tone->generate(frame);
+    }
+    if (!e.remote.empty()) {
+      std::array<std::uint8_t, kRtpFixedHeaderSize + kFrameSamples> packet{};
+      writeRtpHeader(packet, {false, e.config.payloadType, e.playerSequence++, e.playerTimestamp,
+                              e.playerSsrc});
+      e.playerTimestamp += kFrameSamples;
+      std::span<std::uint8_t> payload(packet.data() + kRtpFixedHeaderSize, kFrameSamples);
+      if (e.config.codec == Codec::kPcma) {
+        encodeALaw(frame, payload);
+      } else {
+        encodeMuLaw(frame, payload);
+      }
+      auto parsed = parseRtp(packet);
+      if (parsed.ok() &&
+          e.out.rewrite(packet, parsed.value, arrivalUnits(now)) == RewriteResult::kForwarded &&
+          ::sendto(e.fd, packet.data(), packet.size(), 0,
+                   reinterpret_cast<const sockaddr*>(&e.remote.storage), e.remote.length) > 0) {
+        ++e.stats.packetsSent;
+        e.sent.onSent(kFrameSamples);
+        e.sentSinceReport = true;
+      }
+    }
+    if (finished) {
+      startPlaying(e, std::monostate{});
+      if (onPlayed_) onPlayed_(e.id);
+    }
+  }
+
+  std::uint32_t arrivalUnits(std::chrono::steady_clock::time_point now) const {
+    return static_cast<std::uint32_t>(
+        std::chrono::duration_cast<std::chrono::microseconds>(now - epoch_).count() * kClockRate /
+        1'000'000);
   }
 
   void sendReport(Endpoint& e, std::chrono::steady_clock::time_point now) {
@@ -560,6 +633,7 @@ class MediaEngine::Worker {
   PortPool& ports_;
   std::chrono::milliseconds rtcpInterval_;
   std::function<void(const DigitEvent&)> onDigit_;
+  std::function<void(EndpointId)> onPlayed_;
   int tick_ = -1;
   std::uint64_t ticks_ = 0;
   std::string cname_ = fmt::format("switchboard-{}@media", index_);
@@ -672,6 +746,30 @@ void MediaEngine::disconnect(EndpointId id) {
       e->peer->peer = nullptr;
       e->peer = nullptr;
     }
+  });
+}
+
+void MediaEngine::play(EndpointId id, ClipPtr clip, bool loop) {
+  auto& w = workerOf(id);
+  w.post([&w, id, clip = std::move(clip), loop]() mutable {
+    if (auto* e = w.find(id)) {
+      w.startPlaying(*e, ClipPlayer(std::move(clip),
+                                    loop ? ClipPlayer::Mode::kLoop : ClipPlayer::Mode::kOnce));
+    }
+  });
+}
+
+void MediaEngine::playTone(EndpointId id, const ToneSpec& tone) {
+  auto& w = workerOf(id);
+  w.post([&w, id, tone] {
+    if (auto* e = w.find(id)) w.startPlaying(*e, ToneGenerator(tone));
+  });
+}
+
+void MediaEngine::stopPlaying(EndpointId id) {
+  auto& w = workerOf(id);
+  w.post([&w, id] {
+    if (auto* e = w.find(id)) w.startPlaying(*e, std::monostate{});
   });
 }
 

@@ -19,6 +19,8 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "media/audio_file.hpp"
+#include "media/dsp.hpp"
 
 namespace sb::media {
 
@@ -83,6 +85,8 @@ class MediaEngine {
     // Called on a worker thread for each digit (once per key press): hand it over to the
     // control loop, do not block.
     std::function<void(const DigitEvent&)> onDigit;
+    // Called on a worker thread when a one-shot clip has been played to its end.
+    std::function<void(EndpointId)> onPlayed;
   };
 
   explicit MediaEngine(Options options);
@@ -100,6 +104,15 @@ class MediaEngine {
   // stream across re-connections. Returns false when they are not on the same worker.
   bool connect(EndpointId a, EndpointId b);
   void disconnect(EndpointId id);
+
+  // Plays a prompt or music to the phone instead of what its bridge sends (music on hold, IVR
+  // prompts): 20 ms packets paced by the worker's tick, in the endpoint's codec and in its one
+  // continuous outgoing stream. A one-shot clip ends with onPlayed; then the bridge is heard
+  // again. play() replaces what was playing.
+  void play(EndpointId id, ClipPtr clip, bool loop);
+  // A call-progress tone (ringback, busy...) or any ToneSpec, until stopped.
+  void playTone(EndpointId id, const ToneSpec& tone);
+  void stopPlaying(EndpointId id);
   void close(EndpointId id);
 
   // A snapshot from the endpoint's worker; nullopt for an unknown endpoint. Blocks until the

@@ -3,11 +3,12 @@
 
 #include "media/engine.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <condition_variable>
 #include <mutex>
-#include <thread>
 #include <numbers>
+#include <thread>
 #include <vector>
 
 #include <arpa/inet.h>
@@ -407,6 +408,141 @@ TEST_F(ReportingEngineTest, EachDigitIsReportedOnceDespiteRetransmittedEnds) {
   auto relayed = b.receive();
   ASSERT_FALSE(relayed.empty());
   EXPECT_EQ(parseRtp(relayed).value.payloadType, 101);
+}
+
+// --- Players -------------------------------------------------------------------------------
+
+class PlayingEngineTest : public ::testing::Test {
+ protected:
+  std::mutex mutex;
+  std::condition_variable changed;
+  std::vector<EndpointId> played;
+
+  MediaEngine engine{[this] {
+    MediaEngine::Options o;
+    o.firstPort = 44000;
+    o.lastPort = 44999;
+    o.onPlayed = [this](EndpointId id) {
+      std::lock_guard lock(mutex);
+      played.push_back(id);
+      changed.notify_all();
+    };
+    return o;
+  }()};
+
+  EndpointInfo open(const Phone& phone, Codec codec = Codec::kPcmu, std::uint8_t pt = 0) {
+    EndpointConfig c;
+    c.codec = codec;
+    c.payloadType = pt;
+    c.remoteAddress = "127.0.0.1";
+    c.remotePort = phone.port();
+    auto info = engine.open(c);
+    EXPECT_TRUE(info.ok());
+    return *info;
+  }
+
+  // Up to `count` packets the phone receives, with their decoded audio appended to `audio`.
+  static std::vector<RtpPacket> collect(Phone& phone, std::size_t count,
+                                        std::vector<std::int16_t>& audio,
+                                        std::vector<std::vector<std::uint8_t>>& keep,
+                                        Codec codec = Codec::kPcmu) {
+    std::vector<RtpPacket> headers;
+    while (headers.size() < count) {
+      auto packet = phone.receive();
+      if (packet.empty()) break;
+      keep.push_back(std::move(packet));
+      auto parsed = parseRtp(keep.back());
+      if (!parsed.ok()) continue;
+      headers.push_back(parsed.value);
+      std::vector<std::int16_t> pcm(parsed.value.payload.size());
+      codec == Codec::kPcmu ? decodeMuLaw(parsed.value.payload, pcm)
+                            : decodeALaw(parsed.value.payload, pcm);
+      audio.insert(audio.end(), pcm.begin(), pcm.end());
+    }
+    return headers;
+  }
+};
+
+TEST_F(PlayingEngineTest, APromptIsPlayedPacedAndThenReported) {
+  Phone phone(8);
+  auto leg = open(phone, Codec::kPcma, 8);
+  auto clip = AudioClip::fromSamples(tone(1000, 25 * kFrame), "tone");  // half a second
+  engine.play(leg.id, clip, false);
+  std::vector<std::int16_t> audio;
+  std::vector<std::vector<std::uint8_t>> keep;
+  auto headers = collect(phone, 25, audio, keep, Codec::kPcma);
+  ASSERT_EQ(headers.size(), 25U);
+  EXPECT_GT(tonePowerDb(audio, 1000), -1.0);
+  EXPECT_GT(snrDb(tone(1000, audio.size()), audio), 30.0);
+  for (std::size_t i = 1; i < headers.size(); ++i) {
+    EXPECT_EQ(headers[i].sequence, static_cast<std::uint16_t>(headers[i - 1].sequence + 1));
+    EXPECT_EQ(headers[i].timestamp, headers[i - 1].timestamp + 160);
+    EXPECT_EQ(headers[i].payloadType, 8);
+  }
+  std::unique_lock lock(mutex);
+  ASSERT_TRUE(changed.wait_for(lock, std::chrono::seconds(2), [&] { return !played.empty(); }));
+  EXPECT_EQ(played, std::vector<EndpointId>{leg.id});
+}
+
+TEST_F(PlayingEngineTest, MusicOnHoldReplacesTheBridgeWithoutBreakingTheStream) {
+  Phone customer(0), agent(0);
+  auto legC = open(customer);
+  auto legA = open(agent);
+  ASSERT_TRUE(engine.connect(legC.id, legA.id));
+  std::vector<std::uint8_t> silence(kFrame, 0xFF);
+  std::vector<std::int16_t> audio;
+  std::vector<std::vector<std::uint8_t>> keep;
+  // The agent talks: the customer hears the relay.
+  for (int i = 0; i < 5; ++i)
+    agent.send(legA.port, silence);
+  auto relayed = collect(customer, 5, audio, keep);
+  ASSERT_EQ(relayed.size(), 5U);
+  // Hold: music (a looping 440 Hz clip) instead of the agent, in the same stream.
+  engine.play(legC.id, AudioClip::fromSamples(tone(440, 8000), "music"), true);
+  (void)engine.stats(legC.id);  // the worker is playing
+  // The agent's packets during hold (silence, 0xFF) must not reach the customer.
+  for (int i = 0; i < 5; ++i) agent.send(legA.port, silence);
+  std::vector<std::int16_t> music;
+  auto held = collect(customer, 50, music, keep);
+  auto leaked = std::count_if(held.begin(), held.end(), [](const RtpPacket& h) {
+    return std::all_of(h.payload.begin(), h.payload.end(), [](auto b) { return b == 0xFF; });
+  });
+  EXPECT_EQ(leaked, 0);
+  ASSERT_EQ(held.size(), 50U);
+  EXPECT_EQ(held.front().ssrc, relayed.back().ssrc);
+  EXPECT_EQ(held.front().sequence, static_cast<std::uint16_t>(relayed.back().sequence + 1));
+  EXPECT_TRUE(timestampInOrder(relayed.back().timestamp, held.front().timestamp));
+  EXPECT_GT(tonePowerDb(music, 440), -1.0);
+  // Off hold: the relay again, continuing the same stream.
+  engine.stopPlaying(legC.id);
+  (void)engine.stats(legC.id);  // the worker has switched back
+  std::vector<std::uint8_t> marked(kFrame, 0x00);
+  std::vector<RtpPacket> back;
+  std::vector<std::int16_t> after;
+  for (int i = 0; i < 20 && back.empty(); ++i) {
+    agent.send(legA.port, marked);
+    for (auto& h : collect(customer, 1, after, keep)) {
+      if (h.payload.size() == kFrame && h.payload[0] == 0x00) back.push_back(h);
+    }
+  }
+  ASSERT_FALSE(back.empty());
+  EXPECT_EQ(back.front().ssrc, held.front().ssrc);
+  EXPECT_TRUE(sequenceInOrder(held.back().sequence, back.front().sequence));
+}
+
+TEST_F(PlayingEngineTest, RingbackIsTheChineseCadence) {
+  Phone phone(0);
+  auto leg = open(phone);
+  engine.playTone(leg.id, chinaCallProgressTone(CallProgressTone::kRingback));
+  std::vector<std::int16_t> audio;
+  std::vector<std::vector<std::uint8_t>> keep;
+  auto headers = collect(phone, 75, audio, keep);  // 1.5 s: 1 s of tone, then silence
+  ASSERT_EQ(headers.size(), 75U);
+  std::span<const std::int16_t> on(audio.data(), 8000);
+  std::span<const std::int16_t> off(audio.data() + 8400, 3200);
+  EXPECT_GT(tonePowerDb(on, 450), -1.0);
+  EXPECT_LT(frameLevelDbov(off), -60.0);
+  engine.stopPlaying(leg.id);
 }
 
 }  // namespace
