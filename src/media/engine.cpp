@@ -201,6 +201,7 @@ class MediaEngine::Worker {
     ReceiveStatistics incoming;
     LastSenderReport lastSenderReport;
     TelephoneEventReceiver events;
+    std::unique_ptr<DtmfDetector> inbandDtmf;  // only for endpoints that asked for it
     // What plays to the phone instead of the bridge, when something does.
     std::variant<std::monostate, ClipPlayer, ToneGenerator> player;
     std::uint32_t playerSsrc = 0;
@@ -427,6 +428,7 @@ class MediaEngine::Worker {
     }
     if (header.payloadType == e.config.payloadType) {
       e.incoming.onPacket(header.sequence, header.timestamp, arrival);
+      if (e.inbandDtmf) detectInband(e, header.payload);
     } else {
       e.incoming.onPacketWithoutTiming(header.sequence);
       if (auto event = parseTelephoneEvent(header.payload); event.ok()) {
@@ -435,6 +437,21 @@ class MediaEngine::Worker {
       }
     }
     return true;
+  }
+
+  void detectInband(Endpoint& e, std::span<const std::uint8_t> payload) {
+    std::array<std::int16_t, kMaxPacket> pcm{};
+    auto samples = std::min(payload.size(), pcm.size());
+    auto audio = std::span(pcm).first(samples);
+    if (e.config.codec == Codec::kPcma) {
+      decodeALaw(payload.first(samples), audio);
+    } else {
+      decodeMuLaw(payload.first(samples), audio);
+    }
+    std::array<DtmfDigitEvent, 4> found{};
+    auto n = e.inbandDtmf->process(audio, found);
+    for (std::size_t i = 0; i < n && onDigit_; ++i)
+      onDigit_(DigitEvent{e.id, found[i].digit, std::chrono::milliseconds(0)});
   }
 
   void reportDigit(const Endpoint& e, const ReceivedTelephoneEvent& event) {
@@ -693,6 +710,7 @@ Result<EndpointInfo> MediaEngine::open(const EndpointConfig& config) {
   e->port = bound->port;
   e->config = config;
   if (remote) e->remote = *remote;
+  if (config.detectInbandDtmf) e->inbandDtmf = std::make_unique<DtmfDetector>();
   e->out = StreamRewriter(StreamRewriterConfig{
       randomNumber(), static_cast<std::uint16_t>(randomNumber()), randomNumber()});
   e->stats.outSsrc = e->out.ssrc();

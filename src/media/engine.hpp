@@ -37,6 +37,8 @@ struct EndpointConfig {
   std::uint16_t remotePort = 0;
   // Endpoints with the same shard key (a call's id) live on the same worker.
   std::uint64_t shard = 0;
+  // Detect DTMF in the audio itself (Goertzel), for trunks that send no telephone-events.
+  bool detectInbandDtmf = false;
 };
 
 struct EndpointStats {

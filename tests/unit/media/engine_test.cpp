@@ -410,6 +410,30 @@ TEST_F(ReportingEngineTest, EachDigitIsReportedOnceDespiteRetransmittedEnds) {
   EXPECT_EQ(parseRtp(relayed).value.payloadType, 101);
 }
 
+TEST_F(ReportingEngineTest, InbandDtmfIsDetectedForTrunksWithoutEvents) {
+  Phone trunk(8);
+  EndpointConfig c;
+  c.codec = Codec::kPcma;
+  c.payloadType = 8;
+  c.remoteAddress = "127.0.0.1";
+  c.remotePort = trunk.port();
+  c.detectInbandDtmf = true;
+  auto leg = engine.open(c);
+  ASSERT_TRUE(leg.ok());
+  DtmfGenerator keys;
+  keys.enqueue("4*7");
+  std::array<std::int16_t, kFrame> pcm{};
+  std::array<std::uint8_t, kFrame> codes{};
+  for (int frame = 0; frame < 75; ++frame) {  // 1.5 s: three 100 ms keys with pauses, then quiet
+    keys.generate(pcm);
+    encodeALaw(pcm, codes);
+    trunk.send(leg->port, codes);
+  }
+  std::unique_lock lock(mutex);
+  changed.wait_for(lock, std::chrono::seconds(5), [this] { return digits.size() >= 3; });
+  EXPECT_EQ(digits, "4*7");
+}
+
 // --- Players -------------------------------------------------------------------------------
 
 class PlayingEngineTest : public ::testing::Test {
@@ -501,7 +525,8 @@ TEST_F(PlayingEngineTest, MusicOnHoldReplacesTheBridgeWithoutBreakingTheStream) 
   engine.play(legC.id, AudioClip::fromSamples(tone(440, 8000), "music"), true);
   (void)engine.stats(legC.id);  // the worker is playing
   // The agent's packets during hold (silence, 0xFF) must not reach the customer.
-  for (int i = 0; i < 5; ++i) agent.send(legA.port, silence);
+  for (int i = 0; i < 5; ++i)
+    agent.send(legA.port, silence);
   std::vector<std::int16_t> music;
   auto held = collect(customer, 50, music, keep);
   auto leaked = std::count_if(held.begin(), held.end(), [](const RtpPacket& h) {
