@@ -60,8 +60,14 @@ class TrunkTest(unittest.TestCase):
     def tearDownClass(cls):
         cls.server.kill()  # test_2 stops it itself
         cls.server.cleanup()
-        cls.carrier.kill()
-        cls.carrier.wait()
+        # SIGTERM to `timeout`, which passes it on to SIPp (SIGKILL would orphan SIPp).
+        if cls.carrier.poll() is None:
+            cls.carrier.terminate()
+        try:
+            cls.carrier.wait(10)
+        except subprocess.TimeoutExpired:
+            cls.carrier.kill()
+            cls.carrier.wait()
 
     def trunks(self):
         status, _, body = self.server.request("GET", "/api/v1/sip/trunks", token=self.admin)
@@ -100,7 +106,7 @@ class TrunkTest(unittest.TestCase):
         try:
             _, errors = self.carrier.communicate(timeout=30)
         except subprocess.TimeoutExpired:
-            self.carrier.kill()
+            self.carrier.terminate()
             _, errors = self.carrier.communicate()
         self.assertEqual(self.carrier.returncode, 0, errors)
 
