@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "media/g711.hpp"
+#include "media/jitter_buffer.hpp"
 #include "media/quality.hpp"
 #include "media/rtcp.hpp"
 #include "media/rtp.hpp"
@@ -202,6 +203,10 @@ class MediaEngine::Worker {
     LastSenderReport lastSenderReport;
     TelephoneEventReceiver events;
     std::unique_ptr<DtmfDetector> inbandDtmf;  // only for endpoints that asked for it
+    // Legs that are recorded or mixed: their audio through a jitter buffer, one frame a tick.
+    std::unique_ptr<JitterBuffer> jitter;
+    std::array<std::int16_t, kFrameSamples> frame{};
+    MixerId mixer = 0;  // the conference it hears, 0: none
     // What plays to the phone instead of the bridge, when something does.
     std::variant<std::monostate, ClipPlayer, ToneGenerator> player;
     std::uint32_t playerSsrc = 0;
@@ -298,6 +303,7 @@ class MediaEngine::Worker {
     if (it == endpoints_.end()) return;
     Endpoint& e = *it->second;
     if (e.peer != nullptr) e.peer->peer = nullptr;
+    if (e.mixer != 0) leaveMixer(e.mixer, e);
     ::epoll_ctl(epoll_, EPOLL_CTL_DEL, e.fd, nullptr);
     ::epoll_ctl(epoll_, EPOLL_CTL_DEL, e.rtcpFd, nullptr);
     ::close(e.fd);
@@ -381,7 +387,7 @@ class MediaEngine::Worker {
           continue;
         }
         Endpoint* to = e.peer;
-        if (to == nullptr || to->remote.empty() || playing(*to) ||
+        if (to == nullptr || to->remote.empty() || playing(*to) || to->mixer != 0 ||
             !forward(e, *to, packet, parsed.value, arrival)) {
           ++e.stats.packetsDropped;
           continue;
@@ -425,10 +431,13 @@ class MediaEngine::Worker {
       e.incomingSsrc = header.ssrc;
       e.incoming = ReceiveStatistics();
       e.lastSenderReport = {};
+      if (e.jitter) e.jitter->sourceChanged();
     }
     if (header.payloadType == e.config.payloadType) {
       e.incoming.onPacket(header.sequence, header.timestamp, arrival);
       if (e.inbandDtmf) detectInband(e, header.payload);
+      if (e.jitter)
+        (void)e.jitter->push(header.sequence, header.timestamp, arrival, header.payload);
     } else {
       e.incoming.onPacketWithoutTiming(header.sequence);
       if (auto event = parseTelephoneEvent(header.payload); event.ok()) {
@@ -487,12 +496,33 @@ class MediaEngine::Worker {
     std::uint64_t expirations = 0;
     [[maybe_unused]] auto r = ::read(tick_, &expirations, sizeof expirations);
     auto now = std::chrono::steady_clock::now();
-    // A tick late by more than a frame (the worker was busy) still sends one frame per player:
-    // the phone's jitter buffer absorbs it; bursts would overflow it.
+    // One frame per tick from every buffered leg, for its recording and its conference. A tick
+    // late by more than a frame (the worker was busy) still makes one frame: the jitter buffers
+    // and the phones' own absorb it.
+    for (auto& [id, e] : endpoints_) {
+      if (e->jitter) e->jitter->pop(e->frame);
+    }
+    for (auto& r : recordings_) {
+      Endpoint* customer = find(r.customer);
+      Endpoint* agent = find(r.agent);
+      static const std::array<std::int16_t, kFrameSamples> kSilence{};
+      r.recorder->record(customer != nullptr ? customer->frame : kSilence,
+                         agent != nullptr ? agent->frame : kSilence);
+    }
+    for (auto& [mixerId, m] : mixers_) {
+      for (auto member : m.members) {
+        if (Endpoint* e = find(member)) m.conference.setInput(member, e->frame);
+      }
+      m.conference.mix();
+      for (auto member : m.members) {
+        Endpoint* e = find(member);
+        if (e != nullptr && !playing(*e)) sendFrame(*e, m.conference.output(member), now);
+      }
+    }
     for (auto& [id, e] : endpoints_) {
       if (playing(*e)) playFrame(*e, now);
     }
-    // Mixers and recorders will run here too; reports are due far more rarely.
+    // Reports are due far more rarely.
     if (++ticks_ % 10 != 0) return;
     for (auto& [id, e] : endpoints_) {
       if (now >= e->nextReport) sendReport(*e, now);
@@ -504,19 +534,99 @@ class MediaEngine::Worker {
   }
 
  public:
+  struct Recording {
+    EndpointId customer = 0;
+    EndpointId agent = 0;
+    std::shared_ptr<Recorder> recorder;
+  };
+  struct Mixer {
+    Conference conference;
+    std::vector<EndpointId> members;
+  };
+
+  void bufferAudio(Endpoint& e) {
+    if (e.jitter) return;
+    JitterBufferConfig config;
+    config.law = e.config.codec == Codec::kPcma ? G711Law::kALaw : G711Law::kMuLaw;
+    e.jitter = std::make_unique<JitterBuffer>(config);
+  }
+
+  // The phone hears something made here from now on (or its bridge again): a new source for
+  // its stream rewriter, which continues our sequence numbers and timestamps.
+  static void switchSource(Endpoint& e) {
+    e.playerSsrc = randomNumber();
+    e.out.attachSource();
+    // Audio made here carries the endpoint's own payload type; the rewriter must let it pass.
+    e.out.mapPayloadType(e.config.payloadType, e.config.payloadType);
+  }
+
+  std::vector<Recording> recordings_;
+  std::unordered_map<MixerId, Mixer> mixers_;
+
+ public:
+  bool startRecording(EndpointId customer, EndpointId agent, std::shared_ptr<Recorder> recorder) {
+    Endpoint* c = find(customer);
+    Endpoint* a = find(agent);
+    if (c == nullptr || a == nullptr || !recorder) return false;
+    bufferAudio(*c);
+    bufferAudio(*a);
+    std::erase_if(recordings_, [&](const Recording& r) { return r.customer == customer; });
+    recordings_.push_back({customer, agent, std::move(recorder)});
+    return true;
+  }
+
+  void stopRecording(EndpointId customer) {
+    std::erase_if(recordings_, [&](const Recording& r) { return r.customer == customer; });
+  }
+
+  void createMixer(MixerId id) { mixers_.try_emplace(id); }
+
+  bool joinMixer(MixerId id, EndpointId endpoint, ParticipantMode mode) {
+    auto it = mixers_.find(id);
+    Endpoint* e = find(endpoint);
+    if (it == mixers_.end() || e == nullptr) return false;
+    if (e->mixer != 0 && e->mixer != id) leaveMixer(e->mixer, *e);
+    if (!it->second.conference.add(endpoint, mode)) return it->second.conference.contains(endpoint);
+    it->second.members.push_back(endpoint);
+    bufferAudio(*e);
+    e->mixer = id;
+    switchSource(*e);
+    return true;
+  }
+
+  Mixer* mixer(MixerId id) {
+    auto it = mixers_.find(id);
+    return it == mixers_.end() ? nullptr : &it->second;
+  }
+
+  void leaveMixer(MixerId id, Endpoint& e) {
+    if (auto* m = mixer(id)) {
+      m->conference.remove(e.id);
+      std::erase(m->members, e.id);
+    }
+    e.mixer = 0;
+    switchSource(e);  // its bridge, if any, is heard again
+  }
+
+  void destroyMixer(MixerId id) {
+    auto* m = mixer(id);
+    if (m == nullptr) return;
+    for (auto member : std::vector<EndpointId>(m->members)) {
+      if (Endpoint* e = find(member)) leaveMixer(id, *e);
+    }
+    mixers_.erase(id);
+  }
+
+ private:
+ public:
   void startPlaying(Endpoint& e, std::variant<std::monostate, ClipPlayer, ToneGenerator> player) {
     bool was = playing(e);
     e.player = std::move(player);
     if (!playing(e)) {
-      if (was) e.out.attachSource();  // the bridge is heard again, continuing the stream
+      if (was) switchSource(e);  // the bridge or the conference is heard again
       return;
     }
-    // The player is a source of its own: a new SSRC for the rewriter, which continues our
-    // outgoing sequence numbers and timestamps from where the bridge left them.
-    e.playerSsrc = randomNumber();
-    e.out.attachSource();
-    // The player's own payload type passes the rewriter's map unchanged.
-    e.out.mapPayloadType(e.config.payloadType, e.config.payloadType);
+    switchSource(e);
   }
 
  private:
@@ -529,6 +639,17 @@ class MediaEngine::Worker {
     } else if (auto* tone = std::get_if<ToneGenerator>(&e.player)) {
       tone->generate(frame);
     }
+    sendFrame(e, frame, now);
+    if (finished) {
+      startPlaying(e, std::monostate{});
+      if (onPlayed_) onPlayed_(e.id);
+    }
+  }
+
+  // Sends 20 ms of audio made here (a player, a conference) in the endpoint's codec, through
+  // its stream rewriter: the phone sees one continuous stream whatever feeds it.
+  void sendFrame(Endpoint& e, std::span<const std::int16_t, kFrameSamples> frame,
+                 std::chrono::steady_clock::time_point now) {
     if (!e.remote.empty()) {
       std::array<std::uint8_t, kRtpFixedHeaderSize + kFrameSamples> packet{};
       writeRtpHeader(packet, {false, e.config.payloadType, e.playerSequence++, e.playerTimestamp,
@@ -549,10 +670,6 @@ class MediaEngine::Worker {
         e.sent.onSent(kFrameSamples);
         e.sentSinceReport = true;
       }
-    }
-    if (finished) {
-      startPlaying(e, std::monostate{});
-      if (onPlayed_) onPlayed_(e.id);
     }
   }
 
@@ -789,6 +906,71 @@ void MediaEngine::stopPlaying(EndpointId id) {
   w.post([&w, id] {
     if (auto* e = w.find(id)) w.startPlaying(*e, std::monostate{});
   });
+}
+
+bool MediaEngine::record(EndpointId customer, EndpointId agent,
+                         std::shared_ptr<Recorder> recorder) {
+  if ((customer & 0xFF) != (agent & 0xFF) || !recorder) return false;
+  std::promise<bool> answer;
+  auto future = answer.get_future();
+  auto& w = workerOf(customer);
+  w.post([&] { answer.set_value(w.startRecording(customer, agent, recorder)); });
+  return future.get();
+}
+
+void MediaEngine::stopRecording(EndpointId customer) {
+  std::promise<void> done;
+  auto future = done.get_future();
+  auto& w = workerOf(customer);
+  w.post([&] {
+    w.stopRecording(customer);
+    done.set_value();
+  });
+  future.wait();
+}
+
+MixerId MediaEngine::createMixer(std::uint64_t shard) {
+  static std::atomic<MixerId> counter{1};
+  auto worker = static_cast<MixerId>(shard % workers_.size());
+  MixerId id = (counter.fetch_add(1) << 8) | worker;
+  auto& w = workerOf(id);
+  w.post([&w, id] { w.createMixer(id); });
+  return id;
+}
+
+bool MediaEngine::join(MixerId mixer, EndpointId endpoint, ParticipantMode mode) {
+  if ((mixer & 0xFF) != (endpoint & 0xFF)) return false;
+  std::promise<bool> answer;
+  auto future = answer.get_future();
+  auto& w = workerOf(mixer);
+  w.post([&] { answer.set_value(w.joinMixer(mixer, endpoint, mode)); });
+  return future.get();
+}
+
+void MediaEngine::setMode(MixerId mixer, EndpointId endpoint, ParticipantMode mode) {
+  auto& w = workerOf(mixer);
+  w.post([&w, mixer, endpoint, mode] {
+    if (auto* m = w.mixer(mixer)) m->conference.setMode(endpoint, mode);
+  });
+}
+
+void MediaEngine::setWhisperTarget(MixerId mixer, EndpointId whisperer, EndpointId target) {
+  auto& w = workerOf(mixer);
+  w.post([&w, mixer, whisperer, target] {
+    if (auto* m = w.mixer(mixer)) m->conference.setWhisperTarget(whisperer, target);
+  });
+}
+
+void MediaEngine::leave(MixerId mixer, EndpointId endpoint) {
+  auto& w = workerOf(mixer);
+  w.post([&w, mixer, endpoint] {
+    if (auto* e = w.find(endpoint); e != nullptr && e->mixer == mixer) w.leaveMixer(mixer, *e);
+  });
+}
+
+void MediaEngine::destroyMixer(MixerId mixer) {
+  auto& w = workerOf(mixer);
+  w.post([&w, mixer] { w.destroyMixer(mixer); });
 }
 
 void MediaEngine::close(EndpointId id) {

@@ -20,11 +20,14 @@
 
 #include "core/error.hpp"
 #include "media/audio_file.hpp"
+#include "media/conference.hpp"
 #include "media/dsp.hpp"
+#include "media/recorder.hpp"
 
 namespace sb::media {
 
 using EndpointId = std::uint64_t;
+using MixerId = std::uint64_t;
 
 enum class Codec : std::uint8_t { kPcmu, kPcma };
 
@@ -115,6 +118,24 @@ class MediaEngine {
   // A call-progress tone (ringback, busy...) or any ToneSpec, until stopped.
   void playTone(EndpointId id, const ToneSpec& tone);
   void stopPlaying(EndpointId id);
+
+  // Records what two legs of the same shard receive from their phones into one recording (the
+  // customer's leg left, the agent's right, or mixed, as the recorder was started), through a
+  // jitter buffer per leg, until stopRecording. Keep your own handle on the recorder and call
+  // its finish() after stopRecording returned: the worker then no longer touches it.
+  bool record(EndpointId customer, EndpointId agent, std::shared_ptr<Recorder> recorder);
+  // Blocks until the worker has let go of the recorder.
+  void stopRecording(EndpointId customer);
+
+  // A conference on the worker of `shard`: its members hear the mix of the others (per their
+  // mode) instead of a bridge. Members must belong to the same shard.
+  MixerId createMixer(std::uint64_t shard);
+  bool join(MixerId mixer, EndpointId endpoint, ParticipantMode mode);
+  void setMode(MixerId mixer, EndpointId endpoint, ParticipantMode mode);
+  // A whisperer (kWhisper) is heard by `target` only.
+  void setWhisperTarget(MixerId mixer, EndpointId whisperer, EndpointId target);
+  void leave(MixerId mixer, EndpointId endpoint);
+  void destroyMixer(MixerId mixer);
   void close(EndpointId id);
 
   // A snapshot from the endpoint's worker; nullopt for an unknown endpoint. Blocks until the

@@ -6,6 +6,9 @@
 #include <algorithm>
 #include <cmath>
 #include <condition_variable>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <mutex>
 #include <numbers>
 #include <thread>
@@ -568,6 +571,141 @@ TEST_F(PlayingEngineTest, RingbackIsTheChineseCadence) {
   EXPECT_GT(tonePowerDb(on, 450), -1.0);
   EXPECT_LT(frameLevelDbov(off), -60.0);
   engine.stopPlaying(leg.id);
+}
+
+// --- Recording and conferences -----------------------------------------------------------
+
+// The samples of a 16-bit PCM WAV file, interleaved, and its channel count.
+std::pair<std::vector<std::int16_t>, int> readWav(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::size_t pos = 12;
+  int channels = 0;
+  while (pos + 8 <= bytes.size()) {
+    std::string id(bytes.data() + pos, 4);
+    std::uint32_t size = 0;
+    std::memcpy(&size, bytes.data() + pos + 4, 4);
+    if (id == "fmt ") {
+      std::uint16_t c = 0;
+      std::memcpy(&c, bytes.data() + pos + 10, 2);
+      channels = c;
+    } else if (id == "data") {
+      std::vector<std::int16_t> samples(std::min<std::size_t>(size, bytes.size() - pos - 8) / 2);
+      std::memcpy(samples.data(), bytes.data() + pos + 8, samples.size() * 2);
+      return {samples, channels};
+    }
+    pos += 8 + size + (size % 2);
+  }
+  return {{}, channels};
+}
+
+class MixingEngineTest : public PlayingEngineTest {
+ protected:
+  // Sends `seconds` of a tone from each phone, one packet each per 20 ms (paced like a phone, so
+  // the jitter buffers see a real stream), and collects what each phone hears.
+  void talk(std::vector<Phone*> phones, std::vector<EndpointInfo> legs, std::vector<double> tones,
+            int frames, std::vector<std::vector<std::int16_t>>& heard) {
+    heard.assign(phones.size(), {});
+    std::vector<std::vector<std::int16_t>> pcm;
+    for (auto f : tones)
+      pcm.push_back(tone(f, static_cast<std::size_t>(frames) * kFrame));
+    auto next = std::chrono::steady_clock::now();
+    for (int frame = 0; frame < frames; ++frame) {
+      for (std::size_t p = 0; p < phones.size(); ++p) {
+        if (tones[p] == 0) continue;
+        std::array<std::uint8_t, kFrame> codes{};
+        encodeMuLaw(std::span<const std::int16_t>(pcm[p].data() + frame * kFrame, kFrame), codes);
+        phones[p]->send(legs[p].port, codes);
+      }
+      next += std::chrono::milliseconds(20);
+      std::this_thread::sleep_until(next);  // a phone's packet clock, not a wait for a result
+      for (std::size_t p = 0; p < phones.size(); ++p) {
+        for (;;) {
+          auto packet = phones[p]->receive(0);
+          if (packet.empty()) break;
+          auto parsed = parseRtp(packet);
+          if (!parsed.ok()) continue;
+          std::vector<std::int16_t> decoded(parsed.value.payload.size());
+          decodeMuLaw(parsed.value.payload, decoded);
+          heard[p].insert(heard[p].end(), decoded.begin(), decoded.end());
+        }
+      }
+    }
+  }
+
+  // The level of `frequency` in what was heard after the first 200 ms (buffers filling).
+  static double level(const std::vector<std::int16_t>& heard, double frequency) {
+    if (heard.size() < 3200) return -200;
+    return 10 * std::log10(goertzelPower(std::span(heard).subspan(1600), frequency) + 1e-9);
+  }
+};
+
+TEST_F(MixingEngineTest, ACallIsRecordedCustomerLeftAgentRight) {
+  Phone customer(0), agent(0);
+  auto legC = open(customer);
+  auto legA = open(agent);
+  ASSERT_TRUE(engine.connect(legC.id, legA.id));
+  auto dir = std::filesystem::temp_directory_path() /
+             ("sb-engine-rec-" + std::to_string(::getpid()) + "-" + std::to_string(legC.id));
+  RecordingWriter writer;
+  auto recorder = writer.start({dir / "call.wav", RecordingLayout::kStereo});
+  ASSERT_TRUE(recorder.ok()) << recorder.error().message;
+  ASSERT_TRUE(engine.record(legC.id, legA.id, *recorder));
+  std::vector<std::vector<std::int16_t>> heard;
+  talk({&customer, &agent}, {legC, legA}, {1000, 440}, 50, heard);
+  engine.stopRecording(legC.id);
+  auto info = (*recorder)->finish();
+  ASSERT_TRUE(info.ok());
+  // At least the second of talk: the worker's ticks pace the recording, one frame each.
+  EXPECT_GE(info->duration, std::chrono::milliseconds(900));
+  EXPECT_EQ(info->droppedFrames, 0U);
+  auto [samples, channels] = readWav(info->path);
+  ASSERT_EQ(channels, 2);
+  std::vector<std::int16_t> left, right;
+  for (std::size_t i = 0; i + 1 < samples.size(); i += 2) {
+    left.push_back(samples[i]);
+    right.push_back(samples[i + 1]);
+  }
+  EXPECT_GT(tonePowerDb(left, 1000), -3.0);
+  EXPECT_LT(tonePowerDb(left, 440), -25.0);
+  EXPECT_GT(tonePowerDb(right, 440), -3.0);
+  EXPECT_LT(tonePowerDb(right, 1000), -25.0);
+  std::filesystem::remove_all(dir);
+}
+
+TEST_F(MixingEngineTest, ThreePartiesHearEachOtherAndASupervisorListensAndWhispers) {
+  Phone customer(0), agent(0), supervisor(0);
+  auto legC = open(customer);
+  auto legA = open(agent);
+  auto legS = open(supervisor);
+  auto mixer = engine.createMixer(0);
+  ASSERT_TRUE(engine.join(mixer, legC.id, ParticipantMode::kFull));
+  ASSERT_TRUE(engine.join(mixer, legA.id, ParticipantMode::kFull));
+  ASSERT_TRUE(engine.join(mixer, legS.id, ParticipantMode::kFull));
+  std::vector<std::vector<std::int16_t>> heard;
+  talk({&customer, &agent, &supervisor}, {legC, legA, legS}, {700, 1100, 1500}, 40, heard);
+  // Everyone hears the other two, not itself.
+  for (std::size_t p = 0; p < 3; ++p) {
+    double self = level(heard[p], std::array{700.0, 1100.0, 1500.0}[p]);
+    for (std::size_t q = 0; q < 3; ++q) {
+      if (q == p) continue;
+      EXPECT_GT(level(heard[p], std::array{700.0, 1100.0, 1500.0}[q]), self + 30) << p << q;
+    }
+  }
+  // Monitoring (监听): the supervisor hears both, nobody hears the supervisor.
+  engine.setMode(mixer, legS.id, ParticipantMode::kListenOnly);
+  talk({&customer, &agent, &supervisor}, {legC, legA, legS}, {700, 1100, 1500}, 40, heard);
+  EXPECT_GT(level(heard[2], 700), level(heard[2], 1500) + 30);
+  EXPECT_GT(level(heard[2], 1100), level(heard[2], 1500) + 30);
+  EXPECT_GT(level(heard[0], 1100), level(heard[0], 1500) + 30);
+  EXPECT_GT(level(heard[1], 700), level(heard[1], 1500) + 30);
+  // Coaching (耳语): only the agent hears the supervisor.
+  engine.setMode(mixer, legS.id, ParticipantMode::kWhisper);
+  engine.setWhisperTarget(mixer, legS.id, legA.id);
+  talk({&customer, &agent, &supervisor}, {legC, legA, legS}, {700, 1100, 1500}, 40, heard);
+  EXPECT_GT(level(heard[1], 1500), level(heard[1], 1100) + 30);  // the agent hears the whisper
+  EXPECT_GT(level(heard[0], 1100), level(heard[0], 1500) + 30);  // the customer does not
+  engine.destroyMixer(mixer);
 }
 
 }  // namespace
