@@ -4,7 +4,8 @@
 // phases spread over the 20 ms, and read what the other phone sent. Every packet carries its send
 // time, so the generator measures loss and the delay the relay adds.
 //
-// media_load --calls N --seconds S [--worker-cpu C] [--generator-cpu C] prints one JSON object:
+// media_load --calls N --seconds S [--worker-cpu C] [--generator-cpu C] [--record DIR] prints one
+// JSON object (with --record, every call is also recorded as a stereo WAV under DIR):
 // packets sent and received, loss, delay percentiles, worker CPU per relayed call-second, and the
 // resident memory each call added.
 
@@ -13,6 +14,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -25,6 +27,7 @@
 #include <unistd.h>
 
 #include "media/engine.hpp"
+#include "media/recorder.hpp"
 #include "media/rtp.hpp"
 
 namespace {
@@ -41,6 +44,7 @@ struct Options {
   double seconds = 5;
   int workerCpu = 1;
   int generatorCpu = 0;
+  std::string recordDir;  // empty: no recording
 };
 
 Options parse(int argc, char** argv) {
@@ -52,6 +56,7 @@ Options parse(int argc, char** argv) {
     if (key == "--seconds") o.seconds = std::stod(value);
     if (key == "--worker-cpu") o.workerCpu = std::stoi(value);
     if (key == "--generator-cpu") o.generatorCpu = std::stoi(value);
+    if (key == "--record") o.recordDir = value;
   }
   return o;
 }
@@ -111,6 +116,9 @@ int main(int argc, char** argv) {
   engineOptions.cpus = {options.workerCpu};
   MediaEngine engine(engineOptions);
 
+  sb::media::RecordingWriter writer;
+  std::vector<std::shared_ptr<sb::media::Recorder>> recorders;
+  std::vector<sb::media::EndpointId> recordedLegs;
   std::vector<PhoneSocket> phones;
   phones.reserve(2 * options.calls);
   int epoll = ::epoll_create1(0);
@@ -137,6 +145,16 @@ int main(int argc, char** argv) {
       ::epoll_ctl(epoll, EPOLL_CTL_ADD, phone.fd, &ev);
     }
     engine.connect(legs[0].id, legs[1].id);
+    if (!options.recordDir.empty()) {
+      auto recorder = writer.start(
+          {std::filesystem::path(options.recordDir) / ("call-" + std::to_string(call) + ".wav")});
+      if (!recorder || !engine.record(legs[0].id, legs[1].id, *recorder)) {
+        std::fprintf(stderr, "recording failed\n");
+        return 1;
+      }
+      recorders.push_back(*recorder);
+      recordedLegs.push_back(legs[0].id);
+    }
   }
   // The worker has set everything up once it answers a question.
   (void)engine.stats(0);
@@ -198,6 +216,11 @@ int main(int argc, char** argv) {
     receiveReady(10);
   auto elapsed = std::chrono::duration<double>(Clock::now() - start).count() - 0.3;
   auto cpu = engine.workerCpuTime() - cpuBefore;
+  std::uint64_t droppedFrames = 0;
+  for (std::size_t i = 0; i < recorders.size(); ++i) {
+    engine.stopRecording(recordedLegs[i]);
+    if (auto info = recorders[i]->finish()) droppedFrames += info->droppedFrames;
+  }
 
   std::sort(delays.begin(), delays.end());
   auto percentileUs = [&](double p) {
@@ -213,13 +236,15 @@ int main(int argc, char** argv) {
       "{\"calls\": %zu, \"seconds\": %.2f, \"packets_sent\": %llu, \"packets_received\": %llu, "
       "\"loss_percent\": %.4f, \"delay_us\": {\"min\": %.1f, \"p50\": %.1f, \"p99\": %.1f, "
       "\"max\": %.1f}, \"added_jitter_p99_us\": %.1f, \"worker_cpu_us_per_call_second\": %.1f, "
-      "\"worker_cpu_percent\": %.1f, \"rss_kb_per_call\": %.2f}\n",
+      "\"worker_cpu_percent\": %.1f, \"rss_kb_per_call\": %.2f, \"recorded\": %s, "
+      "\"recording_frames_dropped\": %llu}\n",
       options.calls, elapsed, static_cast<unsigned long long>(sent),
       static_cast<unsigned long long>(received), loss, percentileUs(0), percentileUs(0.5),
       percentileUs(0.99), percentileUs(1.0), percentileUs(0.99) - percentileUs(0),
       static_cast<double>(cpu.count()) / callSeconds,
       100.0 * static_cast<double>(cpu.count()) / (elapsed * 1e6),
-      static_cast<double>(rssAfter - rssBefore) / static_cast<double>(options.calls));
+      static_cast<double>(rssAfter - rssBefore) / static_cast<double>(options.calls),
+      recorders.empty() ? "false" : "true", static_cast<unsigned long long>(droppedFrames));
   for (auto& p : phones)
     ::close(p.fd);
   ::close(epoll);
