@@ -212,6 +212,13 @@ class MediaEngine::Worker {
     std::uint32_t playerSsrc = 0;
     std::uint16_t playerSequence = 0;
     std::uint32_t playerTimestamp = 0;
+    // Digits being sent as telephone-events: the queue and the packet of the current one.
+    std::string digitsToSend;
+    std::optional<TelephoneEventGenerator> digit;
+    std::size_t digitPacket = 0;
+    std::uint32_t digitTimestamp = 0;
+    int digitGap = 0;  // ticks of silence left between two digits
+    std::chrono::milliseconds digitDuration{100};
     // Our stream to the phone.
     SendStatistics sent;
     bool sentSinceReport = false;
@@ -387,8 +394,8 @@ class MediaEngine::Worker {
           continue;
         }
         Endpoint* to = e.peer;
-        if (to == nullptr || to->remote.empty() || playing(*to) || to->mixer != 0 ||
-            !forward(e, *to, packet, parsed.value, arrival)) {
+        if (to == nullptr || to->remote.empty() || playing(*to) || sendingDigits(*to) ||
+            to->mixer != 0 || !forward(e, *to, packet, parsed.value, arrival)) {
           ++e.stats.packetsDropped;
           continue;
         }
@@ -516,16 +523,103 @@ class MediaEngine::Worker {
       m.conference.mix();
       for (auto member : m.members) {
         Endpoint* e = find(member);
-        if (e != nullptr && !playing(*e)) sendFrame(*e, m.conference.output(member), now);
+        if (e != nullptr && !playing(*e) && !sendingDigits(*e)) {
+          sendFrame(*e, m.conference.output(member), now);
+        }
       }
     }
     for (auto& [id, e] : endpoints_) {
-      if (playing(*e)) playFrame(*e, now);
+      if (sendingDigits(*e)) {
+        sendDigitPacket(*e, now);
+      } else if (playing(*e)) {
+        playFrame(*e, now);
+      }
     }
     // Reports are due far more rarely.
     if (++ticks_ % 10 != 0) return;
     for (auto& [id, e] : endpoints_) {
       if (now >= e->nextReport) sendReport(*e, now);
+    }
+  }
+
+  // Audio made here (music, a conference, digits) feeds the leg instead of its bridge.
+  static bool fedLocally(const Endpoint& e) {
+    return playing(e) || sendingDigits(e) || e.mixer != 0;
+  }
+
+ public:
+  // What `from` sends reaches `to` in `to`'s payload types, nothing else. A leg fed locally
+  // (on hold, in a conference) keeps its current source: the bridge is heard when that ends.
+  static void bridgeInto(const Endpoint& from, Endpoint& to) {
+    for (unsigned pt = 0; pt <= kRtpMaxPayloadType; ++pt)
+      to.out.blockPayloadType(static_cast<std::uint8_t>(pt));
+    to.out.mapPayloadType(from.config.payloadType, to.config.payloadType);
+    if (from.config.eventPayloadType && to.config.eventPayloadType) {
+      to.out.mapPayloadType(*from.config.eventPayloadType, *to.config.eventPayloadType);
+    }
+    if (fedLocally(to)) {
+      to.out.mapPayloadType(to.config.payloadType, to.config.payloadType);
+      if (to.config.eventPayloadType) {
+        to.out.mapPayloadType(*to.config.eventPayloadType, *to.config.eventPayloadType);
+      }
+    } else {
+      to.out.attachSource();
+    }
+  }
+
+ private:
+  static bool sendingDigits(const Endpoint& e) {
+    return e.digit.has_value() || !e.digitsToSend.empty();
+  }
+
+ public:
+  void queueDigits(Endpoint& e, const std::string& digits, std::chrono::milliseconds duration) {
+    if (!e.config.eventPayloadType) return;
+    if (!sendingDigits(e)) {
+      switchSource(e);
+      e.out.mapPayloadType(*e.config.eventPayloadType, *e.config.eventPayloadType);
+    }
+    e.digitsToSend += digits;
+    e.digitDuration = duration;
+  }
+
+ private:
+  // One packet per tick of the digit being sent (RFC 4733 §2.5.1), then 40 ms of nothing, then
+  // the next digit; the source of the leg's stream goes back to what it was after the last.
+  void sendDigitPacket(Endpoint& e, std::chrono::steady_clock::time_point now) {
+    if (!e.digit) {
+      if (e.digitGap > 0) {
+        --e.digitGap;
+        return;
+      }
+      char next = e.digitsToSend.front();
+      e.digitsToSend.erase(0, 1);
+      e.digit.emplace(*dtmfEvent(next), e.digitDuration);
+      e.digitPacket = 0;
+      e.digitTimestamp = e.playerTimestamp;
+    }
+    auto p = (*e.digit)[e.digitPacket++];
+    if (!e.remote.empty()) {
+      std::array<std::uint8_t, kRtpFixedHeaderSize + kTelephoneEventSize> packet{};
+      writeRtpHeader(packet, {p.marker, *e.config.eventPayloadType, e.playerSequence++,
+                              e.digitTimestamp, e.playerSsrc});
+      auto payload = encodeTelephoneEvent(p.payload);
+      std::copy(payload.begin(), payload.end(), packet.begin() + kRtpFixedHeaderSize);
+      auto parsed = parseRtp(packet);
+      if (parsed.ok() &&
+          e.out.rewrite(packet, parsed.value, arrivalUnits(now)) == RewriteResult::kForwarded &&
+          ::sendto(e.fd, packet.data(), packet.size(), 0,
+                   reinterpret_cast<const sockaddr*>(&e.remote.storage), e.remote.length) > 0) {
+        ++e.stats.packetsSent;
+        e.sentSinceReport = true;
+      }
+    }
+    // The stream's clock keeps running during the event: later audio continues from here.
+    e.playerTimestamp += kFrameSamples;
+    if (e.digitPacket >= e.digit->size()) {
+      e.digit.reset();
+      e.digitGap = 2;
+      if (e.digitsToSend.empty()) switchSource(e);
     }
   }
 
@@ -860,16 +954,8 @@ bool MediaEngine::connect(EndpointId a, EndpointId b) {
     }
     x->peer = y;
     y->peer = x;
-    for (auto [from, to] : {std::pair{x, y}, std::pair{y, x}}) {
-      // What `from` sends, in `to`'s payload types; nothing else reaches `to`.
-      to->out.attachSource();
-      for (unsigned pt = 0; pt <= kRtpMaxPayloadType; ++pt)
-        to->out.blockPayloadType(static_cast<std::uint8_t>(pt));
-      to->out.mapPayloadType(from->config.payloadType, to->config.payloadType);
-      if (from->config.eventPayloadType && to->config.eventPayloadType) {
-        to->out.mapPayloadType(*from->config.eventPayloadType, *to->config.eventPayloadType);
-      }
-    }
+    for (auto [from, to] : {std::pair{x, y}, std::pair{y, x}})
+      w.bridgeInto(*from, *to);
   });
   return true;
 }
@@ -899,6 +985,18 @@ void MediaEngine::playTone(EndpointId id, const ToneSpec& tone) {
   w.post([&w, id, tone] {
     if (auto* e = w.find(id)) w.startPlaying(*e, ToneGenerator(tone));
   });
+}
+
+bool MediaEngine::sendDigits(EndpointId id, const std::string& digits,
+                             std::chrono::milliseconds duration) {
+  for (char c : digits) {
+    if (!dtmfEvent(c)) return false;
+  }
+  auto& w = workerOf(id);
+  w.post([&w, id, digits, duration] {
+    if (auto* e = w.find(id)) w.queueDigits(*e, digits, duration);
+  });
+  return true;
 }
 
 void MediaEngine::stopPlaying(EndpointId id) {

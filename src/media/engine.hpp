@@ -118,6 +118,11 @@ class MediaEngine {
   // A call-progress tone (ringback, busy...) or any ToneSpec, until stopped.
   void playTone(EndpointId id, const ToneSpec& tone);
   void stopPlaying(EndpointId id);
+  // Sends DTMF digits to the phone as RFC 4733 telephone-events (start, continuation, three
+  // end packets; `duration` each, 40 ms apart), when the leg negotiated them; its bridge is
+  // not heard meanwhile. Returns false for characters that are not DTMF keys.
+  bool sendDigits(EndpointId id, const std::string& digits,
+                  std::chrono::milliseconds duration = std::chrono::milliseconds(100));
 
   // Records what two legs of the same shard receive from their phones into one recording (the
   // customer's leg left, the agent's right, or mixed, as the recorder was started), through a

@@ -558,6 +558,62 @@ TEST_F(PlayingEngineTest, MusicOnHoldReplacesTheBridgeWithoutBreakingTheStream) 
   EXPECT_TRUE(sequenceInOrder(held.back().sequence, back.front().sequence));
 }
 
+TEST_F(PlayingEngineTest, MusicOnHoldStaysContinuousWhileTheHeldLegIsReBridged) {
+  Phone customer(0), agent(0), other(0);
+  auto legC = open(customer);
+  auto legA = open(agent);
+  auto legO = open(other);
+  ASSERT_TRUE(engine.connect(legC.id, legA.id));
+  engine.play(legC.id, AudioClip::fromSamples(tone(440, 8000), "music"), true);
+  std::vector<std::int16_t> music;
+  std::vector<std::vector<std::uint8_t>> keep;
+  auto before = collect(customer, 10, music, keep);
+  ASSERT_TRUE(engine.connect(legC.id, legO.id));  // transferred while on hold
+  auto after = collect(customer, 10, music, keep);
+  ASSERT_EQ(before.size(), 10U);
+  ASSERT_EQ(after.size(), 10U);
+  std::vector<RtpPacket> all(before);
+  all.insert(all.end(), after.begin(), after.end());
+  for (std::size_t i = 1; i < all.size(); ++i) {
+    EXPECT_EQ(all[i].ssrc, all[0].ssrc);
+    EXPECT_EQ(all[i].sequence, static_cast<std::uint16_t>(all[i - 1].sequence + 1)) << i;
+    EXPECT_EQ(all[i].timestamp, all[i - 1].timestamp + 160) << i;
+  }
+  EXPECT_GT(tonePowerDb(music, 440), -1.0);
+}
+
+TEST_F(PlayingEngineTest, DigitsAreSentAsTelephoneEvents) {
+  Phone carrier(0);
+  EndpointConfig c;
+  c.eventPayloadType = 101;
+  c.remoteAddress = "127.0.0.1";
+  c.remotePort = carrier.port();
+  auto leg = engine.open(c);
+  ASSERT_TRUE(leg.ok());
+  EXPECT_FALSE(engine.sendDigits(leg->id, "5x"));
+  ASSERT_TRUE(engine.sendDigits(leg->id, "5#", std::chrono::milliseconds(60)));
+  // 60 ms at 20 ms a packet: two progress packets and three ends per digit, ten in all; the
+  // retransmitted ends must not make a digit count twice.
+  TelephoneEventReceiver receiver;
+  std::string heard;
+  std::vector<bool> markers;
+  for (int i = 0; i < 10; ++i) {
+    auto bytes = carrier.receive();
+    ASSERT_FALSE(bytes.empty()) << "packet " << i << ", heard " << heard;
+    auto rtp = parseRtp(bytes);
+    ASSERT_TRUE(rtp.ok());
+    EXPECT_EQ(rtp.value.payloadType, 101);
+    markers.push_back(rtp.value.marker);
+    auto event = parseTelephoneEvent(rtp.value.payload);
+    ASSERT_TRUE(event.ok());
+    for (const auto& finished : receiver.onPacket(rtp.value, event.value))
+      heard += dtmfCharacter(finished.event);
+  }
+  EXPECT_EQ(heard, "5#");
+  EXPECT_TRUE(markers[0]);
+  EXPECT_FALSE(markers[1]);
+}
+
 TEST_F(PlayingEngineTest, RingbackIsTheChineseCadence) {
   Phone phone(0);
   auto leg = open(phone);
