@@ -419,7 +419,9 @@ class MediaEngine::Worker {
   // not an RTP packet of this endpoint's payload types.
   bool accept(Endpoint& e, const RtpPacket& header, std::size_t size, const Address& from,
               std::chrono::steady_clock::time_point now, std::uint32_t arrival) {
-    bool known = header.payloadType == e.config.payloadType ||
+    bool comfortNoise =
+        e.config.comfortNoisePayloadType && header.payloadType == *e.config.comfortNoisePayloadType;
+    bool known = header.payloadType == e.config.payloadType || comfortNoise ||
                  (e.config.eventPayloadType && header.payloadType == *e.config.eventPayloadType);
     if (!known) return false;
     // Symmetric RTP (RFC 4961): the phone's packets say where it really is, behind NAT or not.
@@ -440,7 +442,9 @@ class MediaEngine::Worker {
       e.lastSenderReport = {};
       if (e.jitter) e.jitter->sourceChanged();
     }
-    if (header.payloadType == e.config.payloadType) {
+    if (comfortNoise) {
+      e.incoming.onPacket(header.sequence, header.timestamp, arrival);
+    } else if (header.payloadType == e.config.payloadType) {
       e.incoming.onPacket(header.sequence, header.timestamp, arrival);
       if (e.inbandDtmf) detectInband(e, header.payload);
       if (e.jitter)
@@ -556,6 +560,10 @@ class MediaEngine::Worker {
     to.out.mapPayloadType(from.config.payloadType, to.config.payloadType);
     if (from.config.eventPayloadType && to.config.eventPayloadType) {
       to.out.mapPayloadType(*from.config.eventPayloadType, *to.config.eventPayloadType);
+    }
+    if (from.config.comfortNoisePayloadType && to.config.comfortNoisePayloadType) {
+      to.out.mapPayloadType(*from.config.comfortNoisePayloadType,
+                            *to.config.comfortNoisePayloadType);
     }
     if (fedLocally(to)) {
       to.out.mapPayloadType(to.config.payloadType, to.config.payloadType);

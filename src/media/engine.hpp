@@ -35,6 +35,10 @@ struct EndpointConfig {
   Codec codec = Codec::kPcmu;
   std::uint8_t payloadType = 0;                  // as negotiated in the SDP
   std::optional<std::uint8_t> eventPayloadType;  // RFC 4733 telephone-event, when negotiated
+  // RFC 3389 comfort noise (CN, usually 13), when negotiated: relayed to a phone that also
+  // negotiated it, otherwise dropped (the far end's jitter buffer plays silence instead); a
+  // recorded or mixed leg hears silence during it.
+  std::optional<std::uint8_t> comfortNoisePayloadType;
   // Where to send, from the SDP's c= and m= lines. Empty: learn it from the first packet.
   std::string remoteAddress;
   std::uint16_t remotePort = 0;

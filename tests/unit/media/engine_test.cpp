@@ -250,6 +250,34 @@ TEST_F(EngineTest, UnknownPayloadTypesAndEventsTheOtherSideLacksAreDropped) {
   EXPECT_EQ(statsA->packetsDropped, 2U);
 }
 
+TEST_F(EngineTest, ComfortNoiseIsRelayedOnlyToAPhoneThatNegotiatedIt) {
+  Phone a(0), b(0), c(0);
+  EndpointConfig withCn;
+  withCn.comfortNoisePayloadType = 13;
+  withCn.remoteAddress = "127.0.0.1";
+  withCn.shard = 7;
+  withCn.remotePort = a.port();
+  auto legA = engine.open(withCn);
+  withCn.remotePort = b.port();
+  auto legB = engine.open(withCn);
+  auto legC = open(c, Codec::kPcmu, 0);  // no CN
+  ASSERT_TRUE(legA.ok() && legB.ok());
+  ASSERT_TRUE(engine.connect(legA->id, legB->id));
+  std::array<std::uint8_t, 1> noiseLevel{40};
+  a.send(legA->port, noiseLevel, 13);
+  auto relayed = b.receive();
+  ASSERT_FALSE(relayed.empty());
+  EXPECT_EQ(parseRtp(relayed).value.payloadType, 13);
+  // To a phone without CN: dropped; the audio after it still arrives first.
+  ASSERT_TRUE(engine.connect(legA->id, legC.id));
+  std::vector<std::uint8_t> codes(kFrame, 0xFF);
+  a.send(legA->port, noiseLevel, 13);
+  a.send(legA->port, codes);
+  auto next = c.receive();
+  ASSERT_FALSE(next.empty());
+  EXPECT_EQ(parseRtp(next).value.payloadType, 0);
+}
+
 TEST_F(EngineTest, ClosedEndpointsAreGoneAndTheirPortsReused) {
   Phone a(0);
   auto first = open(a, Codec::kPcmu, 0);
