@@ -93,10 +93,12 @@ struct TelephonyStack::Impl {
                   userAgentOptions(config, transport.port())),
         callAuth(core, clock, credentials, guard,
                  sip::AuthOptions{config.sipRealm, algorithms(config)}),
+        media(mediaOptions(config)),
         extensionCalls(
             core, userAgent,
             [this](const std::string& number) { return registrar.bindingsOf(number); }, callAuth,
-            guard, metrics, inboundTrunks(config)),
+            guard, metrics, inboundTrunks(config),
+            calls::MediaAnchor{&media, config.sipAdvertisedAddress}),
         resolver(io, sip::AresResolver::Options{}),
         trunks(config.trunks) {
     core.attach(transactions);
@@ -160,10 +162,20 @@ struct TelephonyStack::Impl {
   sip::Registrar registrar;
   sip::UserAgent userAgent;
   sip::Authenticator callAuth;
+  media::MediaEngine media;
   calls::ExtensionCalls extensionCalls;
   sip::AresResolver resolver;
   std::vector<config::TrunkConfig> trunks;
   std::map<std::string, std::unique_ptr<sip::RegistrationClient>> registrations;  // by trunk
+
+  static media::MediaEngine::Options mediaOptions(const config::Config& config) {
+    media::MediaEngine::Options o;
+    o.address = config.bind;
+    o.firstPort = config.rtpPorts.first;
+    o.lastPort = config.rtpPorts.last;
+    o.workers = 1;
+    return o;
+  }
 
   static std::vector<std::string> trustedNetworks(const config::Config& config) {
     auto out = config.sipTrustedNetworks;

@@ -8,6 +8,7 @@
 #include "config/config.hpp"
 #include "core/logging.hpp"
 #include "sip/headers.hpp"
+#include "sip/syntax.hpp"
 #include "sip/uri.hpp"
 
 namespace sb::calls {
@@ -35,6 +36,32 @@ int moreTelling(int a, int b) {
   return rank(b) > rank(a) ? b : a;
 }
 
+// The engine's codec for an SDP codec we offered or accepted.
+std::optional<media::Codec> engineCodec(const sdp::Codec& codec) {
+  if (sip::iequals(codec.encodingName, "PCMU")) return media::Codec::kPcmu;
+  if (sip::iequals(codec.encodingName, "PCMA")) return media::Codec::kPcma;
+  return std::nullopt;
+}
+
+// The engine configuration for one side of negotiated audio: send to `remote` with its numbers.
+// (configure() keeps an endpoint's shard, so later calls pass 0.)
+media::EndpointConfig endpointConfig(const sdp::NegotiatedAudio& audio,
+                                     const sdp::MediaEndpoint& remote, std::uint64_t shard) {
+  media::EndpointConfig c;
+  c.codec = engineCodec(audio.codec).value_or(media::Codec::kPcmu);
+  c.payloadType = remote.payloadType;
+  c.eventPayloadType = remote.telephoneEvent;
+  c.remoteAddress = remote.address;
+  c.remotePort = remote.port;
+  c.shard = shard;
+  return c;
+}
+
+// Requests that carry an SDP offer for the session (or ask for one).
+bool isSessionChange(const sip::Message& request) {
+  return request.method() == sip::Method::kInvite || request.method() == sip::Method::kUpdate;
+}
+
 // A From/To value without its tag, for the callee leg.
 std::string withoutTag(std::string_view value) {
   auto addr = sip::parseNameAddr(value);
@@ -47,14 +74,16 @@ std::string withoutTag(std::string_view value) {
 
 ExtensionCalls::ExtensionCalls(sip::SipCore& core, sip::UserAgent& ua, Phones phones,
                                sip::Authenticator& auth, const sip::Guard& guard,
-                               MetricsRegistry& metrics, std::vector<InboundTrunk> trunks)
+                               MetricsRegistry& metrics, std::vector<InboundTrunk> trunks,
+                               MediaAnchor media)
     : core_(core),
       ua_(ua),
       phones_(std::move(phones)),
       auth_(auth),
       guard_(guard),
       metrics_(metrics),
-      trunks_(std::move(trunks)) {
+      trunks_(std::move(trunks)),
+      media_(std::move(media)) {
   metrics_.gauge("sb_calls_active", "Calls in progress (ringing or talking).",
                  [this] { return static_cast<double>(calls_.size()); });
 }
@@ -116,11 +145,43 @@ void ExtensionCalls::route(sip::ServerTxId tx, const sip::Message& invite, const
     return;
   }
   auto id = nextId_++;
+  Leg callerLeg;
+  std::string callerAnswer;
+  if (media_.engine != nullptr) {
+    // Anchored: the caller's offer is answered with our address, on an endpoint that sends to
+    // the caller with the caller's payload types.
+    auto offer = sdp::parse(invite.body());
+    std::optional<sdp::NegotiatedAudio> audio;
+    if (offer) {
+      auto probe = sdp::makeAnswer(*offer, local(9), id, 1);
+      if (probe) {
+        if (auto n = sdp::negotiate(*offer, *probe); n && engineCodec(n->codec)) audio = *n;
+      }
+    }
+    if (!audio) {
+      core_.respond(tx, 488, invite.body().empty() ? "SDP Offer Required" : "");
+      count("not_acceptable");
+      return;
+    }
+    auto opened = openLeg(id, endpointConfig(*audio, audio->offerer, id));
+    if (!opened) {
+      core_.respond(tx, 503, "No Media Port");
+      count("failed");
+      return;
+    }
+    callerLeg = *opened;
+    callerAnswer = sdp::serialize(*sdp::makeAnswer(*offer, local(callerLeg.port), id, 1));
+  }
   auto caller =
       ua_.accept(tx, invite, from, [this, id](const SessionEvent& e) { onCaller(id, e); });
-  if (caller == 0) return;
+  if (caller == 0) {
+    closeLeg(callerLeg);
+    return;
+  }
   Call& call = calls_[id];
   call.caller = caller;
+  call.callerLeg = callerLeg;
+  call.callerAnswer = std::move(callerAnswer);
   auto fromValue = withoutTag(invite.header(sip::HeaderId::kFrom).value_or(""));
   auto toValue = withoutTag(invite.header(sip::HeaderId::kTo).value_or(""));
   for (const auto& phone : phones) {
@@ -130,8 +191,24 @@ void ExtensionCalls::route(sip::ServerTxId tx, const sip::Message& invite, const
     out.to = toValue;
     out.target = phone.source;
     out.sdp = std::string(invite.body());
+    Leg leg;
+    if (media_.engine != nullptr) {
+      // Until the phone answers, its leg is PCMU to nowhere; the answer configures it.
+      media::EndpointConfig pending;
+      pending.shard = id;
+      auto opened = openLeg(id, pending);
+      if (!opened) continue;
+      leg = *opened;
+      leg.offer = sdp::makeOffer(local(leg.port), sdp::Direction::kSendRecv, id, leg.sdpVersion);
+      out.sdp = sdp::serialize(leg.offer);
+    }
     auto callee = ua_.invite(out, [this, id](const SessionEvent& e) { onCallee(id, e); });
-    if (callee != 0) call.ringing.push_back(callee);
+    if (callee == 0) {
+      closeLeg(leg);
+      continue;
+    }
+    call.ringing.push_back(callee);
+    if (media_.engine != nullptr) call.calleeLegs.emplace(callee, leg);
   }
   spdlog::info("call {} from {} to {} rings {} phone(s)",
                loggable(invite.header(sip::HeaderId::kCallId).value_or("")), from.address, number,
@@ -149,6 +226,10 @@ void ExtensionCalls::onCaller(CallId id, const SessionEvent& e) {
       end(id);
       return;
     case SessionEvent::Kind::kRequest:
+      if (media_.engine != nullptr && isSessionChange(*e.message)) {
+        answerLocally(call.callerLeg, call.caller, e);
+        return;
+      }
       relay(call.caller, call.callee, e);
       return;
     default:
@@ -163,7 +244,14 @@ void ExtensionCalls::onCallee(CallId id, const SessionEvent& e) {
   auto forget = [&] { std::erase(call.ringing, e.session); };
   switch (e.kind) {
     case SessionEvent::Kind::kProgress:
-      if (e.status > 100) ua_.progress(call.caller, e.status, e.message->body());
+      if (e.status <= 100) return;
+      if (media_.engine == nullptr) {
+        ua_.progress(call.caller, e.status, e.message->body());
+      } else if (!e.message->body().empty() && answerCallee(call, e.session, e.message->body())) {
+        ua_.progress(call.caller, e.status, call.callerAnswer);  // early media through us
+      } else {
+        ua_.progress(call.caller, e.status);
+      }
       return;
     case SessionEvent::Kind::kAnswered:
       forget();
@@ -171,14 +259,32 @@ void ExtensionCalls::onCallee(CallId id, const SessionEvent& e) {
         ua_.hangUp(e.session);  // a second phone answered too late
         return;
       }
+      if (media_.engine != nullptr && !answerCallee(call, e.session, e.message->body())) {
+        ua_.hangUp(e.session);  // an answer we cannot use: as if it had failed
+        call.failure = moreTelling(call.failure, 488);
+        if (call.ringing.empty() && call.callee == 0) {
+          ua_.reject(call.caller, callerStatus(call.failure));
+          count("failed");
+          call.caller = 0;
+          end(id);
+        }
+        return;
+      }
       call.callee = e.session;
       for (auto other : call.ringing)
         ua_.hangUp(other);
       call.ringing.clear();
-      ua_.answer(call.caller, e.message->body());
+      for (auto& [session, leg] : call.calleeLegs) {
+        if (session != e.session) closeLeg(leg);
+      }
+      ua_.answer(call.caller, media_.engine != nullptr ? std::string_view(call.callerAnswer)
+                                                       : e.message->body());
       return;
     case SessionEvent::Kind::kFailed:
       forget();
+      if (auto leg = call.calleeLegs.find(e.session); leg != call.calleeLegs.end()) {
+        closeLeg(leg->second);
+      }
       call.failure = moreTelling(call.failure, e.status);
       if (call.ringing.empty() && call.callee == 0) {
         ua_.reject(call.caller, callerStatus(call.failure));
@@ -196,6 +302,11 @@ void ExtensionCalls::onCallee(CallId id, const SessionEvent& e) {
       }
       return;
     case SessionEvent::Kind::kRequest:
+      if (auto leg = call.calleeLegs.find(e.session);
+          leg != call.calleeLegs.end() && isSessionChange(*e.message)) {
+        answerLocally(leg->second, e.session, e);
+        return;
+      }
       relay(call.callee, call.caller, e);
       return;
     case SessionEvent::Kind::kConfirmed:
@@ -239,6 +350,86 @@ void ExtensionCalls::end(CallId id) {
   ua_.hangUp(call.callee);
   for (auto s : call.ringing)
     ua_.hangUp(s);
+  closeLeg(call.callerLeg);
+  for (auto& [session, leg] : call.calleeLegs)
+    closeLeg(leg);
+}
+
+sdp::LocalMedia ExtensionCalls::local(std::uint16_t port) const {
+  sdp::LocalMedia m;
+  m.address = media_.address;
+  m.port = port;
+  return m;
+}
+
+std::optional<ExtensionCalls::Leg> ExtensionCalls::openLeg(std::uint64_t shard,
+                                                           const media::EndpointConfig& config) {
+  auto c = config;
+  c.shard = shard;
+  auto opened = media_.engine->open(c);
+  if (!opened) {
+    spdlog::warn("call media: {}", opened.error().message);
+    return std::nullopt;
+  }
+  Leg leg;
+  leg.endpoint = opened->id;
+  leg.port = opened->port;
+  leg.sdpSession = shard;
+  return leg;
+}
+
+void ExtensionCalls::closeLeg(Leg& leg) {
+  if (media_.engine == nullptr || leg.endpoint == 0) return;
+  media_.engine->close(leg.endpoint);
+  leg.endpoint = 0;
+}
+
+// The callee's SDP answer to our offer: its leg sends to it with its numbers, and the two legs
+// are bridged. False when the answer does not fit our offer.
+bool ExtensionCalls::answerCallee(Call& call, sip::SessionId callee, std::string_view body) {
+  auto it = call.calleeLegs.find(callee);
+  if (it == call.calleeLegs.end()) return false;
+  Leg& leg = it->second;
+  if (body.empty()) return leg.negotiated;  // the SDP came with an earlier 18x
+  auto answer = sdp::parse(body);
+  auto audio =
+      answer ? sdp::negotiate(leg.offer, *answer) : Result<sdp::NegotiatedAudio>(answer.error());
+  if (!audio || !engineCodec(audio->codec)) {
+    spdlog::info("call media: unusable answer from the callee: {}",
+                 audio ? "codec we do not handle" : audio.error().message);
+    return false;
+  }
+  media_.engine->configure(leg.endpoint, endpointConfig(*audio, audio->answerer, 0));
+  if (!leg.negotiated) media_.engine->connect(call.callerLeg.endpoint, leg.endpoint);
+  leg.negotiated = true;
+  return true;
+}
+
+// A re-INVITE or UPDATE from one of the phones (hold, resume, a new address or codec) is a
+// matter between that phone and us: answered here, the leg follows, the other phone is not
+// disturbed.
+void ExtensionCalls::answerLocally(Leg& leg, sip::SessionId session, const SessionEvent& e) {
+  const auto& request = *e.message;
+  ++leg.sdpVersion;
+  if (request.body().empty()) {
+    // No offer in the request: ours goes in the 2xx (the answer in the ACK is not needed to
+    // keep sending where we already send).
+    auto offer =
+        sdp::makeOffer(local(leg.port), sdp::Direction::kSendRecv, leg.sdpSession, leg.sdpVersion);
+    ua_.respond(session, e.request, 200, sdp::serialize(offer));
+    return;
+  }
+  auto offer = sdp::parse(request.body());
+  auto answer = offer ? sdp::makeAnswer(*offer, local(leg.port), leg.sdpSession, leg.sdpVersion)
+                      : Result<sdp::SessionDescription>(offer.error());
+  auto audio =
+      answer ? sdp::negotiate(*offer, *answer) : Result<sdp::NegotiatedAudio>(answer.error());
+  if (!audio || !engineCodec(audio->codec)) {
+    ua_.respond(session, e.request, 488);
+    return;
+  }
+  media_.engine->configure(leg.endpoint, endpointConfig(*audio, audio->offerer, 0));
+  ua_.respond(session, e.request, 200, sdp::serialize(*answer));
 }
 
 }  // namespace sb::calls

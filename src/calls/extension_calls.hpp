@@ -4,7 +4,10 @@
 // hang-up and cancel on either side, and in-dialog requests (re-INVITE, UPDATE, INFO) are
 // relayed between the two sessions. Callers from trusted networks (trunks) are let through,
 // phones authenticate with digest (407), and inbound trunks (known by their source address)
-// may call only their DIDs. Until the media plane anchors RTP in Switchboard, the
+// may call only their DIDs. With a media engine the call's media is anchored here: each phone
+// sees our RTP address in the SDP, the engine relays (and transcodes) between the two legs, and
+// re-INVITEs (hold, codec or address changes) are answered locally; without one the SDP
+// passes end to end. Until the media plane anchors RTP in Switchboard, the
 // SDP passes end to end. Runs on the SIP control loop.
 
 #include <cstdint>
@@ -13,6 +16,8 @@
 #include <vector>
 
 #include "core/metrics.hpp"
+#include "media/engine.hpp"
+#include "sdp/offer_answer.hpp"
 #include "sip/authenticator.hpp"
 #include "sip/registrar.hpp"
 #include "sip/user_agent.hpp"
@@ -27,6 +32,12 @@ struct InboundTrunk {
   std::vector<std::string> dids;
 };
 
+// Where calls anchor their media; no engine: the SDP passes end to end.
+struct MediaAnchor {
+  media::MediaEngine* engine = nullptr;
+  std::string address;  // ours, in the SDP we send (the advertised address)
+};
+
 class ExtensionCalls {
  public:
   // The phones registered for a number (the registrar's bindings).
@@ -34,7 +45,7 @@ class ExtensionCalls {
 
   ExtensionCalls(sip::SipCore& core, sip::UserAgent& ua, Phones phones, sip::Authenticator& auth,
                  const sip::Guard& guard, MetricsRegistry& metrics,
-                 std::vector<InboundTrunk> trunks = {});
+                 std::vector<InboundTrunk> trunks = {}, MediaAnchor media = {});
 
   // An INVITE that starts a call (the core has checked it).
   void handle(sip::ServerTxId tx, const sip::Message& invite, const sip::Peer& from);
@@ -42,8 +53,20 @@ class ExtensionCalls {
 
  private:
   using CallId = std::uint64_t;
+  // One call leg's media: its endpoint on the engine and the SDP we sent on it.
+  struct Leg {
+    media::EndpointId endpoint = 0;
+    std::uint16_t port = 0;
+    std::uint64_t sdpSession = 0;  // the o= session id of the SDP we send on this leg
+    std::uint64_t sdpVersion = 1;
+    sdp::SessionDescription offer;  // callee legs: our offer, until answered
+    bool negotiated = false;
+  };
   struct Call {
     sip::SessionId caller = 0;
+    Leg callerLeg;
+    std::string callerAnswer;  // our SDP answer to the caller's offer
+    std::unordered_map<sip::SessionId, Leg> calleeLegs;
     std::vector<sip::SessionId> ringing;  // callee sessions not answered or failed yet
     sip::SessionId callee = 0;            // the one that answered
     int failure = 0;                      // the most telling failure of the callee sessions
@@ -55,6 +78,12 @@ class ExtensionCalls {
   void onCaller(CallId id, const sip::SessionEvent& event);
   void onCallee(CallId id, const sip::SessionEvent& event);
   void relay(sip::SessionId from, sip::SessionId to, const sip::SessionEvent& event);
+  // Media anchoring.
+  std::optional<Leg> openLeg(std::uint64_t shard, const media::EndpointConfig& config);
+  sdp::LocalMedia local(std::uint16_t port) const;
+  bool answerCallee(Call& call, sip::SessionId callee, std::string_view sdp);
+  void answerLocally(Leg& leg, sip::SessionId session, const sip::SessionEvent& event);
+  void closeLeg(Leg& leg);
   void end(CallId id);
   void count(std::string_view result);
 
@@ -65,6 +94,7 @@ class ExtensionCalls {
   const sip::Guard& guard_;
   MetricsRegistry& metrics_;
   std::vector<InboundTrunk> trunks_;
+  MediaAnchor media_;
   std::unordered_map<CallId, Call> calls_;
   CallId nextId_ = 1;
 };

@@ -938,6 +938,28 @@ Result<EndpointInfo> MediaEngine::open(const EndpointConfig& config) {
   return EndpointInfo{id, bound->port};
 }
 
+void MediaEngine::configure(EndpointId id, const EndpointConfig& config) {
+  std::optional<Address> remote;
+  if (!config.remoteAddress.empty()) remote = makeAddress(config.remoteAddress, config.remotePort);
+  auto& w = workerOf(id);
+  w.post([&w, id, config, remote] {
+    auto* e = w.find(id);
+    if (e == nullptr) return;
+    auto shard = e->config.shard;
+    e->config = config;
+    e->config.shard = shard;
+    if (config.detectInbandDtmf && !e->inbandDtmf) e->inbandDtmf = std::make_unique<DtmfDetector>();
+    if (remote && !(*remote == e->remote)) {
+      e->remote = *remote;
+      e->latched = false;
+    }
+    if (e->peer != nullptr) {
+      Worker::bridgeInto(*e, *e->peer);
+      Worker::bridgeInto(*e->peer, *e);
+    }
+  });
+}
+
 void MediaEngine::setRemote(EndpointId id, const std::string& address, std::uint16_t port) {
   auto remote = makeAddress(address, port);
   if (!remote) return;

@@ -106,6 +106,9 @@ class MediaEngine {
   // Binds an RTP port (and RTCP on the next one) from the range and hands the endpoint to its
   // worker. Errors: no free port (kUnavailable), a bad remote address (kInvalidArgument).
   Result<EndpointInfo> open(const EndpointConfig& config);
+  // The SDP answer (or a re-INVITE) settled the codec, payload types or address: the endpoint
+  // follows, its bridge too. The shard cannot change.
+  void configure(EndpointId id, const EndpointConfig& config);
   // A re-INVITE moved the phone: send there (and latch again from there).
   void setRemote(EndpointId id, const std::string& address, std::uint16_t port);
   // Relays between two endpoints of the same shard, both ways: same codec by header rewriting,

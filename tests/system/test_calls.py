@@ -1,7 +1,9 @@
 """Calls to agents' phones through the real server: SIPp as the caller (cancel before answer,
-reliable provisionals, answer and hang-up) and baresip as the phones, with the audio checked."""
+reliable provisionals, answer and hang-up) and baresip as the phones, with the audio checked as
+it comes through the server's media engine."""
 import glob
 import os
+import re
 import tempfile
 import unittest
 
@@ -63,6 +65,13 @@ class CallTest(DemoServerTest):
         self.assertIsNotNone(agent.wait_for("terminated"), "".join(agent.lines))
         agent.stop()
         caller.stop()
+        # The media is anchored: each phone receives RTP from the server's RTP range (the demo's
+        # 20000-29999), not from the other phone.
+        for phone in (agent, caller):
+            line = phone.wait_for("receiving from", timeout=1)
+            self.assertIsNotNone(line, "".join(phone.lines))
+            port = int(re.search(r"receiving from [0-9.]+:(\d+)", line).group(1))
+            self.assertTrue(20000 <= port <= 29999, line)
         heard_by_agent = self.longest_recording(agent)
         heard_by_caller = self.longest_recording(caller)
         self.assertGreater(tone_level(heard_by_agent, 1000), -3)

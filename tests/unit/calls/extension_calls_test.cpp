@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include "sdp/sdp.hpp"
 #include "sip/headers.hpp"
 
 namespace sb::calls {
@@ -68,15 +69,21 @@ class ExtensionCallsTest : public ::testing::Test {
   sip::UserAgent ua{core, layer, sender, timers, sip::TimerSettings{}, sip::UserAgentOptions{}};
   sip::Authenticator auth{core, wall, credentials, guard, sip::AuthOptions{}};
   std::map<std::string, std::vector<sip::Binding>> phones;
-  ExtensionCalls calls{core,  ua,      [this](const std::string& n) { return phones[n]; },   auth,
-                       guard, metrics, {InboundTrunk{"gateway", {"192.0.2.0/24"}, {"1002"}}}};
+  std::unique_ptr<ExtensionCalls> calls;
   int branch = 0;
 
+  // Where the calls under test anchor their media: nowhere (the SDP passes through) unless a
+  // test fixture says otherwise.
+  virtual MediaAnchor anchor() { return {}; }
+
   void SetUp() override {
+    calls = std::make_unique<ExtensionCalls>(
+        core, ua, [this](const std::string& n) { return phones[n]; }, auth, guard, metrics,
+        std::vector{InboundTrunk{"gateway", {"192.0.2.0/24"}, {"1002"}}}, anchor());
     core.attach(layer);
     core.attachDialogs(ua);
     core.onInvite([this](sip::ServerTxId tx, const Message& m, const Peer& from) {
-      calls.handle(tx, m, from);
+      calls->handle(tx, m, from);
     });
     for (auto port : {kPhoneA, kPhoneB}) {
       sip::Binding b;
@@ -119,9 +126,16 @@ class ExtensionCallsTest : public ::testing::Test {
     layer.receive(*sip::parseMessage(out), Peer{Transport::kUdp, "127.0.0.1", port, 0});
   }
 
+  // Our To tag in the caller's dialog, from the 180 or the 200 it got.
   std::string callerTag() const {
-    auto ringing = sender.to(kCaller, "INVITE", 180);
-    return std::string(sip::parseNameAddr(*ringing.front().header(HeaderId::kTo))->tag());
+    for (int status : {180, 200}) {
+      auto answers = sender.to(kCaller, "INVITE", status);
+      if (!answers.empty()) {
+        return std::string(sip::parseNameAddr(*answers.front().header(HeaderId::kTo))->tag());
+      }
+    }
+    ADD_FAILURE() << "the caller got neither 180 nor 200";
+    return {};
   }
 
   // A request from the caller in its dialog with the server.
@@ -150,7 +164,7 @@ TEST_F(ExtensionCallsTest, EveryPhoneRingsAndTheFirstAnswerWins) {
   EXPECT_EQ(answered[0].body(), "sdp-b");
   EXPECT_EQ(sender.to(kPhoneB, "ACK").size(), 1U);
   EXPECT_EQ(sender.to(kPhoneA, "CANCEL").size(), 1U);  // the other phone stops ringing
-  EXPECT_EQ(calls.active(), 1U);
+  EXPECT_EQ(calls->active(), 1U);
 }
 
 TEST_F(ExtensionCallsTest, CallerCancelStopsThePhones) {
@@ -164,7 +178,7 @@ TEST_F(ExtensionCallsTest, CallerCancelStopsThePhones) {
   EXPECT_EQ(sender.to(kCaller, "INVITE", 487).size(), 1U);
   EXPECT_EQ(sender.to(kPhoneA, "CANCEL").size(), 1U);
   EXPECT_EQ(sender.to(kPhoneB, "CANCEL").size(), 1U);
-  EXPECT_EQ(calls.active(), 0U);
+  EXPECT_EQ(calls->active(), 0U);
 }
 
 TEST_F(ExtensionCallsTest, WhenEveryPhoneFailsTheCallerHearsTheMostTellingReason) {
@@ -173,7 +187,7 @@ TEST_F(ExtensionCallsTest, WhenEveryPhoneFailsTheCallerHearsTheMostTellingReason
   EXPECT_TRUE(sender.to(kCaller, "INVITE", 486).empty());
   phoneAnswers(kPhoneB, 486);
   EXPECT_EQ(sender.to(kCaller, "INVITE", 486).size(), 1U);
-  EXPECT_EQ(calls.active(), 0U);
+  EXPECT_EQ(calls->active(), 0U);
 }
 
 TEST_F(ExtensionCallsTest, ByeAndReInviteAreRelayedAndReferIsRefused) {
@@ -192,7 +206,7 @@ TEST_F(ExtensionCallsTest, ByeAndReInviteAreRelayedAndReferIsRefused) {
   callerInDialog("BYE", 4);
   EXPECT_EQ(sender.to(kCaller, "BYE", 200, before).size(), 1U);
   EXPECT_EQ(sender.to(kPhoneA, "BYE", 0, before).size(), 1U);
-  EXPECT_EQ(calls.active(), 0U);
+  EXPECT_EQ(calls->active(), 0U);
 }
 
 TEST_F(ExtensionCallsTest, TrunksMayCallOnlyTheirNumbers) {
@@ -212,6 +226,80 @@ TEST_F(ExtensionCallsTest, UntrustedCallersAreChallengedAndAPhonelessAgentIsNotF
   EXPECT_TRUE(sender.to(kPhoneA, "INVITE").empty());
   fromCaller(invite("1009", "z9hG4bKc3"));
   EXPECT_EQ(sender.to(kCaller, "INVITE", 404).size(), 1U);
+}
+
+// --- Anchored media -----------------------------------------------------------------------
+
+constexpr std::string_view kCallerSdp =
+    "v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.1\r\nt=0 0\r\n"
+    "m=audio 4000 RTP/AVP 8 0 101\r\na=rtpmap:101 telephone-event/8000\r\n";
+constexpr std::string_view kPhoneSdp =
+    "v=0\r\no=- 7 7 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+    "m=audio 5000 RTP/AVP 0\r\n";
+
+class AnchoredCallsTest : public ExtensionCallsTest {
+ protected:
+  media::MediaEngine engine{[] {
+    media::MediaEngine::Options o;
+    o.firstPort = 46000;
+    o.lastPort = 46999;
+    return o;
+  }()};
+  MediaAnchor anchor() override { return {&engine, "192.0.2.50"}; }
+
+  std::string inviteWithSdp(std::string_view sdp) {
+    auto bytes = invite("1002");
+    auto at = bytes.find("Content-Length: 4");
+    return bytes.substr(0, at) + "Content-Length: " + std::to_string(sdp.size()) + "\r\n\r\n" +
+           std::string(sdp);
+  }
+
+  static std::uint16_t audioPort(const Message& m) {
+    auto parsed = sdp::parse(m.body());
+    EXPECT_TRUE(parsed.ok()) << m.body();
+    return parsed.ok() && !parsed->media.empty() ? parsed->media[0].port : 0;
+  }
+};
+
+TEST_F(AnchoredCallsTest, BothPhonesSeeOurAddressAndTheEngineBridgesThem) {
+  fromCaller(inviteWithSdp(kCallerSdp));
+  auto offers = sender.to(kPhoneA, "INVITE");
+  ASSERT_EQ(offers.size(), 1U);
+  EXPECT_NE(offers[0].body().find("c=IN IP4 192.0.2.50"), std::string_view::npos);
+  auto calleePort = audioPort(offers[0]);
+  EXPECT_GE(calleePort, 46000);
+  EXPECT_LE(calleePort, 46999);
+  phoneAnswers(kPhoneA, 200, std::string(kPhoneSdp));
+  auto answered = sender.to(kCaller, "INVITE", 200);
+  ASSERT_EQ(answered.size(), 1U);
+  EXPECT_NE(answered[0].body().find("c=IN IP4 192.0.2.50"), std::string_view::npos);
+  auto callerPort = audioPort(answered[0]);
+  EXPECT_GE(callerPort, 46000);
+  EXPECT_NE(callerPort, calleePort);
+  // The caller's answer keeps its preferred codec (PCMA, 8) and telephone-event.
+  EXPECT_NE(answered[0].body().find("m=audio " + std::to_string(callerPort) + " RTP/AVP 8"),
+            std::string_view::npos)
+      << answered[0].body();
+  // A hold from the caller is answered here, not passed to the phone.
+  callerInDialog("ACK", 1);
+  auto before = sender.sent.size();
+  std::string hold(kCallerSdp);
+  hold += "a=sendonly\r\n";
+  callerInDialog("INVITE", 2, hold);
+  auto holdAnswer = sender.to(kCaller, "INVITE", 200, before);
+  ASSERT_EQ(holdAnswer.size(), 1U);
+  EXPECT_NE(holdAnswer[0].body().find("a=recvonly"), std::string_view::npos)
+      << holdAnswer[0].body();
+  EXPECT_EQ(audioPort(holdAnswer[0]), callerPort);
+  EXPECT_TRUE(sender.to(kPhoneA, "INVITE", 0, before).empty());
+}
+
+TEST_F(AnchoredCallsTest, AnOfferWeCannotServeIs488) {
+  fromCaller(
+      inviteWithSdp("v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.1\r\nt=0 0\r\n"
+                    "m=audio 4000 RTP/AVP 18\r\n"));
+  EXPECT_EQ(sender.to(kCaller, "INVITE", 488).size(), 1U);
+  EXPECT_TRUE(sender.to(kPhoneA, "INVITE").empty());
 }
 
 }  // namespace
