@@ -7,8 +7,7 @@
 // may call only their DIDs. With a media engine the call's media is anchored here: each phone
 // sees our RTP address in the SDP, the engine relays (and transcodes) between the two legs, and
 // re-INVITEs (hold, codec or address changes) are answered locally; without one the SDP
-// passes end to end. Until the media plane anchors RTP in Switchboard, the
-// SDP passes end to end. Runs on the SIP control loop.
+// passes end to end. Runs on the SIP control loop.
 
 #include <cstdint>
 #include <string>
