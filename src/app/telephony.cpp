@@ -4,6 +4,7 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
@@ -93,7 +94,11 @@ struct TelephonyStack::Impl {
                   userAgentOptions(config, transport.port())),
         callAuth(core, clock, credentials, guard,
                  sip::AuthOptions{config.sipRealm, algorithms(config)}),
-        media(mediaOptions(config)),
+        media(mediaOptions(config,
+                           [this, &io](media::EndpointId endpoint) {
+                             asio::post(
+                                 io, [this, endpoint] { extensionCalls.onMediaSilent(endpoint); });
+                           })),
         extensionCalls(
             core, userAgent,
             [this](const std::string& number) { return registrar.bindingsOf(number); }, callAuth,
@@ -168,8 +173,11 @@ struct TelephonyStack::Impl {
   std::vector<config::TrunkConfig> trunks;
   std::map<std::string, std::unique_ptr<sip::RegistrationClient>> registrations;  // by trunk
 
-  static media::MediaEngine::Options mediaOptions(const config::Config& config) {
+  static media::MediaEngine::Options mediaOptions(const config::Config& config,
+                                                  std::function<void(media::EndpointId)> onSilent) {
     media::MediaEngine::Options o;
+    o.rtpTimeout = config.rtpTimeout;
+    o.onSilent = std::move(onSilent);
     o.address = config.bind;
     o.firstPort = config.rtpPorts.first;
     o.lastPort = config.rtpPorts.last;

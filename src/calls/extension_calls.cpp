@@ -54,6 +54,8 @@ media::EndpointConfig endpointConfig(const sdp::NegotiatedAudio& audio,
   c.remoteAddress = remote.address;
   c.remotePort = remote.port;
   c.shard = shard;
+  c.expectMedia = remote.direction == sdp::Direction::kSendRecv ||
+                  remote.direction == sdp::Direction::kSendOnly;
   return c;
 }
 
@@ -355,6 +357,17 @@ void ExtensionCalls::end(CallId id) {
     closeLeg(leg);
 }
 
+void ExtensionCalls::onMediaSilent(media::EndpointId endpoint) {
+  auto it = callOfEndpoint_.find(endpoint);
+  if (it == callOfEndpoint_.end()) return;
+  auto id = it->second;
+  auto call = calls_.find(id);
+  if (call == calls_.end()) return;
+  spdlog::warn("call {}: no RTP from a phone for the RTP timeout, hanging up", id);
+  count("rtp_timeout");
+  end(id);
+}
+
 sdp::LocalMedia ExtensionCalls::local(std::uint16_t port) const {
   sdp::LocalMedia m;
   m.address = media_.address;
@@ -375,12 +388,14 @@ std::optional<ExtensionCalls::Leg> ExtensionCalls::openLeg(std::uint64_t shard,
   leg.endpoint = opened->id;
   leg.port = opened->port;
   leg.sdpSession = shard;
+  callOfEndpoint_[leg.endpoint] = shard;  // the shard is the call's id
   return leg;
 }
 
 void ExtensionCalls::closeLeg(Leg& leg) {
   if (media_.engine == nullptr || leg.endpoint == 0) return;
   media_.engine->close(leg.endpoint);
+  callOfEndpoint_.erase(leg.endpoint);
   leg.endpoint = 0;
 }
 

@@ -49,6 +49,9 @@ class ExtensionCalls {
   // An INVITE that starts a call (the core has checked it).
   void handle(sip::ServerTxId tx, const sip::Message& invite, const sip::Peer& from);
   std::size_t active() const { return calls_.size(); }
+  // The media engine heard nothing from a leg that should be sending (a phone that died
+  // without BYE): the call ends. On the control loop.
+  void onMediaSilent(media::EndpointId endpoint);
 
  private:
   using CallId = std::uint64_t;
@@ -95,6 +98,7 @@ class ExtensionCalls {
   std::vector<InboundTrunk> trunks_;
   MediaAnchor media_;
   std::unordered_map<CallId, Call> calls_;
+  std::unordered_map<media::EndpointId, CallId> callOfEndpoint_;
   CallId nextId_ = 1;
 };
 

@@ -229,6 +229,13 @@ const Entry kEntries[] = {
        return Ok{};
      }},
     {"http.idle_timeout_seconds", setSeconds<&Config::httpIdleTimeout>},
+    {"rtp.timeout_seconds",
+     [](Config& c, const toml::node& n, const fs::path&, const std::string& key) -> Result<void> {
+       auto v = readInt(n, key, 0, 3600);
+       if (!v) return v.error();
+       c.rtpTimeout = std::chrono::seconds(*v);
+       return Ok{};
+     }},
     {"rtp.ports",
      [](Config& c, const toml::node& n, const fs::path&, const std::string& key) -> Result<void> {
        auto v = readString(n, key);

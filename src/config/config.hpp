@@ -77,6 +77,9 @@ struct Config {
 
   // [rtp]
   PortRange rtpPorts;
+  // A call whose phone sent no RTP for this long (while it should) is hung up: a phone that
+  // died without BYE must not keep an agent busy. 0: never.
+  std::chrono::seconds rtpTimeout{30};
 
   // [auth]
   std::chrono::seconds tokenTtl{12 * 3600};

@@ -193,6 +193,7 @@ class MediaEngine::Worker {
     Address rtcpRemote;  // the phone's RTCP source once it sent some, else remote port + 1
     bool latched = false;
     std::chrono::steady_clock::time_point lastReceived{};
+    bool silenceReported = false;
     Endpoint* peer = nullptr;
     StreamRewriter out{StreamRewriterConfig{}};
     EndpointStats stats;
@@ -230,7 +231,9 @@ class MediaEngine::Worker {
         ports_(ports),
         rtcpInterval_(options.rtcpInterval),
         onDigit_(options.onDigit),
-        onPlayed_(options.onPlayed) {
+        onPlayed_(options.onPlayed),
+        rtpTimeout_(options.rtpTimeout),
+        onSilent_(options.onSilent) {
     epoll_ = ::epoll_create1(EPOLL_CLOEXEC);
     wake_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     epoll_event ev{};
@@ -433,6 +436,7 @@ class MediaEngine::Worker {
       e.latched = true;
     }
     e.lastReceived = now;
+    e.silenceReported = false;
     ++e.stats.packetsReceived;
     e.stats.bytesReceived += size;
     if (!e.haveIncoming || header.ssrc != e.incomingSsrc) {
@@ -543,6 +547,11 @@ class MediaEngine::Worker {
     if (++ticks_ % 10 != 0) return;
     for (auto& [id, e] : endpoints_) {
       if (now >= e->nextReport) sendReport(*e, now);
+      if (rtpTimeout_.count() > 0 && e->config.expectMedia && e->stats.packetsReceived > 0 &&
+          !e->silenceReported && now - e->lastReceived >= rtpTimeout_) {
+        e->silenceReported = true;
+        if (onSilent_) onSilent_(e->id);
+      }
     }
   }
 
@@ -870,6 +879,8 @@ class MediaEngine::Worker {
   std::chrono::milliseconds rtcpInterval_;
   std::function<void(const DigitEvent&)> onDigit_;
   std::function<void(EndpointId)> onPlayed_;
+  std::chrono::milliseconds rtpTimeout_;
+  std::function<void(EndpointId)> onSilent_;
   int tick_ = -1;
   std::uint64_t ticks_ = 0;
   std::string cname_ = fmt::format("switchboard-{}@media", index_);
@@ -946,6 +957,9 @@ void MediaEngine::configure(EndpointId id, const EndpointConfig& config) {
     auto* e = w.find(id);
     if (e == nullptr) return;
     auto shard = e->config.shard;
+    // A phone that starts sending again (off hold) gets a fresh timeout.
+    if (config.expectMedia && !e->config.expectMedia)
+      e->lastReceived = std::chrono::steady_clock::now();
     e->config = config;
     e->config.shard = shard;
     if (config.detectInbandDtmf && !e->inbandDtmf) e->inbandDtmf = std::make_unique<DtmfDetector>();

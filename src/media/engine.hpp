@@ -46,6 +46,9 @@ struct EndpointConfig {
   std::uint64_t shard = 0;
   // Detect DTMF in the audio itself (Goertzel), for trunks that send no telephone-events.
   bool detectInbandDtmf = false;
+  // Whether the phone should be sending (its SDP direction is sendrecv or sendonly): only then
+  // does its silence count as a dead phone.
+  bool expectMedia = true;
 };
 
 struct EndpointStats {
@@ -96,6 +99,10 @@ class MediaEngine {
     std::function<void(const DigitEvent&)> onDigit;
     // Called on a worker thread when a one-shot clip has been played to its end.
     std::function<void(EndpointId)> onPlayed;
+    // An endpoint that has received RTP and should keep receiving it got nothing for this long
+    // (0: never checked): onSilent is called once, on a worker thread, until packets come again.
+    std::chrono::milliseconds rtpTimeout{0};
+    std::function<void(EndpointId)> onSilent;
   };
 
   explicit MediaEngine(Options options);

@@ -4,11 +4,13 @@ it comes through the server's media engine."""
 import glob
 import os
 import re
+import subprocess
+import threading
 import tempfile
 import unittest
 
 from audio import make_tone, samples, tone_level
-from harness import DemoServerTest
+from harness import SOURCE_DIR, DemoServerTest, Server
 from sip_peers import Baresip, sipp
 
 
@@ -84,6 +86,42 @@ class CallTest(DemoServerTest):
         files = glob.glob(os.path.join(phone.recordings, "*-dec.wav"))
         self.assertTrue(files, "no recording in " + phone.recordings)
         return max(files, key=lambda f: len(samples(f)[0]))
+
+
+class DeadPhoneTest(unittest.TestCase):
+    """A phone that dies in a call (no BYE) must not keep the call, or its agent, for ever."""
+
+    def setUp(self):
+        self.workdir = tempfile.mkdtemp(prefix="sb-deadphone-")
+        config = os.path.join(self.workdir, "switchboard.toml")
+        with open(os.path.join(SOURCE_DIR, "config", "demo.toml")) as demo:
+            text = demo.read()
+        with open(config, "w") as f:
+            f.write(text.replace('[rtp]\n', '[rtp]\ntimeout_seconds = 2\n'))
+        self.server = Server(config=config, env={
+            "SWITCHBOARD_STATIC_DIR": os.path.join(SOURCE_DIR, "web", "placeholder")}).start()
+
+    def tearDown(self):
+        self.server.stop()
+        self.server.cleanup()
+
+    def test_a_killed_phone_is_hung_up_after_the_rtp_timeout(self):
+        agent = Baresip("<sip:1007@127.0.0.1:%d>;auth_pass=demo;regint=60;answermode=auto;"
+                        "audio_codecs=pcmu" % self.server.sip_port)
+        self.addCleanup(agent.stop)
+        self.assertIsNotNone(agent.wait_for("200 OK"), "".join(agent.lines))
+        result = {}
+        caller = threading.Thread(target=lambda: result.update(
+            zip(("code", "out"), sipp(self.server, "uac-call-wait-bye", service="1007",
+                                        timeout=30))))
+        caller.start()
+        # The phone answers and sends RTP (silence) to the server; then it dies without a BYE.
+        self.assertIsNotNone(agent.wait_for("Call established"), "".join(agent.lines))
+        self.assertIsNotNone(self.server.wait_for(r"call .* to 1007 rings"))
+        subprocess.run(["pkill", "-KILL", "-f", "baresip -f " + agent.dir])
+        caller.join(60)
+        self.assertEqual(result.get("code"), 0, result.get("out"))
+        self.assertIsNotNone(self.server.wait_for("no RTP from a phone"))
 
 
 if __name__ == "__main__":

@@ -465,6 +465,44 @@ TEST_F(ReportingEngineTest, InbandDtmfIsDetectedForTrunksWithoutEvents) {
   EXPECT_EQ(digits, "4*7");
 }
 
+TEST(SilenceTest, APhoneThatStopsSendingIsReportedOnceUnlessItMayBeSilent) {
+  std::mutex mutex;
+  std::condition_variable changed;
+  std::vector<EndpointId> silent;
+  MediaEngine::Options o;
+  o.firstPort = 45000;
+  o.lastPort = 45999;
+  o.rtpTimeout = std::chrono::milliseconds(300);
+  o.onSilent = [&](EndpointId id) {
+    std::lock_guard lock(mutex);
+    silent.push_back(id);
+    changed.notify_all();
+  };
+  MediaEngine engine(o);
+  Phone a(0), b(0), c(0);
+  auto open = [&](const Phone& phone, bool expectMedia) {
+    EndpointConfig config;
+    config.remoteAddress = "127.0.0.1";
+    config.remotePort = phone.port();
+    config.expectMedia = expectMedia;
+    return *engine.open(config);
+  };
+  auto legA = open(a, true);
+  auto legB = open(b, true);   // never sends: not a dead phone, a phone that has not started
+  auto legC = open(c, false);  // on hold with a=inactive: silence is expected
+  std::vector<std::uint8_t> codes(kFrame, 0xFF);
+  for (int i = 0; i < 5; ++i) {
+    a.send(legA.port, codes);
+    c.send(legC.port, codes);
+  }
+  std::unique_lock lock(mutex);
+  ASSERT_TRUE(changed.wait_for(lock, std::chrono::seconds(5), [&] { return !silent.empty(); }));
+  lock.unlock();
+  (void)engine.stats(legB.id);  // the worker finished the sweep that found A
+  lock.lock();
+  EXPECT_EQ(silent, std::vector<EndpointId>{legA.id});
+}
+
 // --- Players -------------------------------------------------------------------------------
 
 class PlayingEngineTest : public ::testing::Test {
