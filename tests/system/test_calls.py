@@ -97,7 +97,7 @@ class DeadPhoneTest(unittest.TestCase):
         with open(os.path.join(SOURCE_DIR, "config", "demo.toml")) as demo:
             text = demo.read()
         with open(config, "w") as f:
-            f.write(re.sub(r"timeout_seconds = \d+", "timeout_seconds = 2", text))
+            f.write(re.sub(r"^timeout_seconds = \d+", "timeout_seconds = 2", text, flags=re.M))
         self.server = Server(config=config, env={
             "SWITCHBOARD_STATIC_DIR": os.path.join(SOURCE_DIR, "web", "placeholder")}).start()
 
