@@ -102,6 +102,10 @@ ApiService::ApiService(Deps deps)
   route("GET", "/api/v1/sip/bans", Access::kSupervisor, &ApiService::listBans);
   route("DELETE", "/api/v1/sip/bans/{address}", Access::kAdmin, &ApiService::deleteBan);
   route("GET", "/api/v1/sip/trunks", Access::kSupervisor, &ApiService::listTrunks);
+  route("POST", "/api/v1/agent/signin", Access::kSignedIn, &ApiService::agentSignIn);
+  route("POST", "/api/v1/agent/signout", Access::kSignedIn, &ApiService::agentSignOut);
+  route("POST", "/api/v1/agent/state", Access::kSignedIn, &ApiService::agentSetState);
+  route("GET", "/api/v1/agents", Access::kSupervisor, &ApiService::listAgents);
 
   deps_.metrics.gauge("sb_uptime_seconds", "Seconds since the server started.", [this] {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
@@ -418,6 +422,72 @@ asio::awaitable<Response> ApiService::listTrunks(Request&, Caller*) {
     }
   }
   co_return jsonResponse(200, json::object{{"trunks", std::move(out)}});
+}
+
+namespace {
+
+json::object agentStateJson(const AgentStateView& v, UnixSeconds now) {
+  json::object o{{"agent", v.agent},
+                 {"status", v.status},
+                 {"activity", v.activity},
+                 {"phone_registered", v.phoneRegistered}};
+  o["break_reason"] = v.breakReason.empty() ? json::value(nullptr) : json::value(v.breakReason);
+  o["requested_status"] =
+      v.requestedStatus.empty() ? json::value(nullptr) : json::value(v.requestedStatus);
+  o["since"] = v.since == 0 ? json::value(nullptr) : json::value(formatIso8601(v.since));
+  o["seconds_in_state"] = v.since == 0 ? 0 : std::max<UnixSeconds>(0, now - v.since);
+  return o;
+}
+
+}  // namespace
+
+Response ApiService::agentCommand(Caller& caller, AgentCommand command, const std::string& reason) {
+  if (!caller.user.roles.has(store::Role::kAgent)) {
+    return errorResponse(Error{ErrorCode::kPermissionDenied, "only agents sign in to the ACD", {}});
+  }
+  if (deps_.telephony == nullptr) {
+    return errorResponse(Error::unavailable("the ACD is not running"));
+  }
+  AgentPreferences preferences;
+  preferences.initialBusy = caller.user.settings.initialState == store::InitialAgentState::kBusy;
+  preferences.autoReadyAfterAcw = caller.user.settings.autoReadyAfterAcw;
+  auto state = deps_.telephony->agentCommand(caller.user.username, command, reason, preferences);
+  if (!state) return errorResponse(state.error());
+  return jsonResponse(200, agentStateJson(*state, deps_.clock.now()));
+}
+
+asio::awaitable<Response> ApiService::agentSignIn(Request&, Caller* caller) {
+  co_return agentCommand(*caller, AgentCommand::kSignIn, {});
+}
+
+asio::awaitable<Response> ApiService::agentSignOut(Request&, Caller* caller) {
+  co_return agentCommand(*caller, AgentCommand::kSignOut, {});
+}
+
+asio::awaitable<Response> ApiService::agentSetState(Request& request, Caller* caller) {
+  auto decoded = decodeAgentState(request.body);
+  if (!decoded) co_return errorResponse(decoded.error());
+  auto command = decoded->state == "idle"   ? AgentCommand::kIdle
+                 : decoded->state == "busy" ? AgentCommand::kBusy
+                                            : AgentCommand::kBreak;
+  co_return agentCommand(*caller, command, decoded->reason);
+}
+
+asio::awaitable<Response> ApiService::listAgents(Request&, Caller*) {
+  auto users = co_await inStore([](store::Store& s) { return s.users().list(); });
+  auto now = deps_.clock.now();
+  json::array out;
+  for (const auto& u : users) {
+    if (!u.roles.has(store::Role::kAgent)) continue;
+    std::optional<AgentStateView> state;
+    if (deps_.telephony != nullptr) state = deps_.telephony->agentState(u.username);
+    AgentStateView view = state.value_or(AgentStateView{});
+    view.agent = u.username;
+    auto o = agentStateJson(view, now);
+    o["name"] = u.name;
+    out.push_back(std::move(o));
+  }
+  co_return jsonResponse(200, json::object{{"agents", std::move(out)}});
 }
 
 asio::awaitable<Response> ApiService::deleteBan(Request& request, Caller* caller) {

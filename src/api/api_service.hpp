@@ -70,6 +70,11 @@ class ApiService {
   asio::awaitable<Response> listBans(Request&, Caller*);
   asio::awaitable<Response> deleteBan(Request&, Caller*);
   asio::awaitable<Response> listTrunks(Request&, Caller*);
+  asio::awaitable<Response> agentSignIn(Request&, Caller*);
+  asio::awaitable<Response> agentSignOut(Request&, Caller*);
+  asio::awaitable<Response> agentSetState(Request&, Caller*);
+  asio::awaitable<Response> listAgents(Request&, Caller*);
+  Response agentCommand(Caller& caller, AgentCommand command, const std::string& reason);
 
   // Runs `work(store)` on the store thread.
   template <typename Work>

@@ -256,6 +256,24 @@ Result<UserPatchRequest> decodeUserPatch(std::string_view body, const Policy& po
   return patch;
 }
 
+Result<AgentStateRequest> decodeAgentState(std::string_view body) {
+  auto object = parseJsonObject(body);
+  if (!object) return object.error();
+  std::optional<Error> error;
+  JsonReader reader(*object, "", error);
+  reader.onlyKnown({"state", "reason"});
+  AgentStateRequest request;
+  request.state = reader.string("state", true).value_or("");
+  request.reason = reader.string("reason", false).value_or("");
+  if (!error && request.state != "idle" && request.state != "break" && request.state != "busy") {
+    reader.fail("state", "state must be \"idle\", \"break\" or \"busy\"");
+  }
+  if (!error && request.reason.size() > 64)
+    reader.fail("reason", "reason must be at most 64 characters");
+  if (error) return *error;
+  return request;
+}
+
 Result<SkillGroupCreateRequest> decodeSkillGroupCreate(std::string_view body) {
   auto object = parseJsonObject(body);
   if (!object) return object.error();

@@ -71,6 +71,13 @@ struct UserPatchRequest {
 };
 Result<UserPatchRequest> decodeUserPatch(std::string_view body, const Policy& policy);
 
+// POST /api/v1/agent/state: {"state": "idle"|"break"|"busy", "reason": "..."}
+struct AgentStateRequest {
+  std::string state;
+  std::string reason;  // for break; empty: "break"
+};
+Result<AgentStateRequest> decodeAgentState(std::string_view body);
+
 struct SkillGroupCreateRequest {
   std::string name;
 };

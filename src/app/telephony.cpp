@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "acd/agent_state.hpp"
 #include "calls/extension_calls.hpp"
 #include "core/asio_timers.hpp"
 #include "sip/authenticator.hpp"
@@ -99,6 +100,7 @@ struct TelephonyStack::Impl {
                              asio::post(
                                  io, [this, endpoint] { extensionCalls.onMediaSilent(endpoint); });
                            })),
+        wallClock(clock),
         extensionCalls(
             core, userAgent,
             [this](const std::string& number) { return registrar.bindingsOf(number); }, callAuth,
@@ -108,6 +110,7 @@ struct TelephonyStack::Impl {
         trunks(config.trunks) {
     core.attach(transactions);
     core.attachDialogs(userAgent);
+    registrar.onChange([this](const std::string& aor) { syncPhone(aor); });
     core.onRegister([this](sip::ServerTxId tx, const sip::Message& request, const sip::Peer& from) {
       registrar.handle(tx, request, from);
     });
@@ -168,7 +171,35 @@ struct TelephonyStack::Impl {
   sip::UserAgent userAgent;
   sip::Authenticator callAuth;
   media::MediaEngine media;
+  const Clock& wallClock;
   calls::ExtensionCalls extensionCalls;
+  // Agents signed in to the ACD since the server started, by agent id (工号).
+  std::map<std::string, std::unique_ptr<acd::AgentStateMachine>> agents;
+
+  static api::AgentStateView agentView(const std::string& agent,
+                                       const acd::AgentStateMachine& machine) {
+    auto v = machine.view();
+    api::AgentStateView out;
+    out.agent = agent;
+    out.status = std::string(acd::agentStatusCode(v.status));
+    out.activity = std::string(acd::agentActivityCode(v.activity));
+    out.breakReason = v.breakReason;
+    if (v.requestedStatus)
+      out.requestedStatus = std::string(acd::agentStatusCode(*v.requestedStatus));
+    out.phoneRegistered = v.phoneRegistered;
+    out.since = v.since;
+    return out;
+  }
+
+  // The registrar's view of the agent's phone, told to its state machine.
+  void syncPhone(const std::string& agent) {
+    auto it = agents.find(agent);
+    if (it == agents.end()) return;
+    bool registered = !registrar.bindingsOf(agent).empty();
+    if (registered == it->second->phoneRegistered()) return;
+    (void)it->second->handle(registered ? acd::AgentEvent::phoneRegistered()
+                                        : acd::AgentEvent::phoneUnregistered());
+  }
   sip::AresResolver resolver;
   std::vector<config::TrunkConfig> trunks;
   std::map<std::string, std::unique_ptr<sip::RegistrationClient>> registrations;  // by trunk
@@ -285,6 +316,58 @@ std::vector<api::TrunkView> TelephonyStack::trunks() const {
     out.push_back(std::move(v));
   }
   return out;
+}
+
+Result<api::AgentStateView> TelephonyStack::agentCommand(const std::string& agent,
+                                                         api::AgentCommand command,
+                                                         const std::string& reason,
+                                                         const api::AgentPreferences& preferences) {
+  auto& agents = impl_->agents;
+  auto it = agents.find(agent);
+  if (command == api::AgentCommand::kSignIn) {
+    acd::AgentStateConfig config;
+    config.initialStatus =
+        preferences.initialBusy ? acd::AgentStatus::kBusy : acd::AgentStatus::kIdle;
+    config.autoReadyAfterAcw = preferences.autoReadyAfterAcw;
+    if (it == agents.end() || it->second->status() == acd::AgentStatus::kSignedOut) {
+      // Signed out, the settings of this sign-in apply.
+      auto machine =
+          std::make_unique<acd::AgentStateMachine>(agent, config, impl_->wallClock, impl_->timers);
+      it = agents.insert_or_assign(agent, std::move(machine)).first;
+      impl_->syncPhone(agent);
+    }
+  } else if (it == agents.end()) {
+    return Error::conflict(fmt::format("agent {} is not signed in", agent));
+  }
+  acd::AgentEvent event = acd::AgentEvent::signIn();
+  switch (command) {
+    case api::AgentCommand::kSignIn:
+      break;
+    case api::AgentCommand::kSignOut:
+      event = acd::AgentEvent::signOut();
+      break;
+    case api::AgentCommand::kIdle:
+      event = acd::AgentEvent::setIdle();
+      break;
+    case api::AgentCommand::kBreak:
+      event = acd::AgentEvent::setBreak(reason.empty() ? "break" : reason);
+      break;
+    case api::AgentCommand::kBusy:
+      event = acd::AgentEvent::setBusy();
+      break;
+  }
+  auto outcome = it->second->handle(event);
+  if (!outcome) return outcome.error();
+  spdlog::info("agent {} {} -> status={} activity={}", agent, acd::agentEventCode(event.type),
+               acd::agentStatusCode(it->second->status()),
+               acd::agentActivityCode(it->second->activity()));
+  return Impl::agentView(agent, *it->second);
+}
+
+std::optional<api::AgentStateView> TelephonyStack::agentState(const std::string& agent) const {
+  auto it = impl_->agents.find(agent);
+  if (it == impl_->agents.end()) return std::nullopt;
+  return Impl::agentView(agent, *it->second);
 }
 
 bool TelephonyStack::unban(const std::string& address) {

@@ -30,6 +30,10 @@ class TelephonyStack final : public api::Telephony {
   std::vector<api::BanView> bans() const override;
   bool unban(const std::string& address) override;
   std::vector<api::TrunkView> trunks() const override;
+  Result<api::AgentStateView> agentCommand(const std::string& agent, api::AgentCommand command,
+                                           const std::string& reason,
+                                           const api::AgentPreferences& preferences) override;
+  std::optional<api::AgentStateView> agentState(const std::string& agent) const override;
 
  private:
   struct Impl;

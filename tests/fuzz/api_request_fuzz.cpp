@@ -14,5 +14,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   (void)sb::api::decodeUserCreate(body, policy);
   (void)sb::api::decodeUserPatch(body, policy);
   (void)sb::api::decodeSkillGroupCreate(body);
+  (void)sb::api::decodeAgentState(body);
   return 0;
 }

@@ -148,3 +148,27 @@ TEST(ValidateUsernameTest, AgentIdsAndNamesPassOthersFail) {
 
 }  // namespace
 }  // namespace sb::api
+
+namespace sb::api {
+namespace {
+
+TEST(DecodeAgentStateTest, AcceptsTheThreeStatesAndNamesTheFieldAtFault) {
+  auto idle = decodeAgentState(R"({"state": "idle"})");
+  ASSERT_TRUE(idle.ok());
+  EXPECT_EQ(idle->state, "idle");
+  auto lunch = decodeAgentState(R"({"state": "break", "reason": "lunch"})");
+  ASSERT_TRUE(lunch.ok());
+  EXPECT_EQ(lunch->reason, "lunch");
+  EXPECT_EQ(decodeAgentState(R"({"state": "asleep"})").error().field, "state");
+  EXPECT_EQ(decodeAgentState(R"({})").error().field, "state");
+  EXPECT_EQ(decodeAgentState(R"({"state": "idle", "mood": 1})").error().field, "mood");
+  EXPECT_EQ(decodeAgentState(R"({"state": "break", "reason": 7})").error().field, "reason");
+  EXPECT_EQ(decodeAgentState(R"({"state": "break", "reason": ")" + std::string(65, 'x') + R"("})")
+                .error()
+                .field,
+            "reason");
+  EXPECT_FALSE(decodeAgentState("not json").ok());
+}
+
+}  // namespace
+}  // namespace sb::api
