@@ -335,6 +335,8 @@ Result<api::AgentStateView> TelephonyStack::agentCommand(const std::string& agen
           std::make_unique<acd::AgentStateMachine>(agent, config, impl_->wallClock, impl_->timers);
       it = agents.insert_or_assign(agent, std::move(machine)).first;
       impl_->syncPhone(agent);
+    } else {
+      return Impl::agentView(agent, *it->second);  // signed in already: nothing to do
     }
   } else if (it == agents.end()) {
     return Error::conflict(fmt::format("agent {} is not signed in", agent));

@@ -27,6 +27,9 @@ class AgentApiTest(DemoServerTest):
         self.assertEqual(body["status"], "idle")  # the demo agents start idle
         self.assertEqual(body["activity"], "none")
         self.assertFalse(body["phone_registered"])
+        # Signing in again (a second browser tab) changes nothing.
+        status, _, again = self.post("/api/v1/agent/signin", token)
+        self.assertEqual((status, again["status"]), (200, "idle"))
         status, _, body = self.post("/api/v1/agent/state", token, {"state": "break",
                                                                    "reason": "lunch"})
         self.assertEqual(status, 200, body)
