@@ -2,12 +2,12 @@
 // jitter buffer, per 20 ms tick (Google Benchmark). bench/media/run turns the figures into
 // microseconds per participant-second and per stream-second.
 
-#include <benchmark/benchmark.h>
-
 #include <array>
 #include <cmath>
 #include <numbers>
 #include <vector>
+
+#include <benchmark/benchmark.h>
 
 #include "media/conference.hpp"
 #include "media/g711.hpp"

@@ -296,7 +296,7 @@ class StreamRewriter {
   bool anchorPending_ = true;
   std::uint32_t inputSsrc_ = 0;
   std::uint16_t highestInput_ = 0;
-  std::uint32_t sinceAnchor_ = 0;  // how far highestInput_ is past the source's first packet
+  std::uint32_t sinceAnchor_ = 0;        // how far highestInput_ is past the source's first packet
   std::uint32_t pendingJump_ = 0x10000;  // the sequence number that would confirm a jump
   std::uint16_t sequenceOffset_ = 0;
   std::uint32_t timestampOffset_ = 0;
