@@ -14,6 +14,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/file_descriptor.hpp"
+
 namespace sb::media {
 namespace {
 
@@ -31,20 +33,6 @@ std::int16_t floatToInt16(float value) {
 Error loadError(ErrorCode code, const std::filesystem::path& path, const std::string& what) {
   return Error{code, "audio file " + path.string() + ": " + what, "path"};
 }
-
-class FileDescriptor {
- public:
-  explicit FileDescriptor(int fd) : fd_(fd) {}
-  ~FileDescriptor() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  FileDescriptor(const FileDescriptor&) = delete;
-  FileDescriptor& operator=(const FileDescriptor&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 struct SndfileCloser {
   void operator()(SNDFILE* file) const { sf_close(file); }

@@ -27,6 +27,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "core/file_descriptor.hpp"
 #include "core/logging.hpp"
 #include "sip/syntax.hpp"
 
@@ -248,20 +249,6 @@ struct ChannelDeleter {
   void operator()(ares_channel channel) const { ares_destroy(channel); }
 };
 using Channel = std::unique_ptr<std::remove_pointer_t<ares_channel>, ChannelDeleter>;
-
-class FileDescriptor {
- public:
-  explicit FileDescriptor(int fd) : fd_(fd) {}
-  ~FileDescriptor() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  FileDescriptor(const FileDescriptor&) = delete;
-  FileDescriptor& operator=(const FileDescriptor&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 void appendAddresses(const hostent* host, std::vector<std::string>& out) {
   if (host == nullptr) return;
