@@ -308,9 +308,7 @@ std::vector<api::TrunkView> TelephonyStack::trunks() const {
       v.registration = std::string(sip::registrationStateName(client.state()));
       v.lastError = client.lastError();
       if (auto peer = client.registeredWith()) {
-        v.registrar = peer->address.find(':') == std::string::npos
-                          ? fmt::format("{}:{}", peer->address, peer->port)
-                          : fmt::format("[{}]:{}", peer->address, peer->port);
+        v.registrar = sip::peerAddress(*peer);
       }
     }
     out.push_back(std::move(v));

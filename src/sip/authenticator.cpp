@@ -9,10 +9,6 @@ namespace sb::sip {
 
 namespace {
 
-std::string peerText(const Peer& p) {
-  return fmt::format("{}:{}:{}", p.transport == Transport::kTcp ? "tcp" : "udp", p.address, p.port);
-}
-
 void tell(const Authenticator::Outcome& outcome, AuthOutcome result) {
   if (outcome) outcome(result);
 }
@@ -87,7 +83,7 @@ void Authenticator::authenticate(ServerTxId tx, const Message& request, const Pe
     if (!verified || !known) {
       guard_.authFailed(from.address);
       spdlog::info("sip {} refused user=\"{}\" from={}", req->methodText(), loggable(user),
-                   peerText(from));
+                   describePeer(from));
       core_.respond(tx, 403);
       tell(outcome, AuthOutcome::kForbidden);
       return;

@@ -23,6 +23,11 @@ struct Peer {
   std::uint16_t listener = 0;
 };
 
+// "192.0.2.7:5060", "[2001:db8::7]:5060": where it is, for messages people read.
+std::string peerAddress(const Peer& peer);
+// "udp:192.0.2.7:5060": with the transport, for logs.
+std::string describePeer(const Peer& peer);
+
 // Sends bytes to a peer; implemented by the transport layer (and by fakes in tests).
 class Sender {
  public:

@@ -13,10 +13,6 @@ namespace sb::sip {
 
 namespace {
 
-std::string peerText(const Peer& p) {
-  return fmt::format("{}:{}:{}", p.transport == Transport::kTcp ? "tcp" : "udp", p.address, p.port);
-}
-
 std::string_view outcomeName(AuthOutcome outcome) {
   switch (outcome) {
     case AuthOutcome::kChallenged:
@@ -180,7 +176,8 @@ void Registrar::authenticated(ServerTxId tx, const Message& request, const Peer&
   });
   count("ok");
   if (changed) {
-    spdlog::debug("sip registered aor={} contacts={} from={}", aor, current.size(), peerText(from));
+    spdlog::debug("sip registered aor={} contacts={} from={}", aor, current.size(),
+                  describePeer(from));
     if (listener_) listener_(aor);
   }
 }

@@ -33,11 +33,6 @@ using std::chrono::seconds;
 constexpr std::array<std::string_view, 5> kStateNames = {"unregistered", "registering",
                                                          "registered", "failed", "unregistering"};
 
-std::string peerText(const Peer& p) {
-  bool v6 = p.address.find(':') != std::string::npos;
-  return fmt::format("{}{}{}:{}", v6 ? "[" : "", p.address, v6 ? "]" : "", p.port);
-}
-
 bool samePeer(const Peer& a, const Peer& b) {
   return a.transport == b.transport && a.address == b.address && a.port == b.port;
 }
@@ -276,7 +271,7 @@ void RegistrationClient::onResponse(const Message* response) {
     return;
   }
   if (!response) {
-    targetFailed(fmt::format("no answer from {}", peerText(current_)));
+    targetFailed(fmt::format("no answer from {}", peerAddress(current_)));
     return;
   }
   int status = response->statusCode();
@@ -329,7 +324,7 @@ void RegistrationClient::onUnregisterResponse(const Message* response) {
     spdlog::warn("sip unregister failed aor={}: {}", options_.aor, *error);
   } else if (!response) {
     spdlog::warn("sip unregister failed aor={}: no answer from {}", options_.aor,
-                 peerText(current_));
+                 peerAddress(current_));
   } else if (status >= 300) {
     spdlog::warn("sip unregister failed aor={}: {}", options_.aor, describe(*response));
   }
@@ -354,7 +349,7 @@ void RegistrationClient::succeeded(const Message& response) {
     timer_ = 0;
     beginAttempt();
   });
-  spdlog::debug("sip registered with={} aor={} expires={} refresh_in={}ms", peerText(current_),
+  spdlog::debug("sip registered with={} aor={} expires={} refresh_in={}ms", peerAddress(current_),
                 options_.aor, granted.count(), delay.count());
   transition(Event::kSucceeded);
 }
@@ -388,7 +383,7 @@ void RegistrationClient::intervalTooBrief(const Message& response) {
     return;
   }
   spdlog::info("sip registration aor={} expires {}s -> {}s (423 from {})", options_.aor,
-               expires_.count(), *minimum, peerText(current_));
+               expires_.count(), *minimum, peerAddress(current_));
   expires_ = seconds(*minimum);
   sendRegister();
 }
@@ -481,7 +476,7 @@ std::optional<Peer> RegistrationClient::registeredWith() const {
 
 std::string RegistrationClient::describe(const Message& response) const {
   return fmt::format("{} {} from {}", response.statusCode(), loggable(response.reasonPhrase()),
-                     peerText(current_));
+                     peerAddress(current_));
 }
 
 bool RegistrationClient::bindingAlive() const {

@@ -75,6 +75,15 @@ Peer responsePeer(const Peer& from) {
 
 }  // namespace
 
+std::string peerAddress(const Peer& peer) {
+  bool v6 = peer.address.find(':') != std::string::npos;
+  return fmt::format("{}{}{}:{}", v6 ? "[" : "", peer.address, v6 ? "]" : "", peer.port);
+}
+
+std::string describePeer(const Peer& peer) {
+  return fmt::format("{}:{}", peer.transport == Transport::kTcp ? "tcp" : "udp", peerAddress(peer));
+}
+
 std::string_view transportName(Transport t) {
   return t == Transport::kTcp ? "TCP" : "UDP";
 }
