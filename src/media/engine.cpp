@@ -8,13 +8,13 @@
 #include <functional>
 #include <future>
 #include <mutex>
+#include <random>
 #include <set>
 #include <thread>
 #include <unordered_map>
 #include <variant>
 
 #include <arpa/inet.h>
-#include <fcntl.h>
 #include <fmt/format.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -22,6 +22,7 @@
 #include <spdlog/spdlog.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
@@ -98,15 +99,13 @@ std::pair<std::string, std::uint16_t> describe(const Address& a) {
 
 // SSRCs and initial sequence numbers and timestamps (RFC 3550 §5.1: random).
 std::uint32_t randomNumber() {
-  std::uint32_t value = 0;
-  int fd = ::open("/dev/urandom", O_RDONLY | O_CLOEXEC);
-  if (fd >= 0) {
-    if (::read(fd, &value, sizeof value) != sizeof value) value = 0;
-    ::close(fd);
-  }
-  return value != 0
-             ? value
-             : static_cast<std::uint32_t>(std::hash<std::thread::id>{}(std::this_thread::get_id()));
+  // One getrandom() call, no file to open: this runs on the workers for every new source.
+  thread_local std::mt19937 engine{[] {
+    std::uint32_t seed = 0;
+    if (::getrandom(&seed, sizeof seed, 0) != sizeof seed) seed = std::random_device{}();
+    return seed;
+  }()};
+  return static_cast<std::uint32_t>(engine());
 }
 
 }  // namespace
@@ -622,14 +621,7 @@ class MediaEngine::Worker {
                               e.digitTimestamp, e.playerSsrc});
       auto payload = encodeTelephoneEvent(p.payload);
       std::copy(payload.begin(), payload.end(), packet.begin() + kRtpFixedHeaderSize);
-      auto parsed = parseRtp(packet);
-      if (parsed.ok() &&
-          e.out.rewrite(packet, parsed.value, arrivalUnits(now)) == RewriteResult::kForwarded &&
-          ::sendto(e.fd, packet.data(), packet.size(), 0,
-                   reinterpret_cast<const sockaddr*>(&e.remote.storage), e.remote.length) > 0) {
-        ++e.stats.packetsSent;
-        e.sentSinceReport = true;
-      }
+      sendThroughStream(e, packet, now);
     }
     // The stream's clock keeps running during the event: later audio continues from here.
     e.playerTimestamp += kFrameSamples;
@@ -772,16 +764,24 @@ class MediaEngine::Worker {
       } else {
         encodeMuLaw(frame, payload);
       }
-      auto parsed = parseRtp(packet);
-      if (parsed.ok() &&
-          e.out.rewrite(packet, parsed.value, arrivalUnits(now)) == RewriteResult::kForwarded &&
-          ::sendto(e.fd, packet.data(), packet.size(), 0,
-                   reinterpret_cast<const sockaddr*>(&e.remote.storage), e.remote.length) > 0) {
-        ++e.stats.packetsSent;
-        e.sent.onSent(kFrameSamples);
-        e.sentSinceReport = true;
-      }
+      if (sendThroughStream(e, packet, now)) e.sent.onSent(kFrameSamples);
     }
+  }
+
+  // Sends a packet made here (our own source's header) through the endpoint's stream rewriter,
+  // so that it continues the stream the phone already gets.
+  bool sendThroughStream(Endpoint& e, std::span<std::uint8_t> packet,
+                         std::chrono::steady_clock::time_point now) {
+    auto parsed = parseRtp(packet);
+    if (!parsed.ok() ||
+        e.out.rewrite(packet, parsed.value, arrivalUnits(now)) != RewriteResult::kForwarded ||
+        ::sendto(e.fd, packet.data(), packet.size(), 0,
+                 reinterpret_cast<const sockaddr*>(&e.remote.storage), e.remote.length) <= 0) {
+      return false;
+    }
+    ++e.stats.packetsSent;
+    e.sentSinceReport = true;
+    return true;
   }
 
   std::uint32_t arrivalUnits(std::chrono::steady_clock::time_point now) const {
