@@ -43,6 +43,17 @@ std::optional<media::Codec> engineCodec(const sdp::Codec& codec) {
   return std::nullopt;
 }
 
+// The audio an offer and its answer settled on, when the engine can carry its codec.
+Result<sdp::NegotiatedAudio> engineAudio(const sdp::SessionDescription& offer,
+                                         const Result<sdp::SessionDescription>& answer) {
+  if (!answer) return answer.error();
+  auto audio = sdp::negotiate(offer, *answer);
+  if (audio && !engineCodec(audio->codec)) {
+    return Error::invalid("sdp", "a codec the media engine does not carry");
+  }
+  return audio;
+}
+
 // The engine configuration for one side of negotiated audio: send to `remote` with its numbers.
 // (configure() keeps an endpoint's shard, so later calls pass 0.)
 media::EndpointConfig endpointConfig(const sdp::NegotiatedAudio& audio,
@@ -153,13 +164,9 @@ void ExtensionCalls::route(sip::ServerTxId tx, const sip::Message& invite, const
     // Anchored: the caller's offer is answered with our address, on an endpoint that sends to
     // the caller with the caller's payload types.
     auto offer = sdp::parse(invite.body());
-    std::optional<sdp::NegotiatedAudio> audio;
-    if (offer) {
-      auto probe = sdp::makeAnswer(*offer, local(9), id, 1);
-      if (probe) {
-        if (auto n = sdp::negotiate(*offer, *probe); n && engineCodec(n->codec)) audio = *n;
-      }
-    }
+    // The answer without its port yet (the port comes with the endpoint) says which codec.
+    auto audio = offer ? engineAudio(*offer, sdp::makeAnswer(*offer, local(9), id, 1))
+                       : Result<sdp::NegotiatedAudio>(offer.error());
     if (!audio) {
       core_.respond(tx, 488, invite.body().empty() ? "SDP Offer Required" : "");
       count("not_acceptable");
@@ -263,13 +270,7 @@ void ExtensionCalls::onCallee(CallId id, const SessionEvent& e) {
       }
       if (media_.engine != nullptr && !answerCallee(call, e.session, e.message->body())) {
         ua_.hangUp(e.session);  // an answer we cannot use: as if it had failed
-        call.failure = moreTelling(call.failure, 488);
-        if (call.ringing.empty() && call.callee == 0) {
-          ua_.reject(call.caller, callerStatus(call.failure));
-          count("failed");
-          call.caller = 0;
-          end(id);
-        }
+        calleeFailed(id, call, e.session, 488, "failed");
         return;
       }
       call.callee = e.session;
@@ -284,16 +285,7 @@ void ExtensionCalls::onCallee(CallId id, const SessionEvent& e) {
       return;
     case SessionEvent::Kind::kFailed:
       forget();
-      if (auto leg = call.calleeLegs.find(e.session); leg != call.calleeLegs.end()) {
-        closeLeg(leg->second);
-      }
-      call.failure = moreTelling(call.failure, e.status);
-      if (call.ringing.empty() && call.callee == 0) {
-        ua_.reject(call.caller, callerStatus(call.failure));
-        count("unanswered");
-        call.caller = 0;
-        end(id);
-      }
+      calleeFailed(id, call, e.session, e.status, "unanswered");
       return;
     case SessionEvent::Kind::kEnded:
       forget();
@@ -313,6 +305,21 @@ void ExtensionCalls::onCallee(CallId id, const SessionEvent& e) {
       return;
     case SessionEvent::Kind::kConfirmed:
       return;
+  }
+}
+
+void ExtensionCalls::calleeFailed(CallId id, Call& call, sip::SessionId callee, int status,
+                                  std::string_view result) {
+  if (auto leg = call.calleeLegs.find(callee); leg != call.calleeLegs.end()) {
+    closeLeg(leg->second);
+  }
+  call.failure = moreTelling(call.failure, status);
+  if (call.ringing.empty() && call.callee == 0) {
+    // Every phone failed: the caller hears the most telling reason.
+    ua_.reject(call.caller, callerStatus(call.failure));
+    count(result);
+    call.caller = 0;
+    end(id);
   }
 }
 
@@ -406,12 +413,9 @@ bool ExtensionCalls::answerCallee(Call& call, sip::SessionId callee, std::string
   if (it == call.calleeLegs.end()) return false;
   Leg& leg = it->second;
   if (body.empty()) return leg.negotiated;  // the SDP came with an earlier 18x
-  auto answer = sdp::parse(body);
-  auto audio =
-      answer ? sdp::negotiate(leg.offer, *answer) : Result<sdp::NegotiatedAudio>(answer.error());
-  if (!audio || !engineCodec(audio->codec)) {
-    spdlog::info("call media: unusable answer from the callee: {}",
-                 audio ? "codec we do not handle" : audio.error().message);
+  auto audio = engineAudio(leg.offer, sdp::parse(body));
+  if (!audio) {
+    spdlog::info("call media: unusable answer from the callee: {}", audio.error().message);
     return false;
   }
   media_.engine->configure(leg.endpoint, endpointConfig(*audio, audio->answerer, 0));
@@ -437,9 +441,8 @@ void ExtensionCalls::answerLocally(Leg& leg, sip::SessionId session, const Sessi
   auto offer = sdp::parse(request.body());
   auto answer = offer ? sdp::makeAnswer(*offer, local(leg.port), leg.sdpSession, leg.sdpVersion)
                       : Result<sdp::SessionDescription>(offer.error());
-  auto audio =
-      answer ? sdp::negotiate(*offer, *answer) : Result<sdp::NegotiatedAudio>(answer.error());
-  if (!audio || !engineCodec(audio->codec)) {
+  auto audio = offer ? engineAudio(*offer, answer) : Result<sdp::NegotiatedAudio>(offer.error());
+  if (!audio) {
     ua_.respond(session, e.request, 488);
     return;
   }

@@ -79,6 +79,9 @@ class ExtensionCalls {
              const std::string& number);
   void onCaller(CallId id, const sip::SessionEvent& event);
   void onCallee(CallId id, const sip::SessionEvent& event);
+  // One phone failed (or gave an answer we cannot use); with none left the caller is refused.
+  void calleeFailed(CallId id, Call& call, sip::SessionId callee, int status,
+                    std::string_view result);
   void relay(sip::SessionId from, sip::SessionId to, const sip::SessionEvent& event);
   // Media anchoring.
   std::optional<Leg> openLeg(std::uint64_t shard, const media::EndpointConfig& config);
