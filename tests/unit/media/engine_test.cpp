@@ -288,6 +288,24 @@ TEST_F(EngineTest, ClosedEndpointsAreGoneAndTheirPortsReused) {
   EXPECT_FALSE(engine.open(bad).ok());
 }
 
+TEST(EnginePortsTest, ARangeOfOnePairServesOneEndpointAtATimeAndGetsItsPortBack) {
+  MediaEngine::Options o;
+  o.firstPort = 47000;
+  o.lastPort = 47001;  // RTP 47000, RTCP 47001
+  MediaEngine engine(o);
+  auto first = engine.open({});
+  ASSERT_TRUE(first.ok());
+  EXPECT_EQ(first->port, 47000);
+  auto second = engine.open({});
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.error().code, ErrorCode::kUnavailable);
+  engine.close(first->id);
+  (void)engine.stats(first->id);  // the worker has closed it and given the port back
+  auto again = engine.open({});
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->port, 47000);
+}
+
 // --- RTCP, quality and DTMF ----------------------------------------------------------------
 
 class ReportingEngineTest : public ::testing::Test {
@@ -501,6 +519,15 @@ TEST(SilenceTest, APhoneThatStopsSendingIsReportedOnceUnlessItMayBeSilent) {
   (void)engine.stats(legB.id);  // the worker finished the sweep that found A
   lock.lock();
   EXPECT_EQ(silent, std::vector<EndpointId>{legA.id});
+  // Once: later sweeps (every 200 ms) do not report A again while it stays silent, and a
+  // packet from it re-arms the check.
+  EXPECT_FALSE(
+      changed.wait_for(lock, std::chrono::milliseconds(700), [&] { return silent.size() > 1; }));
+  lock.unlock();
+  a.send(legA.port, codes);
+  lock.lock();
+  ASSERT_TRUE(changed.wait_for(lock, std::chrono::seconds(5), [&] { return silent.size() > 1; }));
+  EXPECT_EQ(silent, (std::vector<EndpointId>{legA.id, legA.id}));
 }
 
 // --- Players -------------------------------------------------------------------------------
