@@ -11,6 +11,8 @@
 #include <fmt/format.h>
 #include <toml++/toml.h>
 
+#include "config/routing_parser.hpp"
+#include "config/toml_values.hpp"
 #include "core/logging.hpp"
 
 namespace sb::config {
@@ -22,25 +24,10 @@ namespace {
 using Apply = Result<void> (*)(Config&, const toml::node&, const fs::path& baseDir,
                                const std::string& key);
 
-Error badType(const std::string& key, std::string_view expected) {
-  return Error::invalid(key, fmt::format("{} must be {}", key, expected));
-}
-
-Result<std::int64_t> readInt(const toml::node& node, const std::string& key, std::int64_t min,
-                             std::int64_t max) {
-  auto v = node.value<std::int64_t>();
-  if (!node.is_integer() || !v) return badType(key, "an integer");
-  if (*v < min || *v > max) {
-    return Error::invalid(key,
-                          fmt::format("{} must be between {} and {}, not {}", key, min, max, *v));
-  }
-  return *v;
-}
-
-Result<std::string> readString(const toml::node& node, const std::string& key) {
-  if (!node.is_string()) return badType(key, "a string");
-  return *node.value<std::string>();
-}
+using detail::badType;
+using detail::readBool;
+using detail::readInt;
+using detail::readString;
 
 bool isIpAddress(const std::string& text) {
   std::array<unsigned char, 16> buf{};
@@ -250,6 +237,83 @@ const Entry kEntries[] = {
        c.rtpPorts = *range;
        return Ok{};
      }},
+    {"acd.ring_timeout_seconds",
+     [](Config& c, const toml::node& n, const fs::path&, const std::string& key) -> Result<void> {
+       auto v = readInt(n, key, 1, 600);
+       if (!v) return v.error();
+       c.acd.ringTimeout = std::chrono::seconds(*v);
+       return Ok{};
+     }},
+    {"acd.after_call_work_seconds",
+     [](Config& c, const toml::node& n, const fs::path&, const std::string& key) -> Result<void> {
+       auto v = readInt(n, key, -1, 3600);  // -1: until the agent ends it
+       if (!v) return v.error();
+       c.acd.afterCallWorkUntilAgentEnds = *v < 0;
+       c.acd.afterCallWork = std::chrono::seconds(std::max<std::int64_t>(*v, 0));
+       return Ok{};
+     }},
+    {"acd.service_level_seconds",
+     [](Config& c, const toml::node& n, const fs::path&, const std::string& key) -> Result<void> {
+       auto v = readInt(n, key, 1, 3600);
+       if (!v) return v.error();
+       c.acd.serviceLevelThreshold = std::chrono::seconds(*v);
+       return Ok{};
+     }},
+    {"acd.service_level_target",
+     [](Config& c, const toml::node& n, const fs::path&, const std::string& key) -> Result<void> {
+       auto v = n.value<double>();
+       if (!n.is_number() || !v) return badType(key, "a number");
+       if (!(*v > 0.0 && *v <= 1.0)) {
+         return Error::invalid(key, fmt::format("{} must be above 0 and at most 1 (0.8 is 80 %), "
+                                                "not {}",
+                                                key, *v));
+       }
+       c.acd.serviceLevelTarget = *v;
+       return Ok{};
+     }},
+    {"acd.announce_seconds",
+     [](Config& c, const toml::node& n, const fs::path&, const std::string& key) -> Result<void> {
+       auto v = readInt(n, key, 0, 3600);
+       if (!v) return v.error();
+       c.acd.announceInterval = std::chrono::seconds(*v);
+       return Ok{};
+     }},
+    {"acd.record_calls",
+     [](Config& c, const toml::node& n, const fs::path&, const std::string& key) -> Result<void> {
+       auto v = readBool(n, key);
+       if (!v) return v.error();
+       c.acd.recordCalls = *v;
+       return Ok{};
+     }},
+    {"acd.voicemail_max_seconds",
+     [](Config& c, const toml::node& n, const fs::path&, const std::string& key) -> Result<void> {
+       auto v = readInt(n, key, 1, 3600);
+       if (!v) return v.error();
+       c.acd.voicemailMaxLength = std::chrono::seconds(*v);
+       return Ok{};
+     }},
+    {"acd.prompts_dir",
+     [](Config& c, const toml::node& n, const fs::path& base,
+        const std::string& key) -> Result<void> {
+       auto v = readString(n, key);
+       if (!v) return v.error();
+       if (v->empty()) return Error::invalid(key, fmt::format("{} must not be empty", key));
+       c.acd.promptsDir =
+           fs::path(*v).is_absolute() ? fs::path(*v) : (base / *v).lexically_normal();
+       return Ok{};
+     }},
+    {"acd.hold_music",
+     [](Config& c, const toml::node& n, const fs::path&, const std::string& key) -> Result<void> {
+       auto v = readString(n, key);
+       if (!v) return v.error();
+       if (!detail::isPromptName(*v)) {
+         return Error::invalid(key, fmt::format("{} must be a prompt name like \"hold-music\", "
+                                                "not \"{}\"",
+                                                key, *v));
+       }
+       c.acd.holdMusic = *v;
+       return Ok{};
+     }},
     {"auth.token_ttl_seconds", setSeconds<&Config::tokenTtl>},
     {"auth.min_password_length",
      [](Config& c, const toml::node& n, const fs::path&, const std::string& key) -> Result<void> {
@@ -414,6 +478,7 @@ Result<void> applyEnvironment(Config& c, const EnvLookup& env) {
   };
   if (auto ok = pathFromEnv("SWITCHBOARD_DATA_DIR", c.dataDir); !ok) return ok;
   if (auto ok = pathFromEnv("SWITCHBOARD_STATIC_DIR", c.staticDir); !ok) return ok;
+  if (auto ok = pathFromEnv("SWITCHBOARD_PROMPTS_DIR", c.acd.promptsDir); !ok) return ok;
   if (auto v = env("SWITCHBOARD_LOG_LEVEL")) {
     if (auto ok = validateLogLevel("SWITCHBOARD_LOG_LEVEL", *v); !ok) return ok;
     c.logLevel = *v;
@@ -532,6 +597,12 @@ Result<Config> parseConfig(std::string_view text, const fs::path& baseDir, const
       }
       continue;
     }
+    if (detail::isRoutingArray(section)) {
+      if (auto ok = detail::parseRoutingArray(config, section, sectionNode); !ok) {
+        return ok.error();
+      }
+      continue;
+    }
     if (!isKnownSection(section)) {
       return Error::invalid(section, fmt::format("unknown section [{}]", section));
     }
@@ -545,6 +616,7 @@ Result<Config> parseConfig(std::string_view text, const fs::path& baseDir, const
     }
   }
 
+  if (auto ok = detail::checkRoutingReferences(config); !ok) return ok.error();
   if (auto ok = applyEnvironment(config, env); !ok) return ok.error();
   if (config.sipAddresses.empty()) config.sipAddresses = {config.bind};
   if (config.sipAdvertisedAddress.empty()) {

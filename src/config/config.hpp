@@ -6,9 +6,12 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/error.hpp"
+#include "core/time.hpp"
 
 namespace sb::config {
 
@@ -31,6 +34,86 @@ struct TrunkConfig {
   std::string username;  // digest user and the user part of our AOR there
   std::string password;
   std::chrono::seconds registerExpires{3600};
+};
+
+// [acd]: how queued calls are handled everywhere.
+struct AcdConfig {
+  std::chrono::seconds ringTimeout{30};  // 振铃30s自动转小休: then break "no answer" and requeue
+  // After-call work (话后处理) after each call: 0 none; ended by the agent or this timer.
+  std::chrono::seconds afterCallWork{15};
+  // after_call_work_seconds = -1: after-call work with no timer (afterCallWork is then 0, so read
+  // this first).
+  bool afterCallWorkUntilAgentEnds = false;
+  std::chrono::seconds serviceLevelThreshold{20};  // service level: answered within this
+  double serviceLevelTarget = 0.8;                 // shown beside it (80/20)
+  std::chrono::seconds announceInterval{30};       // position/wait announcements; 0: never
+  bool recordCalls = true;                         // the default of every queue's `record`
+  std::chrono::seconds voicemailMaxLength{120};
+  // empty: the prompts installed beside the binary; SWITCHBOARD_PROMPTS_DIR overrides the file.
+  std::filesystem::path promptsDir;
+  std::string holdMusic = "hold-music";  // prompt name played to queued callers
+};
+
+// [[queues]]: the queue of one skill group (技能组), by the group's name.
+struct QueueConfig {
+  std::string group;
+  std::string strategy = "longest_idle";  // longest_idle, round_robin, ring_all, highest_skill
+  std::optional<std::chrono::seconds> maxWait;  // then overflow
+  std::string overflow;                         // "": none; "voicemail"; or a group name
+  std::optional<bool> record;                   // none: acd.record_calls
+};
+
+// [[schedules]]: business hours (工作时间) by weekday, and holidays when closed all day.
+struct WeeklyHours {
+  int weekday = 0;      // 0 Monday ... 6 Sunday
+  int startMinute = 0;  // minutes after midnight
+  int endMinute = 0;    // exclusive; 1440 for "24:00"
+  bool operator==(const WeeklyHours&) const = default;
+};
+struct ScheduleConfig {
+  std::string name;
+  std::optional<int> utcOffsetMinutes;  // none: the server's local time
+  std::vector<WeeklyHours> hours;
+  // "YYYY-MM-DD", each closed all day (in the schedule's time zone); ranges in the file are
+  // expanded, the list is sorted without duplicates.
+  std::vector<std::string> holidays;
+};
+
+// [[flows]]: an IVR flow, a graph of nodes starting at `start`.
+struct FlowNode {
+  enum class Kind { kPlay, kHours, kMenu, kQueue, kVoicemail, kHangUp };
+  std::string id;
+  Kind kind = Kind::kHangUp;
+  std::string prompt;  // play, menu, voicemail (before the beep); a prompt name
+  std::string next;    // play: the node after it
+  // hours: which node while `schedule` is open, which when closed (非工作时间)
+  std::string schedule;
+  std::string open;
+  std::string closed;
+  // menu: digit ("0"-"9", "*", "#") -> node; re-prompted with `invalidPrompt` on a wrong digit
+  // or no digit within `timeout`, `attempts` times in all, then `onFailure` (empty: hang up)
+  std::vector<std::pair<std::string, std::string>> choices;
+  std::chrono::seconds timeout{5};
+  int attempts = 3;
+  std::string invalidPrompt = "invalid";
+  std::string onFailure;
+  // queue: the skill group's name and the callers' priority (higher first)
+  std::string group;
+  int priority = 0;
+};
+struct FlowConfig {
+  std::string name;
+  std::string start;
+  std::vector<FlowNode> nodes;
+  const FlowNode* node(std::string_view id) const;  // nullptr: no node has that id
+};
+
+// [[numbers]]: a number callers dial (DID, 接入号) and where it goes: a flow or a group.
+struct NumberConfig {
+  std::string number;
+  std::string flow;  // exactly one of flow and group
+  std::string group;
+  int priority = 0;  // with group
 };
 
 // Everything the server reads at start-up. Paths are absolute once loaded.
@@ -81,6 +164,13 @@ struct Config {
   // died without BYE must not keep an agent busy. 0: never.
   std::chrono::seconds rtpTimeout{30};
 
+  // [acd], [[queues]], [[schedules]], [[flows]], [[numbers]]
+  AcdConfig acd;
+  std::vector<QueueConfig> queues;
+  std::vector<ScheduleConfig> schedules;
+  std::vector<FlowConfig> flows;
+  std::vector<NumberConfig> numbers;
+
   // [auth]
   std::chrono::seconds tokenTtl{12 * 3600};
   std::size_t minPasswordLength = 8;
@@ -103,6 +193,11 @@ Result<Config> loadConfig(const std::filesystem::path& file, const EnvLookup& en
 // "192.0.2.0/24", "2001:db8::/32" or a single address.
 bool isValidNetwork(std::string_view cidr);
 bool networkContains(std::string_view cidr, std::string_view address);
+
+// Whether `schedule` is open at `at` (UTC seconds): inside one of its weekly hours in its time
+// zone and not on one of its holidays. A schedule without hours is never open. Without a UTC
+// offset it uses the server's local time (TZ, localtime_r).
+bool isOpen(const ScheduleConfig& schedule, UnixSeconds at);
 
 // "20000-29999" -> {20000, 29999}.
 std::optional<PortRange> parsePortRange(std::string_view text);
