@@ -42,6 +42,13 @@ std::string_view bearerToken(std::string_view header) {
   return header;
 }
 
+// Supervisors and administrators see every call; anyone else only the calls they answered.
+bool seesAllCalls(const store::User& user) {
+  return user.roles.has(store::Role::kSupervisor) || user.roles.has(store::Role::kAdmin);
+}
+
+constexpr std::size_t kMaxCallIdLength = 128;
+
 std::int64_t idParam(const Request& request) {
   return std::stoll(std::string(request.param("id")));  // the router admits digits only
 }
@@ -106,6 +113,12 @@ ApiService::ApiService(Deps deps)
   route("POST", "/api/v1/agent/signout", Access::kSignedIn, &ApiService::agentSignOut);
   route("POST", "/api/v1/agent/state", Access::kSignedIn, &ApiService::agentSetState);
   route("GET", "/api/v1/agents", Access::kSupervisor, &ApiService::listAgents);
+  route("GET", "/api/v1/queues", Access::kSupervisor, &ApiService::listQueues);
+  // Call ids are ours but not numbers, hence {call} rather than {id}.
+  route("GET", "/api/v1/calls", Access::kSignedIn, &ApiService::listCalls);
+  route("GET", "/api/v1/calls/{call}", Access::kSignedIn, &ApiService::getCall);
+  route("GET", "/api/v1/calls/{call}/recording", Access::kSignedIn, &ApiService::getCallRecording);
+  route("GET", "/api/v1/calls/{call}/voicemail", Access::kSignedIn, &ApiService::getCallVoicemail);
 
   deps_.metrics.gauge("sb_uptime_seconds", "Seconds since the server started.", [this] {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
@@ -449,8 +462,13 @@ Response ApiService::agentCommand(Caller& caller, AgentCommand command, const st
     return errorResponse(Error::unavailable("the ACD is not running"));
   }
   AgentPreferences preferences;
+  preferences.userId = caller.user.id;
   preferences.initialBusy = caller.user.settings.initialState == store::InitialAgentState::kBusy;
   preferences.autoReadyAfterAcw = caller.user.settings.autoReadyAfterAcw;
+  preferences.autoAnswer = caller.user.settings.autoAnswer;
+  preferences.autoRecord = caller.user.settings.autoRecord;
+  for (const auto& skill : caller.user.skills)
+    preferences.skills.push_back({skill.groupId, skill.groupName, skill.level});
   auto state = deps_.telephony->agentCommand(caller.user.username, command, reason, preferences);
   if (!state) return errorResponse(state.error());
   return jsonResponse(200, agentStateJson(*state, deps_.clock.now()));
@@ -497,6 +515,116 @@ asio::awaitable<Response> ApiService::deleteBan(Request& request, Caller* caller
   }
   spdlog::info("sip ban lifted address={} by={}", address, caller->user.username);
   co_return Response::noContent();
+}
+
+asio::awaitable<Response> ApiService::listQueues(Request&, Caller*) {
+  json::array out;
+  if (deps_.telephony != nullptr) {
+    for (const auto& q : deps_.telephony->queues())
+      out.push_back(queueStatsView(q));
+  }
+  co_return jsonResponse(200, json::object{{"queues", std::move(out)}});
+}
+
+asio::awaitable<Response> ApiService::listCalls(Request& request, Caller* caller) {
+  auto decoded = decodeCallQuery(request.query);
+  if (!decoded) co_return errorResponse(decoded.error());
+  store::CallFilter filter = std::move(*decoded);
+  if (!seesAllCalls(caller->user)) {
+    if (filter.agent && *filter.agent != caller->user.username) {
+      co_return errorResponse(Error{ErrorCode::kPermissionDenied,
+                                    "agents see only their own calls; leave agent out", "agent"});
+    }
+    filter.agent = caller->user.username;
+  }
+  auto calls = co_await inStore([&](store::Store& s) { return s.calls().list(filter); });
+  json::array out;
+  for (const auto& c : calls)
+    out.push_back(callRecordView(c));
+  co_return jsonResponse(
+      200,
+      json::object{{"calls", std::move(out)}, {"limit", filter.limit}, {"offset", filter.offset}});
+}
+
+asio::awaitable<std::optional<store::CallRecord>> ApiService::visibleCall(const Request& request,
+                                                                          const Caller& caller) {
+  auto id = percentDecode(request.param("call"));
+  if (!id || id->empty() || id->size() > kMaxCallIdLength) co_return std::nullopt;
+  auto call = co_await inStore([&](store::Store& s) { return s.calls().findById(*id); });
+  // Someone else's call is answered like an unknown one, so ids of other calls are not confirmed.
+  if (call && !seesAllCalls(caller.user) && call->agent != caller.user.username) {
+    co_return std::nullopt;
+  }
+  co_return call;
+}
+
+namespace {
+
+Response noSuchCall(const Request& request) {
+  return errorResponse(Error::notFound(
+      fmt::format("no call {}", loggable(percentDecode(request.param("call")).value_or("")))));
+}
+
+}  // namespace
+
+asio::awaitable<Response> ApiService::getCall(Request& request, Caller* caller) {
+  auto call = co_await visibleCall(request, *caller);
+  if (!call) co_return noSuchCall(request);
+  co_return jsonResponse(200, callRecordView(*call, Legs::kShow));
+}
+
+asio::awaitable<Response> ApiService::getCallRecording(Request& request, Caller* caller) {
+  co_return co_await callFile(request, *caller, "recording");
+}
+
+asio::awaitable<Response> ApiService::getCallVoicemail(Request& request, Caller* caller) {
+  co_return co_await callFile(request, *caller, "voicemail");
+}
+
+asio::awaitable<Response> ApiService::callFile(Request& request, Caller& caller,
+                                               std::string_view which) {
+  auto call = co_await visibleCall(request, caller);
+  if (!call) co_return noSuchCall(request);
+  const std::string& stored = which == "recording" ? call->recording : call->voicemail;
+  if (stored.empty()) {
+    co_return errorResponse(Error::notFound(fmt::format("call {} has no {}", call->id, which)));
+  }
+  auto file = resolveDataFile(deps_.config.dataDir, stored);
+  if (!file) {
+    spdlog::warn("call file outside the data folder refused call={} {}=\"{}\"", call->id, which,
+                 loggable(stored, 200));
+    co_return errorResponse(Error::notFound(fmt::format("call {} has no {}", call->id, which)));
+  }
+  // Recordings run to tens of MB: read off the control loop, and only the range asked for.
+  auto slice =
+      co_await runOn(deps_.blockingPool, [&] { return readFileSlice(*file, request.range); });
+  Response r;
+  r.contentType = "audio/wav";
+  r.headers.emplace_back("Accept-Ranges", "bytes");
+  r.headers.emplace_back("Cache-Control", "private, no-store");
+  switch (slice.outcome) {
+    case FileSlice::Outcome::kMissing:
+      spdlog::warn("call file missing call={} file=\"{}\"", call->id,
+                   loggable(file->string(), 200));
+      co_return errorResponse(
+          Error::notFound(fmt::format("the {} of call {} is missing", which, call->id)));
+    case FileSlice::Outcome::kUnsatisfiable: {
+      auto refused = errorResponse(416, "range_not_satisfiable",
+                                   fmt::format("the {} has {} bytes", which, slice.size));
+      refused.headers.emplace_back("Accept-Ranges", "bytes");
+      refused.headers.emplace_back("Content-Range", fmt::format("bytes */{}", slice.size));
+      co_return refused;
+    }
+    case FileSlice::Outcome::kPartial:
+      r.status = 206;
+      r.headers.emplace_back("Content-Range", contentRange(slice.range, slice.size));
+      break;
+    case FileSlice::Outcome::kWhole:
+      r.status = 200;
+      break;
+  }
+  r.body = std::move(slice.bytes);
+  co_return r;
 }
 
 }  // namespace sb::api

@@ -74,6 +74,16 @@ class ApiService {
   asio::awaitable<Response> agentSignOut(Request&, Caller*);
   asio::awaitable<Response> agentSetState(Request&, Caller*);
   asio::awaitable<Response> listAgents(Request&, Caller*);
+  asio::awaitable<Response> listQueues(Request&, Caller*);
+  asio::awaitable<Response> listCalls(Request&, Caller*);
+  asio::awaitable<Response> getCall(Request&, Caller*);
+  asio::awaitable<Response> getCallRecording(Request&, Caller*);
+  asio::awaitable<Response> getCallVoicemail(Request&, Caller*);
+  // The call the {call} path parameter names, if the caller may see it (nullopt: 404).
+  asio::awaitable<std::optional<store::CallRecord>> visibleCall(const Request& request,
+                                                                const Caller& caller);
+  // `which` is "recording" or "voicemail".
+  asio::awaitable<Response> callFile(Request& request, Caller& caller, std::string_view which);
   Response agentCommand(Caller& caller, AgentCommand command, const std::string& reason);
 
   // Runs `work(store)` on the store thread.

@@ -80,6 +80,7 @@ class HttpServer::Connection : public std::enable_shared_from_this<HttpServer::C
       if (question != std::string_view::npos)
         request.query = std::string(target.substr(question + 1));
       request.authorization = std::string(beastRequest[http::field::authorization]);
+      request.range = std::string(beastRequest[http::field::range]);
       request.body = std::move(beastRequest.body());
       request.remoteAddress = remote_;
 

@@ -15,6 +15,7 @@ struct Request {
   std::string path;    // the target without its query, still percent-encoded
   std::string query;
   std::string authorization;
+  std::string range;  // the Range header, for downloads
   std::string body;
   std::string remoteAddress;
   // Path parameters filled by the router, e.g. {"id", "7"}.

@@ -1,9 +1,13 @@
 #include "api/requests.hpp"
 
+#include <algorithm>
+
 #include <boost/json.hpp>
 #include <fmt/format.h>
 
 #include "api/json_reader.hpp"
+#include "core/logging.hpp"
+#include "core/text.hpp"
 
 namespace sb::api {
 
@@ -123,6 +127,216 @@ store::AgentSettings SettingsPatch::applyTo(store::AgentSettings s) const {
   if (initialState) s.initialState = *initialState;
   if (autoRecord) s.autoRecord = *autoRecord;
   return s;
+}
+
+Result<std::vector<std::pair<std::string, std::string>>> decodeQuery(std::string_view query) {
+  std::vector<std::pair<std::string, std::string>> out;
+  auto decode = [](std::string_view text) -> std::optional<std::string> {
+    std::string plus(text);
+    for (char& c : plus) {
+      if (c == '+') c = ' ';
+    }
+    auto decoded = percentDecode(plus);
+    if (!decoded || decoded->find('\0') != std::string::npos) return std::nullopt;
+    return decoded;
+  };
+  while (!query.empty()) {
+    auto amp = query.find('&');
+    auto pair = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
+    if (pair.empty()) continue;
+    auto eq = pair.find('=');
+    auto key = decode(pair.substr(0, eq));
+    if (!key) return Error::invalid("query", "the query string has a malformed parameter name");
+    std::string value;
+    if (eq != std::string_view::npos) {
+      auto decoded = decode(pair.substr(eq + 1));
+      if (!decoded) return Error::invalid(*key, fmt::format("{} is malformed", *key));
+      value = std::move(*decoded);
+    }
+    out.emplace_back(std::move(*key), std::move(value));
+  }
+  return out;
+}
+
+namespace {
+
+// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil).
+std::int64_t daysFromCivil(std::int64_t y, unsigned m, unsigned d) {
+  y -= m <= 2;
+  std::int64_t era = (y >= 0 ? y : y - 399) / 400;
+  auto yoe = static_cast<unsigned>(y - era * 400);
+  unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+  unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
+}
+
+unsigned daysInMonth(std::int64_t y, unsigned m) {
+  static constexpr unsigned kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+  return m == 2 && leap ? 29 : kDays[m - 1];
+}
+
+// Reads exactly `count` digits at `pos`, advancing it.
+std::optional<int> digits(std::string_view text, std::size_t& pos, std::size_t count) {
+  if (pos + count > text.size()) return std::nullopt;
+  int value = 0;
+  for (std::size_t i = 0; i < count; ++i) {
+    char c = text[pos + i];
+    if (c < '0' || c > '9') return std::nullopt;
+    value = value * 10 + (c - '0');
+  }
+  pos += count;
+  return value;
+}
+
+bool allDigits(std::string_view text) {
+  return !text.empty() &&
+         std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+}  // namespace
+
+std::optional<store::UnixMillis> parseTimestamp(std::string_view text) {
+  if (allDigits(text)) {
+    if (text.size() > 12) return std::nullopt;  // past the year 33000
+    return std::stoll(std::string(text)) * 1000;
+  }
+  std::size_t pos = 0;
+  auto expect = [&](char c) {
+    if (pos >= text.size() || text[pos] != c) return false;
+    ++pos;
+    return true;
+  };
+  auto year = digits(text, pos, 4);
+  if (!year || !expect('-')) return std::nullopt;
+  auto month = digits(text, pos, 2);
+  if (!month || *month < 1 || *month > 12 || !expect('-')) return std::nullopt;
+  auto day = digits(text, pos, 2);
+  if (!day || *day < 1 || static_cast<unsigned>(*day) > daysInMonth(*year, *month)) {
+    return std::nullopt;
+  }
+  if (pos >= text.size() || (text[pos] != 'T' && text[pos] != 't')) return std::nullopt;
+  ++pos;
+  auto hour = digits(text, pos, 2);
+  if (!hour || *hour > 23 || !expect(':')) return std::nullopt;
+  auto minute = digits(text, pos, 2);
+  if (!minute || *minute > 59) return std::nullopt;
+  int second = 0;
+  int millis = 0;
+  if (expect(':')) {
+    auto s = digits(text, pos, 2);
+    if (!s || *s > 59) return std::nullopt;
+    second = *s;
+    if (expect('.') || expect(',')) {
+      std::size_t start = pos;
+      while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9') {
+        if (pos - start < 3) millis = millis * 10 + (text[pos] - '0');
+        ++pos;
+      }
+      if (pos == start || pos - start > 9) return std::nullopt;
+      for (std::size_t n = pos - start; n < 3; ++n)
+        millis *= 10;
+    }
+  }
+  // The zone is required: a time without one would mean different instants to different people.
+  if (pos >= text.size()) return std::nullopt;
+  int offsetMinutes = 0;
+  if (text[pos] == 'Z' || text[pos] == 'z') {
+    ++pos;
+  } else if (text[pos] == '+' || text[pos] == '-' || text[pos] == ' ') {
+    // ' ': an unescaped '+' in a query string arrives as a space.
+    int sign = text[pos] == '-' ? -1 : 1;
+    ++pos;
+    auto oh = digits(text, pos, 2);
+    if (!oh || *oh > 23) return std::nullopt;
+    int om = 0;
+    if (pos < text.size()) {
+      expect(':');
+      auto m = digits(text, pos, 2);
+      if (!m || *m > 59) return std::nullopt;
+      om = *m;
+    }
+    offsetMinutes = sign * (*oh * 60 + om);
+  } else {
+    return std::nullopt;
+  }
+  if (pos != text.size()) return std::nullopt;
+  std::int64_t seconds =
+      daysFromCivil(*year, static_cast<unsigned>(*month), static_cast<unsigned>(*day)) * 86400 +
+      *hour * 3600 + *minute * 60 + second - offsetMinutes * 60;
+  return seconds * 1000 + millis;
+}
+
+Result<store::CallFilter> decodeCallQuery(std::string_view query) {
+  auto params = decodeQuery(query);
+  if (!params) return params.error();
+  store::CallFilter filter;
+  filter.limit = kDefaultCallListLimit;
+  std::vector<std::string_view> seen;
+  for (const auto& param : *params) {
+    const std::string& key = param.first;
+    const std::string& value = param.second;
+    if (std::find(seen.begin(), seen.end(), key) != seen.end()) {
+      return Error::invalid(key, fmt::format("{} is given more than once", key));
+    }
+    seen.push_back(key);
+    auto count = [&](std::size_t min, std::size_t max) -> std::optional<std::size_t> {
+      if (!allDigits(value) || value.size() > 18) return std::nullopt;
+      auto n = static_cast<std::size_t>(std::stoll(value));
+      if (n < min || n > max) return std::nullopt;
+      return n;
+    };
+    if (key == "from" || key == "to") {
+      auto at = parseTimestamp(value);
+      if (!at) {
+        return Error::invalid(key, fmt::format("{} must be an ISO 8601 time with a zone "
+                                               "(2026-11-21T09:00:00Z) or Unix seconds",
+                                               key));
+      }
+      (key == "from" ? filter.from : filter.to) = *at;
+    } else if (key == "agent") {
+      if (auto ok = validateUsername(value, "agent"); !ok) return ok.error();
+      filter.agent = value;
+    } else if (key == "number") {
+      if (value.empty() || value.size() > kMaxNumberLength) {
+        return Error::invalid("number",
+                              fmt::format("number must be 1 to {} characters", kMaxNumberLength));
+      }
+      filter.number = value;
+    } else if (key == "end_reason") {
+      filter.endReason = store::parseCallEndReason(value);
+      if (!filter.endReason) {
+        std::string codes;
+        for (auto reason : store::kAllCallEndReasons) {
+          if (!codes.empty()) codes += ", ";
+          codes += store::callEndReasonCode(reason);
+        }
+        return Error::invalid("end_reason", fmt::format("end_reason must be one of {}", codes));
+      }
+    } else if (key == "limit") {
+      auto n = count(1, kMaxCallListLimit);
+      if (!n) {
+        return Error::invalid(
+            "limit", fmt::format("limit must be a whole number from 1 to {}", kMaxCallListLimit));
+      }
+      filter.limit = *n;
+    } else if (key == "offset") {
+      auto n = count(0, static_cast<std::size_t>(INT64_MAX));
+      if (!n) return Error::invalid("offset", "offset must be a whole number from 0");
+      filter.offset = *n;
+    } else {
+      return Error::invalid(
+          key.substr(0, 64),
+          fmt::format("unknown parameter {}; the parameters are from, to, agent, number, "
+                      "end_reason, limit and offset",
+                      loggable(key)));
+    }
+  }
+  if (filter.from && filter.to && *filter.to <= *filter.from) {
+    return Error::invalid("to", "to must be after from");
+  }
+  return filter;
 }
 
 Result<void> validateUsername(std::string_view username, std::string_view field) {

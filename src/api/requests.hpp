@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/error.hpp"
@@ -82,6 +83,22 @@ struct SkillGroupCreateRequest {
   std::string name;
 };
 Result<SkillGroupCreateRequest> decodeSkillGroupCreate(std::string_view body);
+
+// A query string's parameters in order, percent-decoded with '+' as a space. A malformed escape or
+// a NUL is an error naming the parameter.
+Result<std::vector<std::pair<std::string, std::string>>> decodeQuery(std::string_view query);
+
+// A point in time given as ISO 8601 with a zone ("2026-11-21T09:00:00Z",
+// "2026-11-21T17:00:00.250+08:00"; seconds and fraction optional) or as Unix seconds
+// ("1795770000").
+std::optional<store::UnixMillis> parseTimestamp(std::string_view text);
+
+// GET /api/v1/calls?from=&to=&agent=&number=&end_reason=&limit=&offset= (every one optional).
+// Unknown and repeated parameters are refused, naming them.
+inline constexpr std::size_t kDefaultCallListLimit = 100;
+inline constexpr std::size_t kMaxCallListLimit = 1000;
+inline constexpr std::size_t kMaxNumberLength = 64;
+Result<store::CallFilter> decodeCallQuery(std::string_view query);
 
 // Field rules shared with the command line (`switchboard user add`).
 Result<void> validateUsername(std::string_view username, std::string_view field = "username");

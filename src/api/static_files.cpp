@@ -1,9 +1,15 @@
 #include "api/static_files.hpp"
 
+#include <cerrno>
 #include <fstream>
 #include <sstream>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include "api/router.hpp"
+#include "core/file_descriptor.hpp"
 #include "core/text.hpp"
 
 namespace sb::api {
@@ -55,6 +61,60 @@ std::optional<std::string> readRegularFile(const fs::path& file) {
   std::ostringstream buffer;
   buffer << in.rdbuf();
   return buffer.str();
+}
+
+std::optional<fs::path> resolveDataFile(const fs::path& root, std::string_view stored) {
+  if (stored.empty() || stored.front() == '/' || stored.find('\0') != std::string_view::npos ||
+      stored.find('\\') != std::string_view::npos) {
+    return std::nullopt;
+  }
+  fs::path relative;
+  for (auto segment : splitPath(stored)) {
+    if (segment == "..") return std::nullopt;
+    if (segment == ".") continue;
+    relative /= std::string(segment);
+  }
+  if (relative.empty()) return std::nullopt;
+  return root / relative;
+}
+
+FileSlice readFileSlice(const fs::path& file, std::string_view rangeHeader) {
+  FileSlice slice;
+  FileDescriptor fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.get() < 0) return slice;
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) return slice;
+  slice.size = static_cast<std::uint64_t>(st.st_size);
+
+  auto request = resolveRange(rangeHeader, slice.size);
+  ByteRange want{0, slice.size == 0 ? 0 : slice.size - 1};
+  switch (request.kind) {
+    case RangeRequest::Kind::kUnsatisfiable:
+      slice.outcome = FileSlice::Outcome::kUnsatisfiable;
+      return slice;
+    case RangeRequest::Kind::kPartial:
+      slice.outcome = FileSlice::Outcome::kPartial;
+      slice.range = request.range;
+      want = request.range;
+      break;
+    case RangeRequest::Kind::kWhole:
+      slice.outcome = FileSlice::Outcome::kWhole;
+      if (slice.size == 0) return slice;
+      break;
+  }
+  slice.bytes.resize(want.length());
+  std::size_t done = 0;
+  while (done < slice.bytes.size()) {
+    auto n = ::pread(fd.get(), slice.bytes.data() + done, slice.bytes.size() - done,
+                     static_cast<off_t>(want.first + done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      // Truncated or unreadable while we read: treat as gone rather than serve a short body.
+      return FileSlice{};
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  return slice;
 }
 
 }  // namespace sb::api

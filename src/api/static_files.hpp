@@ -1,10 +1,14 @@
 #pragma once
-// The built web front-end served at "/".
+// Files served over HTTP: the built web front-end at "/", and recordings and voicemail from the
+// data folder.
 
+#include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <string>
 #include <string_view>
+
+#include "api/byte_range.hpp"
 
 namespace sb::api {
 
@@ -18,5 +22,25 @@ std::string_view mimeTypeFor(const std::filesystem::path& file);
 // Reads a whole regular file; nullopt if it is missing or not a regular file. Blocks: call it off
 // the control loop.
 std::optional<std::string> readRegularFile(const std::filesystem::path& file);
+
+// The file a path stored in the database names under the data folder `root`; nullopt for a path
+// that is empty, absolute, has a ".." segment, a backslash or a NUL, so that a bad row cannot
+// serve a file from elsewhere. Lexical only: a symbolic link inside `root` (recordings on another
+// volume) is followed.
+std::optional<std::filesystem::path> resolveDataFile(const std::filesystem::path& root,
+                                                     std::string_view stored);
+
+// The bytes of a regular file that a Range header asks for.
+struct FileSlice {
+  enum class Outcome { kMissing, kWhole, kPartial, kUnsatisfiable };
+  Outcome outcome = Outcome::kMissing;
+  std::uint64_t size = 0;  // of the whole file
+  ByteRange range;         // for kPartial
+  std::string bytes;       // the whole file or the range; empty for kMissing and kUnsatisfiable
+};
+
+// Opens `file` once and reads what `rangeHeader` asks for (see resolveRange). Blocks: call it off
+// the control loop.
+FileSlice readFileSlice(const std::filesystem::path& file, std::string_view rangeHeader);
 
 }  // namespace sb::api

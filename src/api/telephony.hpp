@@ -54,10 +54,47 @@ struct AgentStateView {
 
 enum class AgentCommand { kSignIn, kSignOut, kIdle, kBreak, kBusy };
 
-// What an agent's settings say about the ACD (from the store, at sign-in).
+// A skill group the agent belongs to, with the agent's level in it.
+struct AgentSkill {
+  std::int64_t groupId = 0;
+  std::string group;
+  int level = 5;
+};
+
+// What the store says about the agent for the ACD (at sign-in).
 struct AgentPreferences {
+  std::int64_t userId = 0;
   bool initialBusy = false;
   bool autoReadyAfterAcw = true;
+  bool autoAnswer = false;
+  bool autoRecord = true;
+  std::vector<AgentSkill> skills;
+};
+
+// Live figures of one skill group's queue for supervisors (GET /api/v1/queues). Counters run
+// since the server started.
+struct QueueStatsView {
+  std::int64_t groupId = 0;
+  std::string group;
+  std::size_t waiting = 0;              // callers in the queue now
+  std::int64_t longestWaitSeconds = 0;  // of those waiting now; 0: nobody waits
+  // Signed-in agents of the group by what they are doing.
+  std::size_t agentsSignedIn = 0;
+  std::size_t agentsIdle = 0;     // may be offered a call now
+  std::size_t agentsRinging = 0;  // offering or ringing
+  std::size_t agentsTalking = 0;  // talking or on hold
+  std::size_t agentsAfterCallWork = 0;
+  std::size_t agentsOnBreak = 0;  // break or busy, no call
+  // Calls that left the queue.
+  std::uint64_t answered = 0;
+  std::uint64_t answeredWithinThreshold = 0;
+  std::uint64_t abandoned = 0;  // hung up waiting or ringing (呼损)
+  std::uint64_t overflowed = 0;
+  int serviceLevelThresholdSeconds = 20;
+  double serviceLevelTarget = 0.8;
+  double serviceLevel = 1.0;  // answered within threshold / (answered + abandoned); 1 with none
+  double averageSpeedOfAnswerSeconds = 0;  // mean wait of answered calls
+  double abandonRate = 0;                  // abandoned / (answered + abandoned)
 };
 
 class Telephony {
@@ -73,6 +110,7 @@ class Telephony {
                                               const AgentPreferences&) {
     return Error::unavailable("the ACD is not running");
   }
+  virtual std::vector<QueueStatsView> queues() const { return {}; }
   // nullopt: the agent has not signed in since the server started.
   virtual std::optional<AgentStateView> agentState(const std::string& /*agent*/) const {
     return std::nullopt;

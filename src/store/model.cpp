@@ -64,4 +64,51 @@ std::optional<InitialAgentState> parseInitialAgentState(std::string_view code) {
   return std::nullopt;
 }
 
+std::string_view callEndReasonCode(CallEndReason reason) {
+  switch (reason) {
+    case CallEndReason::kNormal:
+      return "normal";
+    case CallEndReason::kUnanswered:
+      return "unanswered";
+    case CallEndReason::kRingAbandoned:
+      return "ring_abandoned";
+    case CallEndReason::kQueueAbandoned:
+      return "queue_abandoned";
+    case CallEndReason::kAfterHoursVoicemail:
+      return "after_hours_voicemail";
+    case CallEndReason::kVoicemail:
+      return "voicemail";
+    case CallEndReason::kFailed:
+      return "failed";
+  }
+  return "failed";
+}
+
+std::optional<CallEndReason> parseCallEndReason(std::string_view code) {
+  for (CallEndReason r : kAllCallEndReasons) {
+    if (callEndReasonCode(r) == code) return r;
+  }
+  return std::nullopt;
+}
+
+std::string_view callDirectionCode(CallDirection direction) {
+  switch (direction) {
+    case CallDirection::kInbound:
+      return "inbound";
+    case CallDirection::kOutbound:
+      return "outbound";
+    case CallDirection::kInternal:
+      return "internal";
+  }
+  return "inbound";
+}
+
+std::optional<CallDirection> parseCallDirection(std::string_view code) {
+  for (CallDirection d :
+       {CallDirection::kInbound, CallDirection::kOutbound, CallDirection::kInternal}) {
+    if (callDirectionCode(d) == code) return d;
+  }
+  return std::nullopt;
+}
+
 }  // namespace sb::store

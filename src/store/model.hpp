@@ -110,4 +110,93 @@ struct SkillGroup {
   UnixSeconds createdAt = 0;
 };
 
+// Wall-clock time with milliseconds, for call timestamps.
+using UnixMillis = std::int64_t;
+
+// How a call ended. Stable codes: "normal", "unanswered", "ring_abandoned" (振铃放弃: the caller
+// hung up while an agent's phone rang), "queue_abandoned" (呼损: hung up while waiting),
+// "after_hours_voicemail", "voicemail" (left a message after overflow), "failed".
+enum class CallEndReason : std::uint8_t {
+  kNormal,
+  kUnanswered,
+  kRingAbandoned,
+  kQueueAbandoned,
+  kAfterHoursVoicemail,
+  kVoicemail,
+  kFailed,
+};
+inline constexpr CallEndReason kAllCallEndReasons[] = {CallEndReason::kNormal,
+                                                       CallEndReason::kUnanswered,
+                                                       CallEndReason::kRingAbandoned,
+                                                       CallEndReason::kQueueAbandoned,
+                                                       CallEndReason::kAfterHoursVoicemail,
+                                                       CallEndReason::kVoicemail,
+                                                       CallEndReason::kFailed};
+std::string_view callEndReasonCode(CallEndReason reason);
+std::optional<CallEndReason> parseCallEndReason(std::string_view code);
+
+// Stable codes: "inbound", "outbound", "internal".
+enum class CallDirection : std::uint8_t { kInbound, kOutbound, kInternal };
+std::string_view callDirectionCode(CallDirection direction);
+std::optional<CallDirection> parseCallDirection(std::string_view code);
+
+// One party's leg of a call as the B2BUA saw it.
+struct CallLegRecord {
+  std::string role;       // "caller", "agent"
+  std::string party;      // the caller's number, or the agent id (工号)
+  std::string sipCallId;  // the Call-ID of this leg's dialog
+  UnixMillis startedAt = 0;
+  UnixMillis answeredAt = 0;  // 0: never answered
+  UnixMillis endedAt = 0;
+  int sipStatus = 0;  // the final response of the leg's INVITE (200, 486, 487...)
+  // Quality as the media engine measured it for this leg; 0 when unknown.
+  double mos = 0;
+  std::uint64_t packetsReceived = 0;
+  std::uint64_t packetsLost = 0;
+  double jitterMs = 0;
+  bool operator==(const CallLegRecord&) const = default;
+};
+
+// One call (通话记录), written when it ends; after-call work is filled in when the agent ends it.
+// Timestamps are 0 for what did not happen; durations are milliseconds.
+struct CallRecord {
+  std::string id;  // ours, also the recording's file name
+  CallDirection direction = CallDirection::kInbound;
+  std::string caller;   // the caller's number (From user)
+  std::string called;   // the number dialled (Request-URI user)
+  std::string did;      // the service number (接入号) it came in on
+  std::string ivrPath;  // nodes visited and digits pressed: "hours>welcome>menu[2]>after-sales"
+  std::int64_t groupId = 0;  // the skill group whose queue it went to; 0: none
+  std::string groupName;
+  std::string agent;  // the agent id (工号) who answered; empty: nobody
+  UnixMillis arrivedAt = 0;
+  UnixMillis queuedAt = 0;
+  UnixMillis offeredAt = 0;   // first offer to an agent
+  UnixMillis answeredAt = 0;  // by the agent
+  UnixMillis endedAt = 0;
+  std::int64_t waitMs = 0;  // queued until answered or abandoned
+  std::int64_t ringMs = 0;  // the answering agent's phone ringing (all offers for the unanswered)
+  std::int64_t talkMs = 0;
+  std::int64_t holdMs = 0;
+  std::int64_t afterCallWorkMs = 0;
+  CallEndReason endReason = CallEndReason::kNormal;
+  std::string endedBy;  // "caller", "agent", "system"
+  // Files relative to the data folder; empty: none.
+  std::string recording;  // stereo WAV: caller left, agent right
+  std::string voicemail;  // mono WAV
+  std::vector<CallLegRecord> legs;
+  bool operator==(const CallRecord&) const = default;
+};
+
+// GET /api/v1/calls: every set field narrows the list. Newest first.
+struct CallFilter {
+  std::optional<UnixMillis> from;  // arrived at or after
+  std::optional<UnixMillis> to;    // arrived before
+  std::optional<std::string> agent;
+  std::optional<std::string> number;  // caller or called or DID, exactly
+  std::optional<CallEndReason> endReason;
+  std::size_t limit = 100;
+  std::size_t offset = 0;
+};
+
 }  // namespace sb::store

@@ -73,6 +73,18 @@ class MetaRepository {
   virtual void set(const std::string& key, const std::string& value) = 0;
 };
 
+// Call records (通话记录), durable once `insert` returns.
+class CallRecordRepository {
+ public:
+  virtual ~CallRecordRepository() = default;
+  // kConflict when the id exists.
+  virtual Result<void> insert(const CallRecord& record) = 0;
+  // After-call work ended: its duration; false when the call is unknown.
+  virtual bool setAfterCallWork(const std::string& id, std::int64_t afterCallWorkMs) = 0;
+  virtual std::optional<CallRecord> findById(const std::string& id) = 0;
+  virtual std::vector<CallRecord> list(const CallFilter& filter) = 0;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -91,6 +103,7 @@ class Store {
   virtual SkillGroupRepository& skillGroups() = 0;
   virtual TokenRepository& tokens() = 0;
   virtual MetaRepository& meta() = 0;
+  virtual CallRecordRepository& calls() = 0;
 };
 
 // Opens (creating if needed) the SQLite database at `file` in WAL mode. Throws StoreError.

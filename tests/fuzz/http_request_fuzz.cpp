@@ -1,5 +1,6 @@
-// Raw bytes from a client, through the HTTP parser with the server's limits, then the router
-// and the static-file path resolution as the server applies them.
+// Raw bytes from a client, through the HTTP parser with the server's limits, then the router,
+// the static-file path resolution, the call-list query and the Range header as the server
+// applies them.
 
 #include <cstddef>
 #include <cstdint>
@@ -7,6 +8,8 @@
 
 #include <boost/beast/http.hpp>
 
+#include "api/byte_range.hpp"
+#include "api/requests.hpp"
 #include "api/router.hpp"
 #include "api/static_files.hpp"
 
@@ -21,6 +24,7 @@ sb::api::Router makeRouter() {
     router.add(method, "/api/v1/users", id++);
     router.add(method, "/api/v1/users/{id}", id++);
     router.add(method, "/api/v1/auth/login", id++);
+    router.add(method, "/api/v1/calls/{call}/recording", id++);
   }
   return router;
 }
@@ -49,6 +53,25 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     // Whatever the request, the file stays under the root.
     auto text = file->lexically_normal().string();
     if (text.rfind("/srv/web/", 0) != 0) __builtin_trap();
+  }
+  if (auto question = target.find('?'); question != std::string_view::npos) {
+    auto query = target.substr(question + 1);
+    if (auto filter = sb::api::decodeCallQuery(query)) {
+      if (filter->limit < 1 || filter->limit > sb::api::kMaxCallListLimit) __builtin_trap();
+    }
+    // A query value stored as a file path must not leave the data folder either.
+    if (auto file = sb::api::resolveDataFile("/var/sb", query)) {
+      auto text = file->lexically_normal().string();
+      if (text.rfind("/var/sb/", 0) != 0) __builtin_trap();
+    }
+  }
+  std::string_view range = request[http::field::range];
+  for (std::uint64_t size : {std::uint64_t{0}, std::uint64_t{1}, std::uint64_t{1000}}) {
+    auto r = sb::api::resolveRange(range, size);
+    if (r.kind == sb::api::RangeRequest::Kind::kPartial &&
+        (r.range.first > r.range.last || r.range.last >= size)) {
+      __builtin_trap();
+    }
   }
   return 0;
 }

@@ -1,5 +1,7 @@
 """The HTTP API of a real switchboard process with the demo data, over real sockets."""
+import os
 import socket
+import sqlite3
 import unittest
 
 from harness import DemoServerTest
@@ -206,6 +208,58 @@ class HttpApiTest(DemoServerTest):
         self.assertError(self.server.request("PATCH", "/api/v1/users/424242", {"name": "x"},
                                              token=self.admin), 404)
         self.assertError(self.server.request("GET", "/api/v1/users/abc", token=self.admin), 404)
+
+    # --- call records -----------------------------------------------------------------------
+    def insert_call(self, call_id, agent, recording=""):
+        """A call record as call control writes it, straight into the running server's database."""
+        db = sqlite3.connect(self.server.database, timeout=10)
+        try:
+            with db:
+                db.execute(
+                    "INSERT INTO calls (id, direction, caller, called, did, ivr_path, group_id, "
+                    "group_name, agent, arrived_at, queued_at, offered_at, answered_at, ended_at, "
+                    "wait_ms, ring_ms, talk_ms, hold_ms, after_call_work_ms, end_reason, ended_by, "
+                    "recording, voicemail) VALUES (?, 'inbound', '13800138000', '4000', '4000', '', "
+                    "0, '', ?, 1795251600000, 0, 0, 1795251605000, 1795251660000, 0, 0, 55000, 0, "
+                    "0, 'normal', 'caller', ?, '')", (call_id, agent, recording))
+        finally:
+            db.close()
+
+    def test_a_recording_is_served_by_range_to_its_agent_only(self):
+        os.makedirs(os.path.join(self.server.data_dir, "recordings"), exist_ok=True)
+        with open(os.path.join(self.server.data_dir, "recordings", "sys-1.wav"), "wb") as f:
+            f.write(b"RIFF0123456789")
+        self.insert_call("sys-1", "1001", "recordings/sys-1.wav")
+        token = self.server.login("1001", "demo")
+        status, _, body = self.server.request("GET", "/api/v1/calls?number=13800138000",
+                                              token=token)
+        self.assertEqual(status, 200, body)
+        self.assertIn("sys-1", [c["id"] for c in body["calls"]])
+        url = "/api/v1/calls/sys-1/recording"
+        status, headers, text = self.server.request("GET", url, token=token,
+                                                    headers={"Range": "bytes=4-7"})
+        self.assertEqual(status, 206)
+        self.assertEqual(text, "0123")
+        self.assertEqual(headers["content-range"], "bytes 4-7/14")
+        self.assertEqual(headers["accept-ranges"], "bytes")
+        self.assertEqual(headers["content-type"], "audio/wav")
+        status, headers, text = self.server.request("HEAD", url, token=token,
+                                                    headers={"Range": "bytes=-4"})
+        self.assertEqual((status, headers["content-length"], text), (206, "4", ""))
+        status, headers, _ = self.server.request("GET", url, token=token,
+                                                 headers={"Range": "bytes=14-"})
+        self.assertEqual(status, 416)
+        self.assertEqual(headers["content-range"], "bytes */14")
+        other = self.server.login("1002", "demo")
+        self.assertError(self.server.request("GET", url, token=other), 404, "not_found")
+        self.assertError(self.server.request("GET", "/api/v1/calls?agent=1001", token=other), 403)
+
+    def test_queues_are_for_supervisors(self):
+        status, _, body = self.server.request("GET", "/api/v1/queues", token=self.admin)
+        self.assertEqual(status, 200, body)
+        self.assertIsInstance(body["queues"], list)
+        token = self.server.login("1004", "demo")
+        self.assertError(self.server.request("GET", "/api/v1/queues", token=token), 403)
 
     # --- HTTP-level errors ------------------------------------------------------------------
     def test_unknown_api_path_is_404_json(self):

@@ -24,6 +24,7 @@ class Statement {
   Statement& bind(int index, std::int64_t value);
   Statement& bind(int index, int value) { return bind(index, static_cast<std::int64_t>(value)); }
   Statement& bind(int index, bool value) { return bind(index, static_cast<std::int64_t>(value)); }
+  Statement& bind(int index, double value);
   Statement& bind(int index, std::string_view value);
   Statement& bind(int index, const std::string& value) {
     return bind(index, std::string_view(value));
@@ -39,6 +40,7 @@ class Statement {
 
   std::int64_t intAt(int column) const;
   std::string textAt(int column) const;
+  double doubleAt(int column) const;
   bool isNull(int column) const;
 
  private:

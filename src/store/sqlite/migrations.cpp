@@ -52,6 +52,61 @@ CREATE TABLE auth_tokens (
 );
 CREATE INDEX auth_tokens_by_user ON auth_tokens(user_id);
 )sql"},
+    {2, "call records and their legs", R"sql(
+-- One row per call (通话记录), written once when the call ends. Agents and skill groups are kept
+-- by value (username, group id and name), not as foreign keys: the history outlives users and
+-- groups that are deleted later. Empty text and 0 mean "did not happen" / "none".
+CREATE TABLE calls (
+  id                 TEXT PRIMARY KEY,
+  direction          TEXT NOT NULL CHECK (direction IN ('inbound', 'outbound', 'internal')),
+  caller             TEXT NOT NULL,
+  called             TEXT NOT NULL,
+  did                TEXT NOT NULL,
+  ivr_path           TEXT NOT NULL,
+  group_id           INTEGER NOT NULL,
+  group_name         TEXT NOT NULL,
+  agent              TEXT NOT NULL,
+  arrived_at         INTEGER NOT NULL,
+  queued_at          INTEGER NOT NULL,
+  offered_at         INTEGER NOT NULL,
+  answered_at        INTEGER NOT NULL,
+  ended_at           INTEGER NOT NULL,
+  wait_ms            INTEGER NOT NULL,
+  ring_ms            INTEGER NOT NULL,
+  talk_ms            INTEGER NOT NULL,
+  hold_ms            INTEGER NOT NULL,
+  after_call_work_ms INTEGER NOT NULL,
+  end_reason         TEXT NOT NULL CHECK (end_reason IN ('normal', 'unanswered', 'ring_abandoned',
+                       'queue_abandoned', 'after_hours_voicemail', 'voicemail', 'failed')),
+  ended_by           TEXT NOT NULL,
+  recording          TEXT NOT NULL,
+  voicemail          TEXT NOT NULL
+);
+-- Lists are newest first, optionally narrowed by agent, a number or how the call ended.
+CREATE INDEX calls_by_arrival ON calls(arrived_at, id);
+CREATE INDEX calls_by_agent ON calls(agent, arrived_at, id);
+CREATE INDEX calls_by_caller ON calls(caller, arrived_at, id);
+CREATE INDEX calls_by_called ON calls(called, arrived_at, id);
+CREATE INDEX calls_by_did ON calls(did, arrived_at, id);
+CREATE INDEX calls_by_end_reason ON calls(end_reason, arrived_at, id);
+
+CREATE TABLE call_legs (
+  call_id          TEXT NOT NULL REFERENCES calls(id) ON DELETE CASCADE,
+  position         INTEGER NOT NULL,
+  role             TEXT NOT NULL,
+  party            TEXT NOT NULL,
+  sip_call_id      TEXT NOT NULL,
+  started_at       INTEGER NOT NULL,
+  answered_at      INTEGER NOT NULL,
+  ended_at         INTEGER NOT NULL,
+  sip_status       INTEGER NOT NULL,
+  mos              REAL NOT NULL,
+  packets_received INTEGER NOT NULL,
+  packets_lost     INTEGER NOT NULL,
+  jitter_ms        REAL NOT NULL,
+  PRIMARY KEY (call_id, position)
+);
+)sql"},
 };
 
 }  // namespace

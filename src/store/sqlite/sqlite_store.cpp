@@ -1,3 +1,6 @@
+#include <algorithm>
+#include <limits>
+
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
@@ -347,10 +350,204 @@ class SqliteMeta final : public MetaRepository {
   Database& db_;
 };
 
+// Call records: one row in `calls` and one per leg in `call_legs`, written in one transaction.
+class SqliteCalls final : public CallRecordRepository {
+ public:
+  explicit SqliteCalls(Database& db) : db_(db) {}
+
+  Result<void> insert(const CallRecord& r) override {
+    Transaction tx(db_);
+    {
+      auto q = db_.prepare("SELECT 1 FROM calls WHERE id = ?1");
+      q->bind(1, r.id);
+      if (q->step()) return Error::conflict(fmt::format("call \"{}\" is already recorded", r.id));
+    }
+    {
+      auto q = db_.prepare(
+          "INSERT INTO calls (id, direction, caller, called, did, ivr_path, group_id, group_name, "
+          "agent, arrived_at, queued_at, offered_at, answered_at, ended_at, wait_ms, ring_ms, "
+          "talk_ms, hold_ms, after_call_work_ms, end_reason, ended_by, recording, voicemail) "
+          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, "
+          "?18, ?19, ?20, ?21, ?22, ?23)");
+      q->bind(1, r.id)
+          .bind(2, callDirectionCode(r.direction))
+          .bind(3, r.caller)
+          .bind(4, r.called)
+          .bind(5, r.did)
+          .bind(6, r.ivrPath)
+          .bind(7, r.groupId)
+          .bind(8, r.groupName)
+          .bind(9, r.agent)
+          .bind(10, r.arrivedAt)
+          .bind(11, r.queuedAt)
+          .bind(12, r.offeredAt)
+          .bind(13, r.answeredAt)
+          .bind(14, r.endedAt)
+          .bind(15, r.waitMs)
+          .bind(16, r.ringMs)
+          .bind(17, r.talkMs)
+          .bind(18, r.holdMs)
+          .bind(19, r.afterCallWorkMs)
+          .bind(20, callEndReasonCode(r.endReason))
+          .bind(21, r.endedBy)
+          .bind(22, r.recording)
+          .bind(23, r.voicemail);
+      q->run();
+    }
+    int position = 0;
+    for (const auto& leg : r.legs) {
+      auto q = db_.prepare(
+          "INSERT INTO call_legs (call_id, position, role, party, sip_call_id, started_at, "
+          "answered_at, ended_at, sip_status, mos, packets_received, packets_lost, jitter_ms) "
+          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)");
+      q->bind(1, r.id)
+          .bind(2, position++)
+          .bind(3, leg.role)
+          .bind(4, leg.party)
+          .bind(5, leg.sipCallId)
+          .bind(6, leg.startedAt)
+          .bind(7, leg.answeredAt)
+          .bind(8, leg.endedAt)
+          .bind(9, leg.sipStatus)
+          .bind(10, leg.mos)
+          .bind(11, static_cast<std::int64_t>(leg.packetsReceived))
+          .bind(12, static_cast<std::int64_t>(leg.packetsLost))
+          .bind(13, leg.jitterMs);
+      q->run();
+    }
+    tx.commit();
+    return Ok{};
+  }
+
+  bool setAfterCallWork(const std::string& id, std::int64_t afterCallWorkMs) override {
+    auto q = db_.prepare("UPDATE calls SET after_call_work_ms = ?1 WHERE id = ?2");
+    q->bind(1, afterCallWorkMs).bind(2, id);
+    q->run();
+    return db_.changes() > 0;
+  }
+
+  std::optional<CallRecord> findById(const std::string& id) override {
+    std::optional<CallRecord> record;
+    {
+      auto q = db_.prepare(std::string(kSelect) + "WHERE id = ?1");
+      q->bind(1, id);
+      if (q->step()) record = read(*q);
+    }
+    if (record) record->legs = loadLegs(record->id);
+    return record;
+  }
+
+  std::vector<CallRecord> list(const CallFilter& filter) override {
+    // One statement text per combination of filters (at most 32), each prepared once and cached,
+    // so that every combination gets a plan that uses its index.
+    std::string sql(kSelect);
+    std::string where;
+    auto narrow = [&where](const char* condition) {
+      where += where.empty() ? "WHERE " : " AND ";
+      where += condition;
+    };
+    if (filter.from) narrow("arrived_at >= ?1");
+    if (filter.to) narrow("arrived_at < ?2");
+    if (filter.agent) narrow("agent = ?3");
+    if (filter.number) narrow("(caller = ?4 OR called = ?4 OR did = ?4)");
+    if (filter.endReason) narrow("end_reason = ?5");
+    sql += where;
+    sql += " ORDER BY arrived_at DESC, id DESC LIMIT ?6 OFFSET ?7";
+
+    std::vector<CallRecord> records;
+    {
+      auto q = db_.prepare(sql);
+      if (filter.from) q->bind(1, *filter.from);
+      if (filter.to) q->bind(2, *filter.to);
+      if (filter.agent) q->bind(3, *filter.agent);
+      if (filter.number) q->bind(4, *filter.number);
+      if (filter.endReason) q->bind(5, callEndReasonCode(*filter.endReason));
+      q->bind(6, static_cast<std::int64_t>(std::min(filter.limit, kMaxCallListLimit)));
+      q->bind(7, static_cast<std::int64_t>(std::min<std::size_t>(
+                     filter.offset, std::numeric_limits<std::int64_t>::max())));
+      while (q->step())
+        records.push_back(read(*q));
+    }
+    for (auto& r : records)
+      r.legs = loadLegs(r.id);
+    return records;
+  }
+
+ private:
+  static constexpr std::size_t kMaxCallListLimit = 1000;
+  static constexpr const char* kSelect =
+      "SELECT id, direction, caller, called, did, ivr_path, group_id, group_name, agent, "
+      "arrived_at, queued_at, offered_at, answered_at, ended_at, wait_ms, ring_ms, talk_ms, "
+      "hold_ms, after_call_work_ms, end_reason, ended_by, recording, voicemail FROM calls ";
+
+  static CallRecord read(sqlite::Statement& s) {
+    CallRecord r;
+    r.id = s.textAt(0);
+    auto direction = parseCallDirection(s.textAt(1));
+    if (!direction) {
+      throw StoreError(fmt::format("call {} has unknown direction \"{}\"", r.id, s.textAt(1)));
+    }
+    r.direction = *direction;
+    r.caller = s.textAt(2);
+    r.called = s.textAt(3);
+    r.did = s.textAt(4);
+    r.ivrPath = s.textAt(5);
+    r.groupId = s.intAt(6);
+    r.groupName = s.textAt(7);
+    r.agent = s.textAt(8);
+    r.arrivedAt = s.intAt(9);
+    r.queuedAt = s.intAt(10);
+    r.offeredAt = s.intAt(11);
+    r.answeredAt = s.intAt(12);
+    r.endedAt = s.intAt(13);
+    r.waitMs = s.intAt(14);
+    r.ringMs = s.intAt(15);
+    r.talkMs = s.intAt(16);
+    r.holdMs = s.intAt(17);
+    r.afterCallWorkMs = s.intAt(18);
+    auto reason = parseCallEndReason(s.textAt(19));
+    if (!reason) {
+      throw StoreError(fmt::format("call {} has unknown end reason \"{}\"", r.id, s.textAt(19)));
+    }
+    r.endReason = *reason;
+    r.endedBy = s.textAt(20);
+    r.recording = s.textAt(21);
+    r.voicemail = s.textAt(22);
+    return r;
+  }
+
+  std::vector<CallLegRecord> loadLegs(const std::string& callId) {
+    std::vector<CallLegRecord> legs;
+    auto q = db_.prepare(
+        "SELECT role, party, sip_call_id, started_at, answered_at, ended_at, sip_status, mos, "
+        "packets_received, packets_lost, jitter_ms FROM call_legs WHERE call_id = ?1 "
+        "ORDER BY position");
+    q->bind(1, callId);
+    while (q->step()) {
+      CallLegRecord leg;
+      leg.role = q->textAt(0);
+      leg.party = q->textAt(1);
+      leg.sipCallId = q->textAt(2);
+      leg.startedAt = q->intAt(3);
+      leg.answeredAt = q->intAt(4);
+      leg.endedAt = q->intAt(5);
+      leg.sipStatus = static_cast<int>(q->intAt(6));
+      leg.mos = q->doubleAt(7);
+      leg.packetsReceived = static_cast<std::uint64_t>(q->intAt(8));
+      leg.packetsLost = static_cast<std::uint64_t>(q->intAt(9));
+      leg.jitterMs = q->doubleAt(10);
+      legs.push_back(std::move(leg));
+    }
+    return legs;
+  }
+
+  Database& db_;
+};
+
 class SqliteStore final : public Store {
  public:
   explicit SqliteStore(const std::filesystem::path& file)
-      : db_(file), users_(db_), groups_(db_), tokens_(db_), meta_(db_) {
+      : db_(file), users_(db_), groups_(db_), tokens_(db_), meta_(db_), calls_(db_) {
     db_.exec(
         "CREATE TABLE IF NOT EXISTS schema_version ("
         "version INTEGER PRIMARY KEY, description TEXT NOT NULL, applied_at INTEGER NOT NULL)");
@@ -404,6 +601,7 @@ class SqliteStore final : public Store {
   SkillGroupRepository& skillGroups() override { return groups_; }
   TokenRepository& tokens() override { return tokens_; }
   MetaRepository& meta() override { return meta_; }
+  CallRecordRepository& calls() override { return calls_; }
 
  private:
   Database db_;
@@ -411,6 +609,7 @@ class SqliteStore final : public Store {
   SqliteSkillGroups groups_;
   SqliteTokens tokens_;
   SqliteMeta meta_;
+  SqliteCalls calls_;
 };
 
 }  // namespace

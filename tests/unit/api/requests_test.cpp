@@ -170,5 +170,81 @@ TEST(DecodeAgentStateTest, AcceptsTheThreeStatesAndNamesTheFieldAtFault) {
   EXPECT_FALSE(decodeAgentState("not json").ok());
 }
 
+TEST(ParseTimestampTest, ReadsIso8601WithAZoneAndUnixSeconds) {
+  constexpr store::UnixMillis k0900 = 1'795'251'600'000;  // 2026-11-21T09:00:00Z
+  EXPECT_EQ(parseTimestamp("2026-11-21T09:00:00Z"), k0900);
+  EXPECT_EQ(parseTimestamp("2026-11-21t09:00z"), k0900);
+  EXPECT_EQ(parseTimestamp("2026-11-21T09:00:00.25Z"), k0900 + 250);
+  EXPECT_EQ(parseTimestamp("2026-11-21T09:00:00.123456789Z"), k0900 + 123);
+  EXPECT_EQ(parseTimestamp("2026-11-21T17:00:00+08:00"), k0900);
+  EXPECT_EQ(parseTimestamp("2026-11-21T17:00:00 08:00"), k0900);  // '+' unescaped in a query
+  EXPECT_EQ(parseTimestamp("2026-11-21T04:30:00-0430"), k0900);
+  EXPECT_EQ(parseTimestamp("1795251600"), k0900);
+  EXPECT_EQ(parseTimestamp("0"), 0);
+  EXPECT_EQ(parseTimestamp("2024-02-29T00:00:00Z"), 1'709'164'800'000);
+  EXPECT_EQ(parseTimestamp("1970-01-01T00:00:00Z"), 0);
+}
+
+TEST(ParseTimestampTest, RefusesWhatIsNotAnInstant) {
+  for (auto text : {"", "2026-11-21", "2026-11-21T09:00:00", "2026-13-01T00:00:00Z",
+                    "2026-02-29T00:00:00Z", "2026-11-31T00:00:00Z", "2026-11-21T24:00:00Z",
+                    "2026-11-21T09:60:00Z", "2026-11-21T09:00:61Z", "2026-11-21T09:00:00.Z",
+                    "2026-11-21T09:00:00Zjunk", "2026-11-21 09:00:00Z", "-1", "1e9",
+                    "9999999999999", "26-11-21T09:00:00Z", "2026-11-21T09:00:00+8"}) {
+    EXPECT_FALSE(parseTimestamp(text)) << text;
+  }
+}
+
+TEST(DecodeQueryTest, DecodesEscapesAndPlusSigns) {
+  auto r = decodeQuery("a=1&&number=%2B86+138&flag&x=%E4%B8%AD");
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->size(), 4U);
+  EXPECT_EQ((*r)[1], (std::pair<std::string, std::string>{"number", "+86 138"}));
+  EXPECT_EQ((*r)[2].first, "flag");
+  EXPECT_EQ((*r)[2].second, "");
+  EXPECT_EQ((*r)[3].second, "中");
+  EXPECT_EQ(fieldOf(decodeQuery("agent=%zz")), "agent");
+  EXPECT_EQ(fieldOf(decodeQuery("agent=a%00b")), "agent");
+}
+
+TEST(DecodeCallQueryTest, EveryParameterIsOptional) {
+  auto r = decodeCallQuery("");
+  ASSERT_TRUE(r.ok());
+  EXPECT_FALSE(r->from || r->to || r->agent || r->number || r->endReason);
+  EXPECT_EQ(r->limit, kDefaultCallListLimit);
+  EXPECT_EQ(r->offset, 0U);
+}
+
+TEST(DecodeCallQueryTest, ReadsEveryFilter) {
+  auto r = decodeCallQuery(
+      "from=2026-11-21T09:00:00Z&to=1795255200&agent=1001&number=13800138000"
+      "&end_reason=queue_abandoned&limit=1000&offset=20");
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->from, 1'795'251'600'000);
+  EXPECT_EQ(r->to, 1'795'255'200'000);
+  EXPECT_EQ(r->agent, "1001");
+  EXPECT_EQ(r->number, "13800138000");
+  EXPECT_EQ(r->endReason, store::CallEndReason::kQueueAbandoned);
+  EXPECT_EQ(r->limit, 1000U);
+  EXPECT_EQ(r->offset, 20U);
+}
+
+TEST(DecodeCallQueryTest, NamesTheParameterAtFault) {
+  EXPECT_EQ(fieldOf(decodeCallQuery("end_reason=abandoned")), "end_reason");
+  EXPECT_EQ(fieldOf(decodeCallQuery("end_reason=")), "end_reason");
+  EXPECT_EQ(fieldOf(decodeCallQuery("limit=0")), "limit");
+  EXPECT_EQ(fieldOf(decodeCallQuery("limit=1001")), "limit");
+  EXPECT_EQ(fieldOf(decodeCallQuery("limit=-1")), "limit");
+  EXPECT_EQ(fieldOf(decodeCallQuery("limit=99999999999999999999")), "limit");
+  EXPECT_EQ(fieldOf(decodeCallQuery("offset=x")), "offset");
+  EXPECT_EQ(fieldOf(decodeCallQuery("from=yesterday")), "from");
+  EXPECT_EQ(fieldOf(decodeCallQuery("to=")), "to");
+  EXPECT_EQ(fieldOf(decodeCallQuery("from=1795255200&to=1795251600")), "to");
+  EXPECT_EQ(fieldOf(decodeCallQuery("agent=a%20b")), "agent");
+  EXPECT_EQ(fieldOf(decodeCallQuery("number=")), "number");
+  EXPECT_EQ(fieldOf(decodeCallQuery("limit=5&limit=6")), "limit");
+  EXPECT_EQ(fieldOf(decodeCallQuery("caller=1")), "caller");
+}
+
 }  // namespace
 }  // namespace sb::api

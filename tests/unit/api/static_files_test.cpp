@@ -39,5 +39,17 @@ TEST(StaticFilesTest, MissingFilesAndDevicesAreNotRead) {
   EXPECT_FALSE(readRegularFile("/dev/zero"));
 }
 
+TEST(DataFilesTest, StoredPathsStayInTheDataFolder) {
+  EXPECT_EQ(resolveDataFile("/var/sb", "recordings/2026/c1.wav"),
+            std::filesystem::path("/var/sb/recordings/2026/c1.wav"));
+  EXPECT_EQ(resolveDataFile("/var/sb", "./voicemail//c1.wav"),
+            std::filesystem::path("/var/sb/voicemail/c1.wav"));
+  using namespace std::string_view_literals;
+  for (auto stored : {""sv, "/etc/passwd"sv, "../db"sv, "recordings/../../db"sv, "recordings/.."sv,
+                      "a\\..\\b"sv, "."sv, "./"sv, "a\0b"sv}) {
+    EXPECT_FALSE(resolveDataFile("/var/sb", stored)) << stored;
+  }
+}
+
 }  // namespace
 }  // namespace sb::api

@@ -23,5 +23,19 @@ TEST(AgentStateCodeTest, InitialStatesUseStableCodes) {
   EXPECT_FALSE(parseInitialAgentState("置闲"));
 }
 
+TEST(CallCodesTest, EndReasonsAndDirectionsUseStableCodes) {
+  for (auto reason : kAllCallEndReasons)
+    EXPECT_EQ(parseCallEndReason(callEndReasonCode(reason)), reason);
+  EXPECT_EQ(callEndReasonCode(CallEndReason::kQueueAbandoned), "queue_abandoned");
+  EXPECT_EQ(callEndReasonCode(CallEndReason::kAfterHoursVoicemail), "after_hours_voicemail");
+  EXPECT_FALSE(parseCallEndReason("Normal"));
+  EXPECT_FALSE(parseCallEndReason(""));
+  for (auto direction :
+       {CallDirection::kInbound, CallDirection::kOutbound, CallDirection::kInternal})
+    EXPECT_EQ(parseCallDirection(callDirectionCode(direction)), direction);
+  EXPECT_EQ(callDirectionCode(CallDirection::kInternal), "internal");
+  EXPECT_FALSE(parseCallDirection("in"));
+}
+
 }  // namespace
 }  // namespace sb::store

@@ -1,0 +1,332 @@
+// Call records in the SQLite store: what goes in comes out, lists narrow and page as asked, and a
+// record is whole or absent.
+
+#include <filesystem>
+
+#include <gtest/gtest.h>
+
+#include "store/sqlite/database.hpp"
+#include "store/sqlite/migrations.hpp"
+#include "store/store.hpp"
+
+namespace sb::store {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr UnixSeconds kNow = 1'800'000'000;
+constexpr UnixMillis kT0 = 1'800'000'000'000;
+
+CallRecord record(const std::string& id, UnixMillis arrivedAt) {
+  CallRecord r;
+  r.id = id;
+  r.caller = "13800138000";
+  r.called = "4000";
+  r.did = "02150001234";
+  r.arrivedAt = arrivedAt;
+  r.endedAt = arrivedAt + 60'000;
+  return r;
+}
+
+// Every field set to something other than its default.
+CallRecord fullRecord() {
+  CallRecord r = record("c-full", kT0);
+  r.direction = CallDirection::kOutbound;
+  r.ivrPath = "hours>welcome>menu[2]>after-sales";
+  r.groupId = 7;
+  r.groupName = "售后 After-sales";
+  r.agent = "1001";
+  r.queuedAt = kT0 + 4'000;
+  r.offeredAt = kT0 + 9'000;
+  r.answeredAt = kT0 + 12'500;
+  r.endedAt = kT0 + 95'250;
+  r.waitMs = 8'500;
+  r.ringMs = 3'500;
+  r.talkMs = 82'750;
+  r.holdMs = 10'000;
+  r.afterCallWorkMs = 15'000;
+  r.endReason = CallEndReason::kRingAbandoned;
+  r.endedBy = "caller";
+  r.recording = "recordings/2027/01/15/c-full.wav";
+  r.voicemail = "voicemail/c-full.wav";
+  CallLegRecord caller{"caller", "13800138000", "a84b4c76e66710@pc33",
+                       kT0,      kT0 + 12'500,  kT0 + 95'250,
+                       200,      4.37,          4'100,
+                       12,       3.25};
+  CallLegRecord agent{"agent",     "1001",       "f81d4fae-7dec-11d0",
+                      kT0 + 9'000, kT0 + 12'500, kT0 + 95'250,
+                      200,         4.1,          4'090,
+                      0,           1.5};
+  r.legs = {caller, agent};
+  return r;
+}
+
+class CallRecordsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("sb-calls-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    store_ = openSqliteStore(dir_ / "test.db");
+    store_->migrate(kNow);
+  }
+  void TearDown() override {
+    store_.reset();
+    fs::remove_all(dir_);
+  }
+
+  void insert(const CallRecord& r) {
+    auto ok = store_->calls().insert(r);
+    ASSERT_TRUE(ok.ok()) << ok.error().message;
+  }
+
+  std::vector<std::string> ids(const CallFilter& filter) {
+    std::vector<std::string> out;
+    for (const auto& r : store_->calls().list(filter))
+      out.push_back(r.id);
+    return out;
+  }
+
+  fs::path dir_;
+  std::unique_ptr<Store> store_;
+};
+
+using Ids = std::vector<std::string>;
+
+TEST_F(CallRecordsTest, ARecordWithItsLegsComesBackAsItWent) {
+  insert(fullRecord());
+  auto found = store_->calls().findById("c-full");
+  ASSERT_TRUE(found);
+  EXPECT_EQ(*found, fullRecord());
+  ASSERT_EQ(found->legs.size(), 2U);
+  EXPECT_EQ(found->legs[0].role, "caller");
+  EXPECT_DOUBLE_EQ(found->legs[0].mos, 4.37);
+  auto listed = store_->calls().list({});
+  ASSERT_EQ(listed.size(), 1U);
+  EXPECT_EQ(listed[0], fullRecord());
+}
+
+TEST_F(CallRecordsTest, AnUnknownIdIsNotFound) {
+  insert(record("c1", kT0));
+  EXPECT_FALSE(store_->calls().findById("c2"));
+  EXPECT_FALSE(store_->calls().findById(""));
+}
+
+TEST_F(CallRecordsTest, ADuplicateIdIsAConflictAndKeepsTheFirstRecord) {
+  insert(fullRecord());
+  CallRecord again = record("c-full", kT0 + 1);
+  again.legs = {CallLegRecord{"caller", "110", "x", 0, 0, 0, 486, 0, 0, 0, 0}};
+  auto r = store_->calls().insert(again);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, ErrorCode::kConflict);
+  EXPECT_EQ(*store_->calls().findById("c-full"), fullRecord());
+}
+
+TEST_F(CallRecordsTest, ARecordIsWrittenWholeOrNotAtAll) {
+  {
+    // Another connection makes the second leg's insert fail.
+    sqlite::Database db(dir_ / "test.db");
+    db.exec(
+        "CREATE TRIGGER refuse_leg BEFORE INSERT ON call_legs WHEN NEW.party = 'boom' "
+        "BEGIN SELECT RAISE(ABORT, 'refused'); END");
+  }
+  CallRecord r = fullRecord();
+  r.legs[1].party = "boom";
+  EXPECT_THROW((void)store_->calls().insert(r), StoreError);
+  EXPECT_FALSE(store_->calls().findById("c-full"));
+  EXPECT_TRUE(store_->calls().list({}).empty());
+  // The store is still usable afterwards.
+  r.legs[1].party = "1001";
+  insert(r);
+  EXPECT_EQ(store_->calls().findById("c-full")->legs.size(), 2U);
+}
+
+TEST_F(CallRecordsTest, ListsAreNewestFirstAndTiesGoByIdDescending) {
+  insert(record("b", kT0 + 1'000));
+  insert(record("a", kT0 + 2'000));
+  insert(record("c", kT0));
+  insert(record("d", kT0 + 1'000));
+  EXPECT_EQ(ids({}), (Ids{"a", "d", "b", "c"}));
+}
+
+TEST_F(CallRecordsTest, FromIsInclusiveAndToIsExclusive) {
+  insert(record("t0", kT0));
+  insert(record("t1", kT0 + 1'000));
+  insert(record("t2", kT0 + 2'000));
+  CallFilter f;
+  f.from = kT0 + 1'000;
+  EXPECT_EQ(ids(f), (Ids{"t2", "t1"}));
+  f = {};
+  f.to = kT0 + 1'000;
+  EXPECT_EQ(ids(f), (Ids{"t0"}));
+  f.from = kT0;
+  f.to = kT0 + 2'000;
+  EXPECT_EQ(ids(f), (Ids{"t1", "t0"}));
+}
+
+TEST_F(CallRecordsTest, TheAgentFilterKeepsThatAgentsCalls) {
+  auto a = record("a", kT0);
+  a.agent = "1001";
+  auto b = record("b", kT0 + 1);
+  b.agent = "1002";
+  auto none = record("none", kT0 + 2);
+  insert(a);
+  insert(b);
+  insert(none);
+  CallFilter f;
+  f.agent = "1001";
+  EXPECT_EQ(ids(f), (Ids{"a"}));
+  f.agent = "100";
+  EXPECT_TRUE(ids(f).empty());
+}
+
+TEST_F(CallRecordsTest, TheNumberFilterMatchesCallerCalledOrDidExactly) {
+  auto byCaller = record("caller", kT0);
+  byCaller.caller = "555";
+  auto byCalled = record("called", kT0 + 1);
+  byCalled.called = "555";
+  auto byDid = record("did", kT0 + 2);
+  byDid.did = "555";
+  auto other = record("other", kT0 + 3);
+  other.caller = "5550";
+  insert(byCaller);
+  insert(byCalled);
+  insert(byDid);
+  insert(other);
+  CallFilter f;
+  f.number = "555";
+  EXPECT_EQ(ids(f), (Ids{"did", "called", "caller"}));
+}
+
+TEST_F(CallRecordsTest, TheEndReasonFilterKeepsCallsThatEndedThatWay) {
+  auto answered = record("answered", kT0);
+  auto abandoned = record("abandoned", kT0 + 1);
+  abandoned.endReason = CallEndReason::kQueueAbandoned;
+  auto voicemail = record("voicemail", kT0 + 2);
+  voicemail.endReason = CallEndReason::kAfterHoursVoicemail;
+  insert(answered);
+  insert(abandoned);
+  insert(voicemail);
+  CallFilter f;
+  f.endReason = CallEndReason::kQueueAbandoned;
+  EXPECT_EQ(ids(f), (Ids{"abandoned"}));
+  f.endReason = CallEndReason::kNormal;
+  EXPECT_EQ(ids(f), (Ids{"answered"}));
+  f.endReason = CallEndReason::kFailed;
+  EXPECT_TRUE(ids(f).empty());
+}
+
+TEST_F(CallRecordsTest, FiltersCombine) {
+  for (int i = 0; i < 6; ++i) {
+    auto r = record("c" + std::to_string(i), kT0 + i * 1'000);
+    r.agent = i % 2 == 0 ? "1001" : "1002";
+    r.caller = i < 3 ? "111" : "222";
+    if (i == 4) r.endReason = CallEndReason::kUnanswered;
+    insert(r);
+  }
+  CallFilter f;
+  f.agent = "1001";
+  f.number = "222";
+  EXPECT_EQ(ids(f), (Ids{"c4"}));
+  f.endReason = CallEndReason::kNormal;
+  EXPECT_TRUE(ids(f).empty());
+  f = {};
+  f.agent = "1001";
+  f.from = kT0 + 1'000;
+  f.to = kT0 + 4'000;
+  EXPECT_EQ(ids(f), (Ids{"c2"}));
+}
+
+TEST_F(CallRecordsTest, LimitAndOffsetPageThroughTheList) {
+  for (int i = 0; i < 5; ++i)
+    insert(record("c" + std::to_string(i), kT0 + i));
+  CallFilter f;
+  f.limit = 2;
+  EXPECT_EQ(ids(f), (Ids{"c4", "c3"}));
+  f.offset = 2;
+  EXPECT_EQ(ids(f), (Ids{"c2", "c1"}));
+  f.offset = 4;
+  EXPECT_EQ(ids(f), (Ids{"c0"}));
+  f.offset = 5;
+  EXPECT_TRUE(ids(f).empty());
+  f.limit = 0;
+  f.offset = 0;
+  EXPECT_TRUE(ids(f).empty());
+}
+
+TEST_F(CallRecordsTest, TheLimitIsCappedAtAThousand) {
+  for (int i = 0; i < 1'001; ++i)
+    insert(record("c" + std::to_string(i), kT0 + i));
+  CallFilter f;
+  f.limit = 5'000;
+  auto listed = store_->calls().list(f);
+  ASSERT_EQ(listed.size(), 1'000U);
+  EXPECT_EQ(listed.front().id, "c1000");
+  EXPECT_EQ(listed.back().id, "c1");
+}
+
+TEST_F(CallRecordsTest, AfterCallWorkIsFilledInLater) {
+  insert(record("c1", kT0));
+  insert(record("c2", kT0 + 1));
+  EXPECT_TRUE(store_->calls().setAfterCallWork("c1", 12'345));
+  EXPECT_EQ(store_->calls().findById("c1")->afterCallWorkMs, 12'345);
+  EXPECT_EQ(store_->calls().findById("c2")->afterCallWorkMs, 0);
+  EXPECT_FALSE(store_->calls().setAfterCallWork("nope", 1));
+}
+
+TEST_F(CallRecordsTest, ARecordIsThereAfterReopeningTheDatabase) {
+  insert(fullRecord());
+  store_->close();
+  store_ = openSqliteStore(dir_ / "test.db");
+  EXPECT_EQ(store_->migrate(kNow), 0);
+  auto found = store_->calls().findById("c-full");
+  ASSERT_TRUE(found);
+  EXPECT_EQ(*found, fullRecord());
+  EXPECT_EQ(store_->integrityCheck(), "ok");
+}
+
+TEST_F(CallRecordsTest, RemovingTheAgentKeepsTheirCalls) {
+  auto id =
+      store_->users().create({"1001", "Agent", "hash", "sip", {Role::kAgent}, {}, {}}, kNow)->id;
+  insert(fullRecord());
+  ASSERT_TRUE(store_->users().remove(id).ok());
+  EXPECT_EQ(store_->calls().findById("c-full")->agent, "1001");
+}
+
+TEST(CallRecordsMigrationTest, AVersion1DatabaseIsMigratedAndKeepsItsUsers) {
+  fs::path dir = fs::temp_directory_path() / ("sb-calls-migration-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  {
+    // The database as the previous release left it: schema version 1 with one user.
+    sqlite::Database db(dir / "test.db");
+    db.exec(
+        "CREATE TABLE schema_version (version INTEGER PRIMARY KEY, description TEXT NOT NULL, "
+        "applied_at INTEGER NOT NULL)");
+    ASSERT_EQ(sqlite::migrations()[0].version, 1);
+    db.exec(std::string(sqlite::migrations()[0].sql));
+    db.exec("INSERT INTO schema_version VALUES (1, 'v1', 0)");
+    db.exec(
+        "INSERT INTO users (username, name, password_hash, sip_password, roles, created_at, "
+        "updated_at) VALUES ('1001', '温平', 'hash', 'sip', 'agent,supervisor', 1, 1)");
+  }
+  {
+    auto store = openSqliteStore(dir / "test.db");
+    EXPECT_EQ(store->schemaVersion(), 1);
+    EXPECT_EQ(store->migrate(kNow), store->latestSchemaVersion() - 1);
+    EXPECT_GE(store->schemaVersion(), 2);
+    auto user = store->users().findByUsername("1001");
+    ASSERT_TRUE(user);
+    EXPECT_EQ(user->name, "温平");
+    EXPECT_TRUE(user->roles.has(Role::kSupervisor));
+    EXPECT_TRUE(store->calls().insert(fullRecord()).ok());
+    EXPECT_EQ(*store->calls().findById("c-full"), fullRecord());
+    EXPECT_EQ(store->integrityCheck(), "ok");
+  }
+  fs::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace sb::store
