@@ -16,6 +16,7 @@
 #include "app/demo_data.hpp"
 #include "app/telephony.hpp"
 #include "auth/passwords.hpp"
+#include "calls/contact_center.hpp"
 #include "core/logging.hpp"
 #include "core/worker.hpp"
 
@@ -89,6 +90,29 @@ int runServer(const config::Config& config) {
     return kExitFailure;
   }
 
+  // The routing configuration names skill groups, which live in the database.
+  std::vector<store::SkillGroup> groups;
+  try {
+    groups = store->skillGroups().list();
+  } catch (const std::exception& e) {
+    spdlog::error("cannot read the skill groups: {}", e.what());
+    return kExitFailure;
+  }
+  {
+    calls::ContactCenterOptions routing;
+    routing.numbers = config.numbers;
+    routing.queues = config.queues;
+    routing.flows = config.flows;
+    for (const auto& g : groups)
+      routing.groups.push_back({g.id, g.name});
+    if (auto checked = calls::checkGroups(routing); !checked) {
+      spdlog::error("configuration {}: key {}: {}", config.sourceFile.string(),
+                    checked.error().field, checked.error().message);
+      store->close();
+      return kExitUsage;
+    }
+  }
+
   asio::io_context io(1);
   // Installed before anything announces readiness, so that an early SIGTERM still stops cleanly.
   asio::signal_set signals(io, SIGINT, SIGTERM);
@@ -100,7 +124,8 @@ int runServer(const config::Config& config) {
 
   std::unique_ptr<TelephonyStack> telephony;
   try {
-    telephony = std::make_unique<TelephonyStack>(io, config, *store, storePool, metrics, clock);
+    telephony =
+        std::make_unique<TelephonyStack>(io, config, *store, storePool, metrics, clock, groups);
   } catch (const std::exception& e) {
     spdlog::error("cannot listen for SIP on {}:{}: {}", config.bind, config.sipPort, e.what());
     storePool.stop();

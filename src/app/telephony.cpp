@@ -1,5 +1,6 @@
 #include "app/telephony.hpp"
 
+#include <filesystem>
 #include <map>
 
 #include <boost/asio/co_spawn.hpp>
@@ -9,6 +10,7 @@
 #include <spdlog/spdlog.h>
 
 #include "acd/agent_state.hpp"
+#include "calls/contact_center.hpp"
 #include "calls/extension_calls.hpp"
 #include "core/asio_timers.hpp"
 #include "sip/authenticator.hpp"
@@ -59,7 +61,7 @@ class StoreCredentials final : public sip::CredentialSource {
 
 struct TelephonyStack::Impl {
   Impl(asio::io_context& io, const config::Config& config, store::Store& store, WorkerPool& pool,
-       MetricsRegistry& metrics, const Clock& clock)
+       MetricsRegistry& metrics, const Clock& clock, const std::vector<store::SkillGroup>& groups)
       : timers(io),
         guard(timers, clock,
               sip::GuardOptions{config.sipPacketsPerSecond, 2 * config.sipPacketsPerSecond,
@@ -95,22 +97,59 @@ struct TelephonyStack::Impl {
                   userAgentOptions(config, transport.port())),
         callAuth(core, clock, credentials, guard,
                  sip::AuthOptions{config.sipRealm, algorithms(config)}),
-        media(mediaOptions(config,
-                           [this, &io](media::EndpointId endpoint) {
-                             asio::post(
-                                 io, [this, endpoint] { extensionCalls.onMediaSilent(endpoint); });
-                           })),
+        media(mediaOptions(config, io, *this)),
         wallClock(clock),
         extensionCalls(
             core, userAgent,
             [this](const std::string& number) { return registrar.bindingsOf(number); }, callAuth,
             guard, metrics, inboundTrunks(config),
-            calls::MediaAnchor{&media, config.sipAdvertisedAddress}),
+            calls::MediaAnchor{&media, config.sipAdvertisedAddress},
+            [this](sip::ServerTxId tx, const sip::Message& invite, const sip::Peer& from,
+                   const std::string& number) {
+              if (!contactCenter.serves(number)) return false;
+              contactCenter.handle(tx, invite, from, number);
+              return true;
+            }),
+        filesPool("sb-files", 1),
+        legs(calls::MediaAnchor{&media, config.sipAdvertisedAddress}),
+        prompts(loadPrompts(config)),
+        contactCenter(
+            calls::ContactCenterServices{
+                core, userAgent, legs, timers, clock, metrics,
+                [this](const std::string& agent) { return registrar.bindingsOf(agent); },
+                [this](const std::string& name) -> media::ClipPtr {
+                  auto it = prompts.find(name);
+                  return it == prompts.end() ? nullptr : it->second;
+                },
+                &recordings,
+                [this, &io](std::function<void()> work, std::function<void()> then) {
+                  offload(io, filesPool, std::move(work), std::move(then));
+                },
+                [&io](std::function<void()> work) { asio::post(io, std::move(work)); },
+                [this, &io, &store, &pool](store::CallRecord record) {
+                  offload(
+                      io, pool,
+                      [&store, record = std::move(record)] {
+                        auto saved = store.calls().insert(record);
+                        if (!saved)
+                          spdlog::error("call record {}: {}", record.id, saved.error().message);
+                      },
+                      [] {});
+                },
+                [&io, &store, &pool](std::string id, std::int64_t ms) {
+                  offload(
+                      io, pool, [&store, id, ms] { store.calls().setAfterCallWork(id, ms); },
+                      [] {});
+                },
+                nullptr},
+            contactCenterOptions(config, groups, transport.port())),
         resolver(io, sip::AresResolver::Options{}),
         trunks(config.trunks) {
     core.attach(transactions);
     core.attachDialogs(userAgent);
-    registrar.onChange([this](const std::string& aor) { syncPhone(aor); });
+    registrar.onChange([this](const std::string& aor) {
+      contactCenter.phoneChanged(aor, !registrar.bindingsOf(aor).empty());
+    });
     core.onRegister([this](sip::ServerTxId tx, const sip::Message& request, const sip::Peer& from) {
       registrar.handle(tx, request, from);
     });
@@ -161,6 +200,8 @@ struct TelephonyStack::Impl {
                   [this] { return static_cast<double>(guard.droppedPackets()); });
   }
 
+  ~Impl() { filesPool.stop(); }  // its work uses the recording writer, destroyed before it
+
   AsioTimers timers;
   sip::Guard guard;
   sip::SipCore core;
@@ -173,12 +214,68 @@ struct TelephonyStack::Impl {
   media::MediaEngine media;
   const Clock& wallClock;
   calls::ExtensionCalls extensionCalls;
-  // Agents signed in to the ACD since the server started, by agent id (工号).
-  std::map<std::string, std::unique_ptr<acd::AgentStateMachine>> agents;
+  WorkerPool filesPool;  // recording files are created and finished here
+  media::RecordingWriter recordings;
+  calls::MediaLegs legs;
+  std::map<std::string, media::ClipPtr> prompts;
+  calls::ContactCenter contactCenter;
 
-  static api::AgentStateView agentView(const std::string& agent,
-                                       const acd::AgentStateMachine& machine) {
-    auto v = machine.view();
+  // Runs `work` on `pool`, then `then` on the control loop.
+  static void offload(asio::io_context& io, WorkerPool& pool, std::function<void()> work,
+                      std::function<void()> then) {
+    asio::post(pool.executor(), [&io, work = std::move(work), then = std::move(then)]() mutable {
+      try {
+        work();
+      } catch (const std::exception& e) {
+        spdlog::error("background work failed: {}", e.what());
+      }
+      asio::post(io, std::move(then));
+    });
+  }
+
+  // Every prompt of the prompts folder by name (file name without .wav), loaded once.
+  static std::map<std::string, media::ClipPtr> loadPrompts(const config::Config& config) {
+    std::map<std::string, media::ClipPtr> out;
+    auto dir = promptsDir(config);
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+      if (entry.path().extension() != ".wav") continue;
+      auto clip = media::AudioClip::load(entry.path());
+      if (!clip) {
+        spdlog::warn("prompt {}: {}", entry.path().string(), clip.error().message);
+        continue;
+      }
+      out.emplace(entry.path().stem().string(), *clip);
+    }
+    if (out.empty()) spdlog::warn("no prompts found in {}", dir.string());
+    return out;
+  }
+
+  // acd.prompts_dir, else the prompts the build made.
+  static std::filesystem::path promptsDir(const config::Config& config) {
+    if (!config.acd.promptsDir.empty()) return config.acd.promptsDir;
+    return SB_BUILD_PROMPTS_DIR;
+  }
+
+  static calls::ContactCenterOptions contactCenterOptions(
+      const config::Config& config, const std::vector<store::SkillGroup>& groups,
+      std::uint16_t port) {
+    calls::ContactCenterOptions o;
+    o.acd = config.acd;
+    o.queues = config.queues;
+    o.schedules = config.schedules;
+    o.flows = config.flows;
+    o.numbers = config.numbers;
+    for (const auto& g : groups)
+      o.groups.push_back({g.id, g.name});
+    o.dataDir = config.dataDir;
+    const auto& host = config.sipAdvertisedAddress;
+    o.domain = host.find(':') == std::string::npos ? fmt::format("{}:{}", host, port)
+                                                   : fmt::format("[{}]:{}", host, port);
+    return o;
+  }
+
+  static api::AgentStateView agentView(const std::string& agent, const acd::AgentView& v) {
     api::AgentStateView out;
     out.agent = agent;
     out.status = std::string(acd::agentStatusCode(v.status));
@@ -191,24 +288,27 @@ struct TelephonyStack::Impl {
     return out;
   }
 
-  // The registrar's view of the agent's phone, told to its state machine.
-  void syncPhone(const std::string& agent) {
-    auto it = agents.find(agent);
-    if (it == agents.end()) return;
-    bool registered = !registrar.bindingsOf(agent).empty();
-    if (registered == it->second->phoneRegistered()) return;
-    (void)it->second->handle(registered ? acd::AgentEvent::phoneRegistered()
-                                        : acd::AgentEvent::phoneUnregistered());
-  }
   sip::AresResolver resolver;
   std::vector<config::TrunkConfig> trunks;
   std::map<std::string, std::unique_ptr<sip::RegistrationClient>> registrations;  // by trunk
 
+  // The engine reports on its workers; calls hear of it on the control loop.
   static media::MediaEngine::Options mediaOptions(const config::Config& config,
-                                                  std::function<void(media::EndpointId)> onSilent) {
+                                                  asio::io_context& io, Impl& self) {
     media::MediaEngine::Options o;
     o.rtpTimeout = config.rtpTimeout;
-    o.onSilent = std::move(onSilent);
+    o.onSilent = [&io, &self](media::EndpointId endpoint) {
+      asio::post(io, [&self, endpoint] {
+        if (!self.contactCenter.onMediaSilent(endpoint))
+          self.extensionCalls.onMediaSilent(endpoint);
+      });
+    };
+    o.onDigit = [&io, &self](const media::DigitEvent& digit) {
+      asio::post(io, [&self, digit] { self.contactCenter.onDigit(digit); });
+    };
+    o.onPlayed = [&io, &self](media::EndpointId endpoint) {
+      asio::post(io, [&self, endpoint] { self.contactCenter.onPlayed(endpoint); });
+    };
     o.address = config.bind;
     o.firstPort = config.rtpPorts.first;
     o.lastPort = config.rtpPorts.last;
@@ -263,8 +363,8 @@ struct TelephonyStack::Impl {
 
 TelephonyStack::TelephonyStack(asio::io_context& io, const config::Config& config,
                                store::Store& store, WorkerPool& storePool, MetricsRegistry& metrics,
-                               const Clock& clock)
-    : impl_(std::make_unique<Impl>(io, config, store, storePool, metrics, clock)) {}
+                               const Clock& clock, const std::vector<store::SkillGroup>& groups)
+    : impl_(std::make_unique<Impl>(io, config, store, storePool, metrics, clock, groups)) {}
 
 TelephonyStack::~TelephonyStack() = default;
 void TelephonyStack::start() {
@@ -320,54 +420,80 @@ Result<api::AgentStateView> TelephonyStack::agentCommand(const std::string& agen
                                                          api::AgentCommand command,
                                                          const std::string& reason,
                                                          const api::AgentPreferences& preferences) {
-  auto& agents = impl_->agents;
-  auto it = agents.find(agent);
-  if (command == api::AgentCommand::kSignIn) {
-    acd::AgentStateConfig config;
-    config.initialStatus =
-        preferences.initialBusy ? acd::AgentStatus::kBusy : acd::AgentStatus::kIdle;
-    config.autoReadyAfterAcw = preferences.autoReadyAfterAcw;
-    if (it == agents.end() || it->second->status() == acd::AgentStatus::kSignedOut) {
-      // Signed out, the settings of this sign-in apply.
-      auto machine =
-          std::make_unique<acd::AgentStateMachine>(agent, config, impl_->wallClock, impl_->timers);
-      it = agents.insert_or_assign(agent, std::move(machine)).first;
-      impl_->syncPhone(agent);
-    } else {
-      return Impl::agentView(agent, *it->second);  // signed in already: nothing to do
-    }
-  } else if (it == agents.end()) {
-    return Error::conflict(fmt::format("agent {} is not signed in", agent));
-  }
-  acd::AgentEvent event = acd::AgentEvent::signIn();
+  auto& center = impl_->contactCenter;
+  Result<acd::AgentView> view = Error::unavailable("unknown command");
   switch (command) {
-    case api::AgentCommand::kSignIn:
+    case api::AgentCommand::kSignIn: {
+      calls::AgentProfile profile;
+      profile.userId = preferences.userId;
+      profile.username = agent;
+      profile.settings.initialState = preferences.initialBusy ? store::InitialAgentState::kBusy
+                                                              : store::InitialAgentState::kIdle;
+      profile.settings.autoReadyAfterAcw = preferences.autoReadyAfterAcw;
+      profile.settings.autoAnswer = preferences.autoAnswer;
+      profile.settings.autoRecord = preferences.autoRecord;
+      for (const auto& skill : preferences.skills)
+        profile.skills.push_back({skill.groupId, skill.group, skill.level});
+      view = center.signIn(profile);
       break;
+    }
     case api::AgentCommand::kSignOut:
-      event = acd::AgentEvent::signOut();
+      view = center.command(agent, acd::AgentEvent::signOut());
       break;
     case api::AgentCommand::kIdle:
-      event = acd::AgentEvent::setIdle();
+      view = center.command(agent, acd::AgentEvent::setIdle());
       break;
     case api::AgentCommand::kBreak:
-      event = acd::AgentEvent::setBreak(reason.empty() ? "break" : reason);
+      view = center.command(agent, acd::AgentEvent::setBreak(reason.empty() ? "break" : reason));
       break;
     case api::AgentCommand::kBusy:
-      event = acd::AgentEvent::setBusy();
+      view = center.command(agent, acd::AgentEvent::setBusy());
       break;
   }
-  auto outcome = it->second->handle(event);
-  if (!outcome) return outcome.error();
-  spdlog::info("agent {} {} -> status={} activity={}", agent, acd::agentEventCode(event.type),
-               acd::agentStatusCode(it->second->status()),
-               acd::agentActivityCode(it->second->activity()));
-  return Impl::agentView(agent, *it->second);
+  if (!view) return view.error();
+  return Impl::agentView(agent, *view);
 }
 
 std::optional<api::AgentStateView> TelephonyStack::agentState(const std::string& agent) const {
-  auto it = impl_->agents.find(agent);
-  if (it == impl_->agents.end()) return std::nullopt;
-  return Impl::agentView(agent, *it->second);
+  auto view = impl_->contactCenter.agent(agent);
+  if (!view) return std::nullopt;
+  return Impl::agentView(agent, *view);
+}
+
+std::vector<api::QueueStatsView> TelephonyStack::queues() const {
+  const auto& center = impl_->contactCenter;
+  std::vector<api::QueueStatsView> out;
+  for (const auto& q : center.queues()) {
+    api::QueueStatsView v;
+    v.groupId = q.groupId;
+    v.group = q.group;
+    v.waiting = q.waiting;
+    v.longestWaitSeconds = q.longestWait.count();
+    v.agentsSignedIn = q.agentsSignedIn;
+    v.agentsIdle = q.agentsIdle;
+    v.agentsRinging = q.agentsRinging;
+    v.agentsTalking = q.agentsTalking;
+    v.agentsAfterCallWork = q.agentsAfterCallWork;
+    v.agentsOnBreak = q.agentsOnBreak;
+    v.answered = q.answered;
+    v.answeredWithinThreshold = q.answeredWithinThreshold;
+    v.abandoned = q.abandoned;
+    v.overflowed = q.overflowed;
+    v.serviceLevelThresholdSeconds = center.serviceLevelThresholdSeconds();
+    v.serviceLevelTarget = center.serviceLevelTarget();
+    auto finished = q.answered + q.abandoned;
+    if (finished > 0) {
+      v.serviceLevel =
+          static_cast<double>(q.answeredWithinThreshold) / static_cast<double>(finished);
+      v.abandonRate = static_cast<double>(q.abandoned) / static_cast<double>(finished);
+    }
+    if (q.answered > 0) {
+      v.averageSpeedOfAnswerSeconds = std::chrono::duration<double>(q.totalAnswerWait).count() /
+                                      static_cast<double>(q.answered);
+    }
+    out.push_back(std::move(v));
+  }
+  return out;
 }
 
 bool TelephonyStack::unban(const std::string& address) {

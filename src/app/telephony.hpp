@@ -19,7 +19,8 @@ class TelephonyStack final : public api::Telephony {
  public:
   // Binds the SIP port at once (throws when it is taken).
   TelephonyStack(boost::asio::io_context& io, const config::Config& config, store::Store& store,
-                 WorkerPool& storePool, MetricsRegistry& metrics, const Clock& clock);
+                 WorkerPool& storePool, MetricsRegistry& metrics, const Clock& clock,
+                 const std::vector<store::SkillGroup>& groups);
   ~TelephonyStack() override;
 
   void start();
@@ -34,6 +35,7 @@ class TelephonyStack final : public api::Telephony {
                                            const std::string& reason,
                                            const api::AgentPreferences& preferences) override;
   std::optional<api::AgentStateView> agentState(const std::string& agent) const override;
+  std::vector<api::QueueStatsView> queues() const override;
 
  private:
   struct Impl;

@@ -36,45 +36,6 @@ int moreTelling(int a, int b) {
   return rank(b) > rank(a) ? b : a;
 }
 
-// The engine's codec for an SDP codec we offered or accepted.
-std::optional<media::Codec> engineCodec(const sdp::Codec& codec) {
-  if (sip::iequals(codec.encodingName, "PCMU")) return media::Codec::kPcmu;
-  if (sip::iequals(codec.encodingName, "PCMA")) return media::Codec::kPcma;
-  return std::nullopt;
-}
-
-// The audio an offer and its answer settled on, when the engine can carry its codec.
-Result<sdp::NegotiatedAudio> engineAudio(const sdp::SessionDescription& offer,
-                                         const Result<sdp::SessionDescription>& answer) {
-  if (!answer) return answer.error();
-  auto audio = sdp::negotiate(offer, *answer);
-  if (audio && !engineCodec(audio->codec)) {
-    return Error::invalid("sdp", "a codec the media engine does not carry");
-  }
-  return audio;
-}
-
-// The engine configuration for one side of negotiated audio: send to `remote` with its numbers.
-// (configure() keeps an endpoint's shard, so later calls pass 0.)
-media::EndpointConfig endpointConfig(const sdp::NegotiatedAudio& audio,
-                                     const sdp::MediaEndpoint& remote, std::uint64_t shard) {
-  media::EndpointConfig c;
-  c.codec = engineCodec(audio.codec).value_or(media::Codec::kPcmu);
-  c.payloadType = remote.payloadType;
-  c.eventPayloadType = remote.telephoneEvent;
-  c.remoteAddress = remote.address;
-  c.remotePort = remote.port;
-  c.shard = shard;
-  c.expectMedia = remote.direction == sdp::Direction::kSendRecv ||
-                  remote.direction == sdp::Direction::kSendOnly;
-  return c;
-}
-
-// Requests that carry an SDP offer for the session (or ask for one).
-bool isSessionChange(const sip::Message& request) {
-  return request.method() == sip::Method::kInvite || request.method() == sip::Method::kUpdate;
-}
-
 // A From/To value without its tag, for the callee leg.
 std::string withoutTag(std::string_view value) {
   auto addr = sip::parseNameAddr(value);
@@ -88,7 +49,7 @@ std::string withoutTag(std::string_view value) {
 ExtensionCalls::ExtensionCalls(sip::SipCore& core, sip::UserAgent& ua, Phones phones,
                                sip::Authenticator& auth, const sip::Guard& guard,
                                MetricsRegistry& metrics, std::vector<InboundTrunk> trunks,
-                               MediaAnchor media)
+                               MediaAnchor media, ServiceNumbers serviceNumbers)
     : core_(core),
       ua_(ua),
       phones_(std::move(phones)),
@@ -96,7 +57,8 @@ ExtensionCalls::ExtensionCalls(sip::SipCore& core, sip::UserAgent& ua, Phones ph
       guard_(guard),
       metrics_(metrics),
       trunks_(std::move(trunks)),
-      media_(std::move(media)) {
+      media_(std::move(media)),
+      serviceNumbers_(std::move(serviceNumbers)) {
   metrics_.gauge("sb_calls_active", "Calls in progress (ringing or talking).",
                  [this] { return static_cast<double>(calls_.size()); });
 }
@@ -149,6 +111,7 @@ const InboundTrunk* ExtensionCalls::trunkOf(const std::string& address) const {
 
 void ExtensionCalls::route(sip::ServerTxId tx, const sip::Message& invite, const sip::Peer& from,
                            const std::string& number) {
+  if (serviceNumbers_ && serviceNumbers_(tx, invite, from, number)) return;
   auto phones = phones_(number);
   if (phones.empty()) {
     // An agent without a registered phone is answered like a number nobody has, so that
@@ -160,26 +123,22 @@ void ExtensionCalls::route(sip::ServerTxId tx, const sip::Message& invite, const
   auto id = nextId_++;
   Leg callerLeg;
   std::string callerAnswer;
-  if (media_.engine != nullptr) {
+  if (media_.enabled()) {
     // Anchored: the caller's offer is answered with our address, on an endpoint that sends to
     // the caller with the caller's payload types.
-    auto offer = sdp::parse(invite.body());
-    // The answer without its port yet (the port comes with the endpoint) says which codec.
-    auto audio = offer ? engineAudio(*offer, sdp::makeAnswer(*offer, local(9), id, 1))
-                       : Result<sdp::NegotiatedAudio>(offer.error());
-    if (!audio) {
-      core_.respond(tx, 488, invite.body().empty() ? "SDP Offer Required" : "");
-      count("not_acceptable");
+    auto answered = media_.answer(invite.body(), id);
+    if (!answered) {
+      bool noPort = answered.error().code == ErrorCode::kUnavailable;
+      core_.respond(tx, noPort ? 503 : 488,
+                    noPort                  ? "No Media Port"
+                    : invite.body().empty() ? "SDP Offer Required"
+                                            : "");
+      count(noPort ? "failed" : "not_acceptable");
       return;
     }
-    auto opened = openLeg(id, endpointConfig(*audio, audio->offerer, id));
-    if (!opened) {
-      core_.respond(tx, 503, "No Media Port");
-      count("failed");
-      return;
-    }
-    callerLeg = *opened;
-    callerAnswer = sdp::serialize(*sdp::makeAnswer(*offer, local(callerLeg.port), id, 1));
+    callerLeg = answered->leg;
+    callerAnswer = std::move(answered->sdp);
+    track(callerLeg, id);
   }
   auto caller =
       ua_.accept(tx, invite, from, [this, id](const SessionEvent& e) { onCaller(id, e); });
@@ -201,14 +160,11 @@ void ExtensionCalls::route(sip::ServerTxId tx, const sip::Message& invite, const
     out.target = phone.source;
     out.sdp = std::string(invite.body());
     Leg leg;
-    if (media_.engine != nullptr) {
-      // Until the phone answers, its leg is PCMU to nowhere; the answer configures it.
-      media::EndpointConfig pending;
-      pending.shard = id;
-      auto opened = openLeg(id, pending);
+    if (media_.enabled()) {
+      auto opened = media_.offer(id);
       if (!opened) continue;
       leg = *opened;
-      leg.offer = sdp::makeOffer(local(leg.port), sdp::Direction::kSendRecv, id, leg.sdpVersion);
+      track(leg, id);
       out.sdp = sdp::serialize(leg.offer);
     }
     auto callee = ua_.invite(out, [this, id](const SessionEvent& e) { onCallee(id, e); });
@@ -217,7 +173,7 @@ void ExtensionCalls::route(sip::ServerTxId tx, const sip::Message& invite, const
       continue;
     }
     call.ringing.push_back(callee);
-    if (media_.engine != nullptr) call.calleeLegs.emplace(callee, leg);
+    if (media_.enabled()) call.calleeLegs.emplace(callee, leg);
   }
   spdlog::info("call {} from {} to {} rings {} phone(s)",
                loggable(invite.header(sip::HeaderId::kCallId).value_or("")), from.address, number,
@@ -235,8 +191,8 @@ void ExtensionCalls::onCaller(CallId id, const SessionEvent& e) {
       end(id);
       return;
     case SessionEvent::Kind::kRequest:
-      if (media_.engine != nullptr && isSessionChange(*e.message)) {
-        answerLocally(call.callerLeg, call.caller, e);
+      if (media_.enabled() && isSessionChange(*e.message)) {
+        media_.answerLocally(call.callerLeg, ua_, call.caller, e);
         return;
       }
       relay(call.caller, call.callee, e);
@@ -254,7 +210,7 @@ void ExtensionCalls::onCallee(CallId id, const SessionEvent& e) {
   switch (e.kind) {
     case SessionEvent::Kind::kProgress:
       if (e.status <= 100) return;
-      if (media_.engine == nullptr) {
+      if (!media_.enabled()) {
         ua_.progress(call.caller, e.status, e.message->body());
       } else if (!e.message->body().empty() && answerCallee(call, e.session, e.message->body())) {
         ua_.progress(call.caller, e.status, call.callerAnswer);  // early media through us
@@ -268,7 +224,7 @@ void ExtensionCalls::onCallee(CallId id, const SessionEvent& e) {
         ua_.hangUp(e.session);  // a second phone answered too late
         return;
       }
-      if (media_.engine != nullptr && !answerCallee(call, e.session, e.message->body())) {
+      if (media_.enabled() && !answerCallee(call, e.session, e.message->body())) {
         ua_.hangUp(e.session);  // an answer we cannot use: as if it had failed
         calleeFailed(id, call, e.session, 488, "failed");
         return;
@@ -280,8 +236,8 @@ void ExtensionCalls::onCallee(CallId id, const SessionEvent& e) {
       for (auto& [session, leg] : call.calleeLegs) {
         if (session != e.session) closeLeg(leg);
       }
-      ua_.answer(call.caller, media_.engine != nullptr ? std::string_view(call.callerAnswer)
-                                                       : e.message->body());
+      ua_.answer(call.caller,
+                 media_.enabled() ? std::string_view(call.callerAnswer) : e.message->body());
       return;
     case SessionEvent::Kind::kFailed:
       forget();
@@ -298,7 +254,7 @@ void ExtensionCalls::onCallee(CallId id, const SessionEvent& e) {
     case SessionEvent::Kind::kRequest:
       if (auto leg = call.calleeLegs.find(e.session);
           leg != call.calleeLegs.end() && isSessionChange(*e.message)) {
-        answerLocally(leg->second, e.session, e);
+        media_.answerLocally(leg->second, ua_, e.session, e);
         return;
       }
       relay(call.callee, call.caller, e);
@@ -375,35 +331,14 @@ void ExtensionCalls::onMediaSilent(media::EndpointId endpoint) {
   end(id);
 }
 
-sdp::LocalMedia ExtensionCalls::local(std::uint16_t port) const {
-  sdp::LocalMedia m;
-  m.address = media_.address;
-  m.port = port;
-  return m;
-}
-
-std::optional<ExtensionCalls::Leg> ExtensionCalls::openLeg(std::uint64_t shard,
-                                                           const media::EndpointConfig& config) {
-  auto c = config;
-  c.shard = shard;
-  auto opened = media_.engine->open(c);
-  if (!opened) {
-    spdlog::warn("call media: {}", opened.error().message);
-    return std::nullopt;
-  }
-  Leg leg;
-  leg.endpoint = opened->id;
-  leg.port = opened->port;
-  leg.sdpSession = shard;
-  callOfEndpoint_[leg.endpoint] = shard;  // the shard is the call's id
-  return leg;
+void ExtensionCalls::track(const Leg& leg, CallId id) {
+  callOfEndpoint_[leg.endpoint] = id;
 }
 
 void ExtensionCalls::closeLeg(Leg& leg) {
-  if (media_.engine == nullptr || leg.endpoint == 0) return;
-  media_.engine->close(leg.endpoint);
+  if (leg.endpoint == 0) return;
   callOfEndpoint_.erase(leg.endpoint);
-  leg.endpoint = 0;
+  media_.close(leg);
 }
 
 // The callee's SDP answer to our offer: its leg sends to it with its numbers, and the two legs
@@ -412,42 +347,10 @@ bool ExtensionCalls::answerCallee(Call& call, sip::SessionId callee, std::string
   auto it = call.calleeLegs.find(callee);
   if (it == call.calleeLegs.end()) return false;
   Leg& leg = it->second;
-  if (body.empty()) return leg.negotiated;  // the SDP came with an earlier 18x
-  auto audio = engineAudio(leg.offer, sdp::parse(body));
-  if (!audio) {
-    spdlog::info("call media: unusable answer from the callee: {}", audio.error().message);
-    return false;
-  }
-  media_.engine->configure(leg.endpoint, endpointConfig(*audio, audio->answerer, 0));
-  if (!leg.negotiated) media_.engine->connect(call.callerLeg.endpoint, leg.endpoint);
-  leg.negotiated = true;
+  bool bridged = leg.negotiated;
+  if (!media_.accept(leg, body)) return false;
+  if (!bridged) media_.engine().connect(call.callerLeg.endpoint, leg.endpoint);
   return true;
-}
-
-// A re-INVITE or UPDATE from one of the phones (hold, resume, a new address or codec) is a
-// matter between that phone and us: answered here, the leg follows, the other phone is not
-// disturbed.
-void ExtensionCalls::answerLocally(Leg& leg, sip::SessionId session, const SessionEvent& e) {
-  const auto& request = *e.message;
-  ++leg.sdpVersion;
-  if (request.body().empty()) {
-    // No offer in the request: ours goes in the 2xx (the answer in the ACK is not needed to
-    // keep sending where we already send).
-    auto offer =
-        sdp::makeOffer(local(leg.port), sdp::Direction::kSendRecv, leg.sdpSession, leg.sdpVersion);
-    ua_.respond(session, e.request, 200, sdp::serialize(offer));
-    return;
-  }
-  auto offer = sdp::parse(request.body());
-  auto answer = offer ? sdp::makeAnswer(*offer, local(leg.port), leg.sdpSession, leg.sdpVersion)
-                      : Result<sdp::SessionDescription>(offer.error());
-  auto audio = offer ? engineAudio(*offer, answer) : Result<sdp::NegotiatedAudio>(offer.error());
-  if (!audio) {
-    ua_.respond(session, e.request, 488);
-    return;
-  }
-  media_.engine->configure(leg.endpoint, endpointConfig(*audio, audio->offerer, 0));
-  ua_.respond(session, e.request, 200, sdp::serialize(*answer));
 }
 
 }  // namespace sb::calls

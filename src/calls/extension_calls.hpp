@@ -14,9 +14,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "calls/media_legs.hpp"
 #include "core/metrics.hpp"
-#include "media/engine.hpp"
-#include "sdp/offer_answer.hpp"
 #include "sip/authenticator.hpp"
 #include "sip/registrar.hpp"
 #include "sip/user_agent.hpp"
@@ -31,20 +30,20 @@ struct InboundTrunk {
   std::vector<std::string> dids;
 };
 
-// Where calls anchor their media; no engine: the SDP passes end to end.
-struct MediaAnchor {
-  media::MediaEngine* engine = nullptr;
-  std::string address;  // ours, in the SDP we send (the advertised address)
-};
-
 class ExtensionCalls {
  public:
   // The phones registered for a number (the registrar's bindings).
   using Phones = std::function<std::vector<sip::Binding>(const std::string& number)>;
 
+  // Takes a call to a number that is not an agent's (a service number) once the caller has
+  // been let in; false: not such a number.
+  using ServiceNumbers = std::function<bool(sip::ServerTxId tx, const sip::Message& invite,
+                                            const sip::Peer& from, const std::string& number)>;
+
   ExtensionCalls(sip::SipCore& core, sip::UserAgent& ua, Phones phones, sip::Authenticator& auth,
                  const sip::Guard& guard, MetricsRegistry& metrics,
-                 std::vector<InboundTrunk> trunks = {}, MediaAnchor media = {});
+                 std::vector<InboundTrunk> trunks = {}, MediaAnchor media = {},
+                 ServiceNumbers serviceNumbers = {});
 
   // An INVITE that starts a call (the core has checked it).
   void handle(sip::ServerTxId tx, const sip::Message& invite, const sip::Peer& from);
@@ -55,15 +54,7 @@ class ExtensionCalls {
 
  private:
   using CallId = std::uint64_t;
-  // One call leg's media: its endpoint on the engine and the SDP we sent on it.
-  struct Leg {
-    media::EndpointId endpoint = 0;
-    std::uint16_t port = 0;
-    std::uint64_t sdpSession = 0;  // the o= session id of the SDP we send on this leg
-    std::uint64_t sdpVersion = 1;
-    sdp::SessionDescription offer;  // callee legs: our offer, until answered
-    bool negotiated = false;
-  };
+  using Leg = MediaLeg;
   struct Call {
     sip::SessionId caller = 0;
     Leg callerLeg;
@@ -84,10 +75,8 @@ class ExtensionCalls {
                     std::string_view result);
   void relay(sip::SessionId from, sip::SessionId to, const sip::SessionEvent& event);
   // Media anchoring.
-  std::optional<Leg> openLeg(std::uint64_t shard, const media::EndpointConfig& config);
-  sdp::LocalMedia local(std::uint16_t port) const;
+  void track(const Leg& leg, CallId id);
   bool answerCallee(Call& call, sip::SessionId callee, std::string_view sdp);
-  void answerLocally(Leg& leg, sip::SessionId session, const sip::SessionEvent& event);
   void closeLeg(Leg& leg);
   void end(CallId id);
   void count(std::string_view result);
@@ -99,7 +88,8 @@ class ExtensionCalls {
   const sip::Guard& guard_;
   MetricsRegistry& metrics_;
   std::vector<InboundTrunk> trunks_;
-  MediaAnchor media_;
+  MediaLegs media_;
+  ServiceNumbers serviceNumbers_;
   std::unordered_map<CallId, Call> calls_;
   std::unordered_map<media::EndpointId, CallId> callOfEndpoint_;
   CallId nextId_ = 1;

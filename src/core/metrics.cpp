@@ -53,12 +53,23 @@ void MetricsRegistry::gauge(const std::string& name, const std::string& help,
   gauges_.push_back({name, help, std::move(read)});
 }
 
+void MetricsRegistry::gaugeFamily(const std::string& family, const std::string& help,
+                                  std::function<LabelledValues()> read) {
+  std::lock_guard lock(mutex_);
+  gaugeFamilies_.push_back({family, help, std::move(read)});
+}
+
 std::string MetricsRegistry::renderPrometheus() const {
   std::lock_guard lock(mutex_);
   std::string out;
   for (const auto& g : gauges_) {
     out += fmt::format("# HELP {} {}\n# TYPE {} gauge\n{} {}\n", g.name, g.help, g.name, g.name,
                        g.read());
+  }
+  for (const auto& f : gaugeFamilies_) {
+    out += fmt::format("# HELP {} {}\n# TYPE {} gauge\n", f.name, f.help, f.name);
+    for (const auto& [labels, value] : f.read())
+      out += fmt::format("{}{} {}\n", f.name, renderLabels(labels), value);
   }
   for (const auto& [name, family] : counters_) {
     out += fmt::format("# HELP {} {}\n# TYPE {} counter\n", name, family.help, name);

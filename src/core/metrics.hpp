@@ -7,6 +7,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace sb {
@@ -31,6 +32,11 @@ class MetricsRegistry {
   // A value computed when /metrics is scraped; the callback runs on the scraping thread.
   void gauge(const std::string& name, const std::string& help, std::function<double()> read);
 
+  // Several labelled values of one gauge family, computed when /metrics is scraped.
+  using LabelledValues = std::vector<std::pair<std::map<std::string, std::string>, double>>;
+  void gaugeFamily(const std::string& family, const std::string& help,
+                   std::function<LabelledValues()> read);
+
   std::string renderPrometheus() const;
 
  private:
@@ -46,6 +52,12 @@ class MetricsRegistry {
   mutable std::mutex mutex_;
   std::map<std::string, Family> counters_;
   std::vector<Gauge> gauges_;
+  struct GaugeFamily {
+    std::string name;
+    std::string help;
+    std::function<LabelledValues()> read;
+  };
+  std::vector<GaugeFamily> gaugeFamilies_;
 };
 
 }  // namespace sb

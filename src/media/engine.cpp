@@ -516,12 +516,12 @@ class MediaEngine::Worker {
     for (auto& [id, e] : endpoints_) {
       if (e->jitter) e->jitter->pop(e->frame);
     }
-    for (auto& r : recordings_) {
-      Endpoint* customer = find(r.customer);
-      Endpoint* agent = find(r.agent);
+    for (auto& recording : recordings_) {
+      Endpoint* customer = find(recording.customer);
+      Endpoint* agent = find(recording.agent);
       static const std::array<std::int16_t, kFrameSamples> kSilence{};
-      r.recorder->record(customer != nullptr ? customer->frame : kSilence,
-                         agent != nullptr ? agent->frame : kSilence);
+      recording.recorder->record(customer != nullptr ? customer->frame : kSilence,
+                                 agent != nullptr ? agent->frame : kSilence);
     }
     for (auto& [mixerId, m] : mixers_) {
       for (auto member : m.members) {
@@ -669,10 +669,10 @@ class MediaEngine::Worker {
  public:
   bool startRecording(EndpointId customer, EndpointId agent, std::shared_ptr<Recorder> recorder) {
     Endpoint* c = find(customer);
-    Endpoint* a = find(agent);
-    if (c == nullptr || a == nullptr || !recorder) return false;
+    Endpoint* a = agent != 0 ? find(agent) : nullptr;
+    if (c == nullptr || (agent != 0 && a == nullptr) || !recorder) return false;
     bufferAudio(*c);
-    bufferAudio(*a);
+    if (a != nullptr) bufferAudio(*a);
     std::erase_if(recordings_, [&](const Recording& r) { return r.customer == customer; });
     recordings_.push_back({customer, agent, std::move(recorder)});
     return true;
@@ -1052,7 +1052,7 @@ void MediaEngine::stopPlaying(EndpointId id) {
 
 bool MediaEngine::record(EndpointId customer, EndpointId agent,
                          std::shared_ptr<Recorder> recorder) {
-  if ((customer & 0xFF) != (agent & 0xFF) || !recorder) return false;
+  if ((agent != 0 && (customer & 0xFF) != (agent & 0xFF)) || !recorder) return false;
   std::promise<bool> answer;
   auto future = answer.get_future();
   auto& w = workerOf(customer);
@@ -1069,6 +1069,14 @@ void MediaEngine::stopRecording(EndpointId customer) {
     done.set_value();
   });
   future.wait();
+}
+
+void MediaEngine::stopRecording(EndpointId customer, std::function<void()> released) {
+  auto& w = workerOf(customer);
+  w.post([&w, customer, released = std::move(released)] {
+    w.stopRecording(customer);
+    released();
+  });
 }
 
 MixerId MediaEngine::createMixer(std::uint64_t shard) {

@@ -141,10 +141,14 @@ class MediaEngine {
   // Records what two legs of the same shard receive from their phones into one recording (the
   // customer's leg left, the agent's right, or mixed, as the recorder was started), through a
   // jitter buffer per leg, until stopRecording. Keep your own handle on the recorder and call
-  // its finish() after stopRecording returned: the worker then no longer touches it.
+  // its finish() after stopRecording returned: the worker then no longer touches it. `agent`
+  // 0: the customer alone (voicemail), the agent's side silent.
   bool record(EndpointId customer, EndpointId agent, std::shared_ptr<Recorder> recorder);
   // Blocks until the worker has let go of the recorder.
   void stopRecording(EndpointId customer);
+  // Returns at once; `released` runs on the media worker once it has let go of the recorder
+  // (hand it over to the control loop, do not block).
+  void stopRecording(EndpointId customer, std::function<void()> released);
 
   // A conference on the worker of `shard`: its members hear the mix of the others (per their
   // mode) instead of a bridge. Members must belong to the same shard.

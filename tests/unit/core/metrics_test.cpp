@@ -37,5 +37,20 @@ TEST(MetricsRegistryTest, LabelValuesAreEscaped) {
   EXPECT_NE(registry.renderPrometheus().find(R"(y_total{path="a\"b\\c\nd"} 1)"), std::string::npos);
 }
 
+TEST(MetricsRegistryTest, GaugeFamiliesRenderEachLabelSetUnderOneHelp) {
+  MetricsRegistry registry;
+  int reads = 0;
+  registry.gaugeFamily("sb_queue_waiting", "Callers waiting.", [&] {
+    ++reads;
+    return MetricsRegistry::LabelledValues{{{{"group", "a"}}, 2}, {{{"group", "b\"c"}}, 0}};
+  });
+  auto text = registry.renderPrometheus();
+  EXPECT_EQ(reads, 1);
+  EXPECT_NE(text.find("# HELP sb_queue_waiting Callers waiting.\n# TYPE sb_queue_waiting gauge\n"
+                      "sb_queue_waiting{group=\"a\"} 2\nsb_queue_waiting{group=\"b\\\"c\"} 0\n"),
+            std::string::npos)
+      << text;
+}
+
 }  // namespace
 }  // namespace sb

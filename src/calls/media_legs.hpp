@@ -1,0 +1,72 @@
+#pragma once
+// Anchored call media, leg by leg: each phone sees our address and one of the media engine's
+// endpoints in the SDP, and the engine follows what the SDP settled (codec, payload types,
+// where to send). Shared by every kind of call (extension calls, queued calls). Runs on the
+// SIP control loop.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/error.hpp"
+#include "media/engine.hpp"
+#include "sdp/offer_answer.hpp"
+#include "sip/user_agent.hpp"
+
+namespace sb::calls {
+
+// Where calls anchor their media; no engine: the SDP passes end to end.
+struct MediaAnchor {
+  media::MediaEngine* engine = nullptr;
+  std::string address;  // ours, in the SDP we send (the advertised address)
+};
+
+// One call leg's media: its endpoint on the engine and the SDP we send on it.
+struct MediaLeg {
+  media::EndpointId endpoint = 0;
+  std::uint16_t port = 0;
+  std::uint64_t sdpSession = 0;  // the o= session id of the SDP we send on this leg
+  std::uint64_t sdpVersion = 1;
+  sdp::SessionDescription offer;  // legs we offered: our offer, until answered
+  bool negotiated = false;
+  bool open() const { return endpoint != 0; }
+};
+
+class MediaLegs {
+ public:
+  explicit MediaLegs(MediaAnchor anchor) : anchor_(std::move(anchor)) {}
+
+  bool enabled() const { return anchor_.engine != nullptr; }
+  media::MediaEngine& engine() const { return *anchor_.engine; }
+
+  struct Answered {
+    MediaLeg leg;
+    std::string sdp;  // our answer
+  };
+  // A caller's offer answered on a new endpoint of `shard` (a call's id: its legs share a
+  // worker). Errors: kInvalidArgument (no offer, or nothing the engine carries: answer 488),
+  // kUnavailable (no free port: 503).
+  Result<Answered> answer(std::string_view offer, std::uint64_t shard);
+  // A new leg that offers our codecs to a phone; it sends nowhere until `accept`.
+  std::optional<MediaLeg> offer(std::uint64_t shard);
+  // The phone's answer to our offer: the endpoint follows it. Empty: the answer came earlier
+  // (with a 18x); false when the answer does not fit the offer.
+  bool accept(MediaLeg& leg, std::string_view answer);
+  // A re-INVITE or UPDATE from a phone (hold, resume, a new address or codec) is a matter
+  // between that phone and us: answered here, the leg follows, the other phone is not disturbed.
+  void answerLocally(MediaLeg& leg, sip::UserAgent& ua, sip::SessionId session,
+                     const sip::SessionEvent& event);
+  void close(MediaLeg& leg);
+
+ private:
+  std::optional<MediaLeg> open(const media::EndpointConfig& config);
+  sdp::LocalMedia local(std::uint16_t port) const;
+
+  MediaAnchor anchor_;
+};
+
+// Requests that carry an SDP offer for the session (or ask for one).
+bool isSessionChange(const sip::Message& request);
+
+}  // namespace sb::calls
