@@ -385,7 +385,7 @@ void ContactCenter::handle(sip::ServerTxId tx, const sip::Message& invite, const
   r.legs.push_back(std::move(leg));
 
   s_.ua.answer(session, answered->sdp);
-  spdlog::info("call {} from {} to service number {}", r.id, loggable(r.caller), number);
+  spdlog::debug("call {} from {} to service number {}", r.id, loggable(r.caller), number);
   if (!route->flow.empty()) {
     for (const auto& flow : options_.flows) {
       if (flow.name == route->flow) call.flow = &flow;
@@ -843,7 +843,8 @@ bool ContactCenter::ringAgent(Call& call, Agent& agent) {
     agentEvent(agent, acd::AgentEvent::offerFailed(call.callId));
     return true;
   }
-  spdlog::info("call {}: offered to agent {} ({} phone(s))", r.id, agent.name, offer.phones.size());
+  spdlog::debug("call {}: offered to agent {} ({} phone(s))", r.id, agent.name,
+                offer.phones.size());
   call.offers.push_back(std::move(offer));
   return true;
 }
@@ -990,7 +991,7 @@ void ContactCenter::agentAnswered(Call& call, AgentOffer& offer, sip::SessionId 
   agentLeg.answeredAt = r.answeredAt;
   agentLeg.sipStatus = answer.statusCode();
   r.legs.push_back(std::move(agentLeg));
-  spdlog::info("call {}: answered by agent {} after {} ms in the queue", r.id, r.agent, r.waitMs);
+  spdlog::debug("call {}: answered by agent {} after {} ms in the queue", r.id, r.agent, r.waitMs);
   startRecording(call);
 }
 
@@ -1157,9 +1158,11 @@ void ContactCenter::onAgentChange(acd::AgentId id, const acd::AgentChange& chang
   for (auto action : change.actions)
     pending_.push_back({id, action, change.before.callId});
   // Changes caused by the machines' own timers (ring no answer, after-call work) come outside
-  // any of this class's entry points: their actions run from a timer of their own.
-  if (!drainScheduled_ &&
-      (!pending_.empty() || change.before.available != change.after.available)) {
+  // any of this class's entry points (which all drain before they return): their actions run
+  // from a timer of their own.
+  bool ownTimer = change.event.type == acd::AgentEventType::kRingNoAnswer ||
+                  change.event.type == acd::AgentEventType::kAfterCallWorkTimeout;
+  if (ownTimer && !drainScheduled_) {
     drainScheduled_ = true;
     s_.timers.start(std::chrono::milliseconds(0), [this] {
       drainScheduled_ = false;
@@ -1226,22 +1229,11 @@ void ContactCenter::endCall(CallKey key, CallEndReason reason, std::string ended
   call.timer = call.announceTimer = 0;
   call.stage = Call::Stage::kEnding;
 
-  auto& engine = s_.media.engine();
-  auto legStats = [&](store::CallLegRecord& leg, const MediaLeg& media) {
-    if (!media.open()) return;
-    if (auto stats = engine.stats(media.endpoint)) {
-      leg.mos = stats->mos;
-      leg.packetsReceived = stats->packetsReceived;
-      leg.packetsLost = static_cast<std::uint64_t>(std::max<std::int64_t>(0, stats->packetsLost));
-      leg.jitterMs = stats->jitterMs;
-    }
-  };
   r.endedAt = nowMillis();
   r.endReason = reason;
   r.endedBy = std::move(endedBy);
   if (!r.legs.empty()) {
     r.legs.front().endedAt = r.endedAt;
-    legStats(r.legs.front(), call.callerLeg);
   }
   if (call.agent != 0) {
     if (call.onHold) call.holdMs += millisBetween(call.holdSince, now);
@@ -1249,7 +1241,6 @@ void ContactCenter::endCall(CallKey key, CallEndReason reason, std::string ended
     r.holdMs = call.holdMs;
     if (r.legs.size() > 1) {
       r.legs.back().endedAt = r.endedAt;
-      legStats(r.legs.back(), call.agentLeg);
     }
     if (Agent* agent = agentById(call.agent)) {
       agent->acwRecord = r.id;
@@ -1264,36 +1255,66 @@ void ContactCenter::endCall(CallKey key, CallEndReason reason, std::string ended
   s_.ua.hangUp(call.caller);
   s_.ua.hangUp(call.agentSession);
   count(store::callEndReasonCode(reason));
-  spdlog::info("call {} ended: {} by {} (wait {} ms, talk {} ms)", r.id,
-               store::callEndReasonCode(reason), r.endedBy, r.waitMs, r.talkMs);
+  spdlog::info("call {} from {} to {} ended: {} by {} (queue {}, agent {}, wait {} ms, talk {} ms)",
+               r.id, loggable(r.caller), r.called, store::callEndReasonCode(reason), r.endedBy,
+               r.groupName.empty() ? "-" : r.groupName, r.agent.empty() ? "-" : r.agent, r.waitMs,
+               r.talkMs);
   finishRecord(call);
 }
 
-// Closes the media and writes the record, after the recording's file is complete when there is
-// one (so that a listed recording can always be played).
+// Closes the media and writes the record once the legs' last statistics are in and the
+// recording's file is complete (so that a listed recording can always be played). Nothing here
+// waits on the media workers: they report back through `post`.
 void ContactCenter::finishRecord(Call& call) {
   auto owned = std::move(calls_.at(call.key));
   calls_.erase(call.key);
   callOfEndpoint_.erase(owned->callerLeg.endpoint);
   callOfEndpoint_.erase(owned->agentLeg.endpoint);
-  auto record = std::make_shared<store::CallRecord>(std::move(owned->record));
+  struct Finishing {
+    store::CallRecord record;
+    int waiting = 1;  // this function's own share, released at its end
+  };
+  auto finishing = std::make_shared<Finishing>();
+  finishing->record = std::move(owned->record);
+  auto done = [this, finishing] {
+    if (--finishing->waiting == 0) s_.saveRecord(std::move(finishing->record));
+  };
   auto& engine = s_.media.engine();
   if (owned->recorder) {
-    engine.stopRecording(owned->callerLeg.endpoint, [this, recorder = owned->recorder, record] {
-      s_.post([this, recorder, record] {
+    ++finishing->waiting;
+    engine.stopRecording(owned->callerLeg.endpoint, [this, recorder = owned->recorder, done] {
+      s_.post([this, recorder, done] {
         s_.files(
             [recorder] {
-              auto done = recorder->finish();
-              if (!done) spdlog::error("recording: {}", done.error().message);
+              auto finished = recorder->finish();
+              if (!finished) spdlog::error("recording: {}", finished.error().message);
             },
-            [this, record] { s_.saveRecord(*record); });
+            done);
       });
     });
-  } else {
-    s_.saveRecord(*record);
   }
-  s_.media.close(owned->callerLeg);
-  s_.media.close(owned->agentLeg);
+  auto closeLeg = [&](MediaLeg& leg, std::size_t index) {
+    if (!leg.open()) return;
+    ++finishing->waiting;
+    engine.close(leg.endpoint, [this, finishing, index, done](const media::EndpointStats& stats) {
+      s_.post([finishing, index, stats, done] {
+        auto& legs = finishing->record.legs;
+        if (index < legs.size()) {
+          auto& measured = legs[index];
+          measured.mos = stats.mos;
+          measured.packetsReceived = stats.packetsReceived;
+          measured.packetsLost =
+              static_cast<std::uint64_t>(std::max<std::int64_t>(0, stats.packetsLost));
+          measured.jitterMs = stats.jitterMs;
+        }
+        done();
+      });
+    });
+    leg.endpoint = 0;
+  };
+  closeLeg(owned->callerLeg, 0);
+  closeLeg(owned->agentLeg, 1);
+  done();
 }
 
 bool ContactCenter::onMediaSilent(media::EndpointId endpoint) {

@@ -160,6 +160,9 @@ class MediaEngine {
   void leave(MixerId mixer, EndpointId endpoint);
   void destroyMixer(MixerId mixer);
   void close(EndpointId id);
+  // Closes without waiting; `last` gets the endpoint's final statistics on its worker first
+  // (hand them over to the control loop, do not block).
+  void close(EndpointId id, std::function<void(const EndpointStats&)> last);
 
   // A snapshot from the endpoint's worker; nullopt for an unknown endpoint. Blocks until the
   // worker answers: for tests, the API and call records, never the per-packet path.
