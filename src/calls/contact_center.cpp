@@ -658,43 +658,62 @@ void ContactCenter::recordVoicemail(Call& call) {
     return;
   }
   auto relative = dailyPath("voicemail", call.record.arrivedAt, call.record.id);
+  openRecording(relative, media::RecordingLayout::kMixedMono,
+                [this, key = call.key, relative](std::shared_ptr<media::Recorder> recorder) {
+                  Call* c = find(key);
+                  if (c == nullptr || c->stage != Call::Stage::kVoicemail) {
+                    discard(std::move(recorder));  // the caller hung up during the beep
+                    return;
+                  }
+                  if (!recorder) {
+                    endCall(key, CallEndReason::kFailed, "system");
+                    drain();
+                    return;
+                  }
+                  s_.media.engine().record(c->callerLeg.endpoint, 0, recorder);
+                  c->recorder = std::move(recorder);
+                  c->record.voicemail = relative.string();
+                  c->timer = s_.timers.start(options_.acd.voicemailMaxLength, [this, key] {
+                    if (Call* v = find(key)) {
+                      v->timer = 0;
+                      play(*v, clipOf({"voicemail-saved"}), AfterPlay::kHangUp);
+                    }
+                    drain();
+                  });
+                });
+}
+
+// Creates a recording's file off the loop; `then` gets the recorder back on the loop, or
+// nullptr when the file could not be made.
+void ContactCenter::openRecording(const std::filesystem::path& relative,
+                                  media::RecordingLayout layout,
+                                  std::function<void(std::shared_ptr<media::Recorder>)> then) {
   media::RecordingSpec spec;
   spec.path = options_.dataDir / relative;
-  spec.layout = media::RecordingLayout::kMixedMono;
+  spec.layout = layout;
   auto started = std::make_shared<std::optional<Result<std::shared_ptr<media::Recorder>>>>();
   s_.files([this, spec, started] { started->emplace(s_.recordings->start(spec)); },
-           [this, key = call.key, started, relative] {
+           [started, then = std::move(then)] {
              auto& result = **started;
-             Call* c = find(key);
              if (!result) {
-               spdlog::error("voicemail: {}", result.error().message);
-               if (c != nullptr) endCall(key, CallEndReason::kFailed, "system");
-               drain();
+               spdlog::error("recording: {}", result.error().message);
+               then(nullptr);
                return;
              }
-             auto recorder = *result;
-             if (c == nullptr || c->stage != Call::Stage::kVoicemail) {
-               // The caller hung up during the beep: nothing to keep.
-               s_.files(
-                   [recorder, path = recorder->spec().path] {
-                     (void)recorder->finish();
-                     std::error_code ec;
-                     std::filesystem::remove(path, ec);
-                   },
-                   [] {});
-               return;
-             }
-             s_.media.engine().record(c->callerLeg.endpoint, 0, recorder);
-             c->recorder = recorder;
-             c->record.voicemail = relative.string();
-             c->timer = s_.timers.start(options_.acd.voicemailMaxLength, [this, key] {
-               if (Call* v = find(key)) {
-                 v->timer = 0;
-                 play(*v, clipOf({"voicemail-saved"}), AfterPlay::kHangUp);
-               }
-               drain();
-             });
+             then(*result);
            });
+}
+
+// A recording whose call ended while its file was being made: closed and removed.
+void ContactCenter::discard(std::shared_ptr<media::Recorder> recorder) {
+  if (!recorder) return;
+  s_.files(
+      [recorder, path = recorder->spec().path] {
+        (void)recorder->finish();
+        std::error_code ec;
+        std::filesystem::remove(path, ec);
+      },
+      [] {});
 }
 
 // -----------------------------------------------------------------------------------------------
@@ -1018,32 +1037,18 @@ void ContactCenter::startRecording(Call& call) {
   if (agent != nullptr && !agent->settings.autoRecord) wanted = false;
   if (!wanted || s_.recordings == nullptr) return;
   auto relative = dailyPath("recordings", call.record.arrivedAt, call.record.id);
-  media::RecordingSpec spec;
-  spec.path = options_.dataDir / relative;
-  auto started = std::make_shared<std::optional<Result<std::shared_ptr<media::Recorder>>>>();
-  s_.files([this, spec, started] { started->emplace(s_.recordings->start(spec)); },
-           [this, key = call.key, started, relative] {
-             auto& result = **started;
-             if (!result) {
-               spdlog::error("recording: {}", result.error().message);
-               return;
-             }
-             auto recorder = *result;
-             Call* c = find(key);
-             if (c == nullptr || c->stage != Call::Stage::kTalking) {
-               s_.files(
-                   [recorder, path = recorder->spec().path] {
-                     (void)recorder->finish();
-                     std::error_code ec;
-                     std::filesystem::remove(path, ec);
-                   },
-                   [] {});
-               return;
-             }
-             s_.media.engine().record(c->callerLeg.endpoint, c->agentLeg.endpoint, recorder);
-             c->recorder = recorder;
-             c->record.recording = relative.string();
-           });
+  openRecording(relative, media::RecordingLayout::kStereo,
+                [this, key = call.key, relative](std::shared_ptr<media::Recorder> recorder) {
+                  Call* c = find(key);
+                  if (c == nullptr || c->stage != Call::Stage::kTalking) {
+                    discard(std::move(recorder));
+                    return;
+                  }
+                  if (!recorder) return;  // the call goes on unrecorded
+                  s_.media.engine().record(c->callerLeg.endpoint, c->agentLeg.endpoint, recorder);
+                  c->recorder = std::move(recorder);
+                  c->record.recording = relative.string();
+                });
 }
 
 // -----------------------------------------------------------------------------------------------

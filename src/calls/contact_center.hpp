@@ -188,6 +188,9 @@ class ContactCenter {
   void onAgentChange(acd::AgentId agent, const acd::AgentChange& change);
   void drain();
   void startRecording(Call& call);
+  void openRecording(const std::filesystem::path& relative, media::RecordingLayout layout,
+                     std::function<void(std::shared_ptr<media::Recorder>)> then);
+  void discard(std::shared_ptr<media::Recorder> recorder);
 
   // Ending.
   void endCall(CallKey key, store::CallEndReason reason, std::string endedBy);
