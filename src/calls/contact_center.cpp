@@ -644,6 +644,7 @@ bool ContactCenter::onDigit(const media::DigitEvent& digit) {
 void ContactCenter::startVoicemail(Call& call, bool afterHours) {
   call.stage = Call::Stage::kVoicemail;
   call.afterHours = afterHours;
+  s_.media.engine().stopPlaying(call.callerLeg.endpoint);  // no hold music under the message
   if (call.announceTimer != 0) s_.timers.cancel(call.announceTimer);
   call.announceTimer = 0;
   std::string prompt = call.node != nullptr && call.node->kind == config::FlowNode::Kind::kVoicemail
@@ -790,6 +791,7 @@ void ContactCenter::runOverflows() {
       continue;
     }
     call->record.ivrPath += ">voicemail";
+    call->record.waitMs = millisBetween(call->queued, s_.timers.now());  // the message is no wait
     call->node = nullptr;
     startVoicemail(*call, false);
   }
@@ -1155,8 +1157,13 @@ void ContactCenter::onAgentChange(acd::AgentId id, const acd::AgentChange& chang
     bool wasAcw = change.before.activity == acd::AgentActivity::kAfterCallWork;
     bool isAcw = change.after.activity == acd::AgentActivity::kAfterCallWork;
     if (!wasAcw && isAcw) agent->acwSince = now;
-    if (wasAcw && !isAcw && !agent->acwRecord.empty() && s_.saveAfterCallWork) {
-      s_.saveAfterCallWork(agent->acwRecord, millisBetween(agent->acwSince, now));
+    if (wasAcw && !isAcw && !agent->acwRecord.empty()) {
+      auto ms = millisBetween(agent->acwSince, now);
+      if (auto pending = finishing_.find(agent->acwRecord); pending != finishing_.end()) {
+        pending->second->record.afterCallWorkMs = ms;  // not written yet
+      } else if (s_.saveAfterCallWork) {
+        s_.saveAfterCallWork(agent->acwRecord, ms);
+      }
       agent->acwRecord.clear();
     }
   }
@@ -1275,14 +1282,14 @@ void ContactCenter::finishRecord(Call& call) {
   calls_.erase(call.key);
   callOfEndpoint_.erase(owned->callerLeg.endpoint);
   callOfEndpoint_.erase(owned->agentLeg.endpoint);
-  struct Finishing {
-    store::CallRecord record;
-    int waiting = 1;  // this function's own share, released at its end
-  };
   auto finishing = std::make_shared<Finishing>();
   finishing->record = std::move(owned->record);
+  // After-call work that ends before the record is written goes into the record itself.
+  finishing_[finishing->record.id] = finishing;
   auto done = [this, finishing] {
-    if (--finishing->waiting == 0) s_.saveRecord(std::move(finishing->record));
+    if (--finishing->waiting != 0) return;
+    finishing_.erase(finishing->record.id);
+    s_.saveRecord(std::move(finishing->record));
   };
   auto& engine = s_.media.engine();
   if (owned->recorder) {

@@ -145,6 +145,11 @@ class ContactCenter {
   struct Call;
   struct Agent;
   struct AgentOffer;
+  // A call record waiting for its legs' last statistics and its recording's file.
+  struct Finishing {
+    store::CallRecord record;
+    int waiting = 1;  // finishRecord's own share, released at its end
+  };
   struct PendingAction {
     acd::AgentId agent;
     acd::AgentAction action;
@@ -214,6 +219,7 @@ class ContactCenter {
   std::unordered_map<acd::AgentId, std::unique_ptr<Agent>> agents_;
   std::unordered_map<std::string, acd::AgentId> agentIds_;
   std::map<std::int64_t, QueueFigures> figures_;
+  std::unordered_map<std::string, std::shared_ptr<Finishing>> finishing_;  // by record id
   std::deque<PendingAction> pending_;
   bool draining_ = false;
   bool drainScheduled_ = false;
