@@ -12,21 +12,22 @@ def make_tone(path, frequency, seconds):
                     "synth", str(seconds), "sine", str(frequency), "vol", "0.5"], check=True)
 
 
-def samples(path):
-    """The first channel of a 16-bit PCM WAV file, and its sample rate."""
+def samples(path, channel=0):
+    """One channel (the first by default) of a 16-bit PCM WAV file, and its sample rate."""
     with wave.open(path, "rb") as w:
         assert w.getsampwidth() == 2, "16-bit PCM expected: " + path
         data = array.array("h", w.readframes(w.getnframes()))
         channels, rate = w.getnchannels(), w.getframerate()
     if sys.byteorder == "big":
         data.byteswap()
-    return data[::channels], rate
+    assert channel < channels, "%s has %d channel(s)" % (path, channels)
+    return data[channel::channels], rate
 
 
-def tone_level(path, frequency):
-    """Power at `frequency` relative to the whole signal, in dB: about 0 when the tone dominates,
-    below -20 when it is absent. -inf for a silent or empty file."""
-    x, rate = samples(path)
+def tone_level(path, frequency, channel=0):
+    """Power at `frequency` relative to the whole signal (of one channel), in dB: about 0 when the
+    tone dominates, below -20 when it is absent. -inf for a silent or empty file."""
+    x, rate = samples(path, channel)
     n = len(x)
     total = sum(v * v for v in x) / n if n else 0.0
     if total < 1.0:

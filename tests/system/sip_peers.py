@@ -1,5 +1,9 @@
 """Real SIP peers nobody here wrote, driven against a running Server: SIPp, baresip, sipvicious."""
+import json
 import os
+import re
+import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -27,6 +31,78 @@ def sipp(server, scenario, service="1001", password="demo", transport="u1", call
         with open(os.path.join(workdir, "errors.log"), errors="replace") as f:
             errors = f.read()
     return proc.returncode, proc.stdout[-3000:] + errors
+
+
+class Sipp:
+    """One SIPp scenario from tests/system/sip/ (or a path) running in the background: a caller,
+    or an agent's phone (a UAS on `port`). Bounded by SIPp's -timeout/-recv_timeout and an outer
+    `timeout`; `wait()` gives the exit code. With `trace=True`, `received()` gives the requests
+    it got."""
+
+    def __init__(self, scenario, server=None, service=None, password="demo", port=None, calls=1,
+                 timeout=30, duration_ms=None, trace=False, extra=()):
+        self.dir = tempfile.mkdtemp(prefix="sb-sipp-")
+        self.port = port or free_port()
+        self.scenario = scenario
+        path = scenario if os.path.isabs(scenario) else os.path.join(SCENARIOS, scenario + ".xml")
+        cmd = ["timeout", "-k", "2", str(timeout + 10), "sipp", "-sf", path]
+        if server is not None:
+            cmd.append("127.0.0.1:%d" % server.sip_port)
+        if service is not None:
+            cmd += ["-s", service, "-au", service, "-ap", password]
+        cmd += ["-i", "127.0.0.1", "-t", "u1", "-p", str(self.port), "-cp", str(free_port()),
+                "-mp", str(free_port(4)), "-m", str(calls), "-timeout", str(timeout),
+                "-recv_timeout", str(timeout * 1000), "-nostdin",
+                "-trace_err", "-error_file", os.path.join(self.dir, "errors.log")]
+        if duration_ms is not None:
+            cmd += ["-d", str(duration_ms)]
+        if trace:
+            cmd += ["-trace_msg", "-message_file", os.path.join(self.dir, "messages.log")]
+        self.out = open(os.path.join(self.dir, "out.log"), "w")
+        self.proc = subprocess.Popen(cmd + list(extra), cwd=self.dir, stdout=self.out,
+                                     stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+
+    def wait(self, timeout=60):
+        """SIPp's exit code (0: every call went as the scenario says); None if still running."""
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            return None
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()  # `timeout` passes it on to SIPp
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.out.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def _read(self, name):
+        path = os.path.join(self.dir, name)
+        if not os.path.exists(path):
+            return ""
+        with open(path, errors="replace") as f:
+            return f.read()
+
+    def output(self):
+        """The end of SIPp's screen and its error log, for failure messages."""
+        return "%s: %s\n%s" % (self.scenario, self._read("out.log")[-2000:],
+                                self._read("errors.log")[-2000:])
+
+    def received(self, method):
+        """The requests of `method` that SIPp received, with trace=True (from its -trace_msg log:
+        blocks of "----- date", "UDP message received [N] bytes :", the message)."""
+        out = []
+        for block in re.split(r"^-{10,}.*$", self._read("messages.log"), flags=re.M):
+            lines = block.strip().split("\n", 1)
+            if len(lines) == 2 and "message received" in lines[0]:
+                message = lines[1].strip()
+                if message.startswith(method + " "):
+                    out.append(message)
+        return out
 
 
 class UdpClient:
@@ -102,27 +178,76 @@ class Baresip:
         with open(os.path.join(self.dir, "accounts"), "w") as f:
             f.write(account + "\n")
         extra = ["-e", command] if command else []
-        self.proc = subprocess.Popen(["timeout", "-k", "2", "60", "baresip", "-f", self.dir, *extra],
-                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL, text=True, errors="replace")
-        self.lines = []
+        self.ctrl_port = ctrl_port
+        # The output goes to a file, read when asked for: a pipe nobody reads would stop baresip
+        # when full, and a reader woken by every status line would change its timing.
+        self.output_path = os.path.join(self.dir, "output.log")
+        with open(self.output_path, "w") as output:
+            self.proc = subprocess.Popen(
+                ["timeout", "-k", "2", "60", "baresip", "-f", self.dir, *extra], stdout=output,
+                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+
+    @property
+    def lines(self):
+        """baresip's output so far, line by line."""
+        with open(self.output_path, errors="replace") as f:
+            return f.read().splitlines(True)
 
     def wait_for(self, text, timeout=20):
-        """The first line of baresip's output that contains `text`, reading on until it comes
-        (lines already read count: events may come in any order); None at the timeout or exit."""
-        for line in self.lines:
-            if text in line:
-                return line
+        """The first line of baresip's output that contains `text`, waiting for it (lines already
+        written count: events may come in any order); None at the timeout or exit."""
+        return self.wait_for_count(text, 1, timeout)
+
+    def wait_for_count(self, text, count, timeout=20):
+        """The `count`-th line that contains `text`, waiting for it; None at the timeout or exit."""
         deadline = time.monotonic() + timeout
-        os.set_blocking(self.proc.stdout.fileno(), True)
-        while time.monotonic() < deadline:
-            line = self.proc.stdout.readline()
-            if not line:
+        while True:
+            exited = self.proc.poll() is not None
+            found = [line for line in self.lines if text in line]
+            if len(found) >= count:
+                return found[count - 1]
+            if exited or time.monotonic() > deadline:
                 return None
-            self.lines.append(line)
-            if text in line:
-                return line
+            time.sleep(0.05)
+
+    def command(self, command, params="", timeout=10):
+        """Runs one ctrl_tcp command (e.g. "hangup", "dial"): baresip's JSON response, or None."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                sock = socket.create_connection(("127.0.0.1", self.ctrl_port), timeout=2)
+                break
+            except OSError:  # ctrl_tcp may come up late under load
+                if time.monotonic() > deadline:
+                    return None
+                time.sleep(0.1)
+        with sock:
+            message = json.dumps({"command": command, "params": params, "token": "sb"}).encode()
+            sock.sendall(b"%d:%s," % (len(message), message))
+            data = b""
+            while time.monotonic() < deadline:
+                while True:  # netstrings: "LEN:{json},"
+                    head, colon, rest = data.partition(b":")
+                    if not colon or not head.isdigit() or len(rest) < int(head) + 1:
+                        break
+                    reply = json.loads(rest[:int(head)])
+                    data = rest[int(head) + 1:]
+                    if reply.get("response") and reply.get("token") == "sb":
+                        return reply
+                sock.settimeout(max(0.1, deadline - time.monotonic()))
+                try:
+                    chunk = sock.recv(65536)
+                except socket.timeout:
+                    return None
+                if not chunk:
+                    return None
+                data += chunk
         return None
+
+    def kill(self):
+        """Kills baresip itself with SIGKILL: a phone that dies in a call, sending nothing."""
+        for pid in _children(self.proc.pid):
+            os.kill(pid, signal.SIGKILL)
 
     def stop(self):
         """Quits (baresip unregisters first) and waits for it to exit."""
@@ -133,3 +258,12 @@ class Baresip:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
+
+
+def _children(pid):
+    """The process ids of `pid`'s children (Linux /proc)."""
+    try:
+        with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
+            return [int(p) for p in f.read().split()]
+    except OSError:
+        return []

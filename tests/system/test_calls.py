@@ -50,7 +50,8 @@ class CallTest(DemoServerTest):
         code, out = sipp(self.server, "uac-call-bye", service="1004")
         self.assertEqual(code, 0, out)
         self.assertIsNotNone(agent.wait_for("Call established"), "".join(agent.lines))
-        self.assertIsNotNone(agent.wait_for("terminated"), "".join(agent.lines))
+        # baresip prints "session closed" for the BYE; its "Call ... terminated" line may not come.
+        self.assertIsNotNone(agent.wait_for("session closed"), "".join(agent.lines))
 
     def test_phone_calls_phone_and_each_hears_the_other(self):
         tones = tempfile.mkdtemp(prefix="sb-tones-")
@@ -63,8 +64,8 @@ class CallTest(DemoServerTest):
         caller = self.phone("1006", microphone=caller_tone,
                             command="/dial sip:1005@127.0.0.1:%d" % self.server.sip_port)
         self.assertIsNotNone(caller.wait_for("Call established"), "".join(caller.lines))
-        self.assertIsNotNone(caller.wait_for("terminated"), "".join(caller.lines))
-        self.assertIsNotNone(agent.wait_for("terminated"), "".join(agent.lines))
+        self.assertIsNotNone(caller.wait_for("aufile: end of file"), "".join(caller.lines))
+        self.assertIsNotNone(agent.wait_for("session closed"), "".join(agent.lines))
         agent.stop()
         caller.stop()
         # The media is anchored: each phone receives RTP from the server's RTP range (the demo's
