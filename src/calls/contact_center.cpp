@@ -256,8 +256,12 @@ void ContactCenter::configureGroup(std::int64_t id, const std::string& name) {
       config.overflow = acd::OverflowTarget::toGroup(groupId(q.overflow));
     }
   }
-  if (!router_.configureGroup(config)) config.overflow = acd::OverflowTarget::none();
-  (void)router_.configureGroup(config);
+  if (auto configured = router_.configureGroup(config); !configured) {
+    // checkGroups() let only an overflow to the group itself through: no overflow then.
+    spdlog::warn("queue {}: {}; it does not overflow", name, configured.error().message);
+    config.overflow = acd::OverflowTarget::none();
+    (void)router_.configureGroup(config);
+  }
   auto& figures = figures_[id];
   figures.groupId = id;
   figures.group = name;
