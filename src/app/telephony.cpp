@@ -98,7 +98,6 @@ struct TelephonyStack::Impl {
         callAuth(core, clock, credentials, guard,
                  sip::AuthOptions{config.sipRealm, algorithms(config)}),
         media(mediaOptions(config, io, *this)),
-        wallClock(clock),
         extensionCalls(
             core, userAgent,
             [this](const std::string& number) { return registrar.bindingsOf(number); }, callAuth,
@@ -212,7 +211,6 @@ struct TelephonyStack::Impl {
   sip::UserAgent userAgent;
   sip::Authenticator callAuth;
   media::MediaEngine media;
-  const Clock& wallClock;
   calls::ExtensionCalls extensionCalls;
   WorkerPool filesPool;  // recording files are created and finished here
   media::RecordingWriter recordings;
