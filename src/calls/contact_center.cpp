@@ -1351,8 +1351,9 @@ bool ContactCenter::onMediaSilent(media::EndpointId endpoint) {
 std::vector<QueueFigures> ContactCenter::queues() const {
   auto now = s_.timers.now();
   std::vector<QueueFigures> out;
-  for (const auto& [id, kept] : figures_) {
-    QueueFigures q = kept;
+  for (const auto& entry : figures_) {
+    auto id = entry.first;  // not a structured binding: lambdas below capture it
+    QueueFigures q = entry.second;
     if (const auto* queue = router_.queue(id)) {
       q.waiting = queue->size();
       if (auto oldest = queue->nextDeadline(acd::Clock::duration::zero())) {
