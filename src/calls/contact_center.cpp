@@ -346,12 +346,7 @@ void ContactCenter::handle(sip::ServerTxId tx, const sip::Message& invite, const
   auto key = nextKey_++;
   auto answered = s_.media.answer(invite.body(), key);
   if (!answered) {
-    bool noPort = answered.error().code == ErrorCode::kUnavailable;
-    s_.core.respond(tx, noPort ? 503 : 488,
-                    noPort                  ? "No Media Port"
-                    : invite.body().empty() ? "SDP Offer Required"
-                                            : "");
-    count(noPort ? "failed" : "not_acceptable");
+    count(refuseOffer(s_.core, tx, invite, answered.error()));
     return;
   }
   auto session =
@@ -531,7 +526,7 @@ void ContactCenter::menuRetry(Call& call) {
   play(call, clipOf({node.invalidPrompt, node.prompt}), AfterPlay::kMenuWait);
 }
 
-media::ClipPtr ContactCenter::clipOf(std::initializer_list<std::string> names) const {
+media::ClipPtr ContactCenter::clipOf(const std::vector<std::string>& names) const {
   std::vector<media::ClipPtr> clips;
   for (const auto& name : names) {
     if (name.empty()) continue;
@@ -570,12 +565,7 @@ media::ClipPtr ContactCenter::announcement(const Call& call) const {
       names.push_back(std::move(d));
     names.push_back("minutes");
   }
-  std::vector<std::int16_t> samples;
-  for (const auto& name : names) {
-    if (auto clip = s_.prompt(name))
-      samples.insert(samples.end(), clip->samples().begin(), clip->samples().end());
-  }
-  return media::AudioClip::fromSamples(std::move(samples));
+  return clipOf(names);
 }
 
 void ContactCenter::play(Call& call, media::ClipPtr clip, AfterPlay after) {

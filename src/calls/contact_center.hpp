@@ -171,7 +171,8 @@ class ContactCenter {
   void menuRetry(Call& call);
   void play(Call& call, media::ClipPtr clip, AfterPlay after);
   void afterPlay(Call& call, AfterPlay after);
-  media::ClipPtr clipOf(std::initializer_list<std::string> names) const;
+  // The named prompts one after the other (missing ones skipped); nullptr when none exists.
+  media::ClipPtr clipOf(const std::vector<std::string>& names) const;
   media::ClipPtr announcement(const Call& call) const;
   void startVoicemail(Call& call, bool afterHours);
   void recordVoicemail(Call& call);

@@ -128,12 +128,7 @@ void ExtensionCalls::route(sip::ServerTxId tx, const sip::Message& invite, const
     // the caller with the caller's payload types.
     auto answered = media_.answer(invite.body(), id);
     if (!answered) {
-      bool noPort = answered.error().code == ErrorCode::kUnavailable;
-      core_.respond(tx, noPort ? 503 : 488,
-                    noPort                  ? "No Media Port"
-                    : invite.body().empty() ? "SDP Offer Required"
-                                            : "");
-      count(noPort ? "failed" : "not_acceptable");
+      count(refuseOffer(core_, tx, invite, answered.error()));
       return;
     }
     callerLeg = answered->leg;

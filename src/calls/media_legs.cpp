@@ -44,6 +44,16 @@ media::EndpointConfig endpointConfig(const sdp::NegotiatedAudio& audio,
 
 }  // namespace
 
+std::string_view refuseOffer(sip::SipCore& core, sip::ServerTxId tx, const sip::Message& invite,
+                             const Error& error) {
+  if (error.code == ErrorCode::kUnavailable) {
+    core.respond(tx, 503, "No Media Port");
+    return "failed";
+  }
+  core.respond(tx, 488, invite.body().empty() ? "SDP Offer Required" : "");
+  return "not_acceptable";
+}
+
 bool isSessionChange(const sip::Message& request) {
   return request.method() == sip::Method::kInvite || request.method() == sip::Method::kUpdate;
 }

@@ -12,6 +12,7 @@
 #include "core/error.hpp"
 #include "media/engine.hpp"
 #include "sdp/offer_answer.hpp"
+#include "sip/core.hpp"
 #include "sip/user_agent.hpp"
 
 namespace sb::calls {
@@ -65,6 +66,11 @@ class MediaLegs {
 
   MediaAnchor anchor_;
 };
+
+// Answers an INVITE whose offer `answer()` could not take: 503 without a free port, else 488.
+// Returns the outcome for the calls counters: "failed" or "not_acceptable".
+std::string_view refuseOffer(sip::SipCore& core, sip::ServerTxId tx, const sip::Message& invite,
+                             const Error& error);
 
 // Requests that carry an SDP offer for the session (or ask for one).
 bool isSessionChange(const sip::Message& request);
