@@ -25,6 +25,7 @@
 
 #include "media/rtp.hpp"
 #include "media/telephone_event.hpp"
+#include "recording_sender.hpp"
 #include "sdp/sdp.hpp"
 #include "sip/core.hpp"
 #include "sip/headers.hpp"
@@ -43,30 +44,7 @@ using sip::Peer;
 using sip::Transport;
 using store::CallEndReason;
 
-class RecordingSender final : public sip::Sender {
- public:
-  void send(const Peer& to, std::string bytes) override {
-    sent.push_back({to, *sip::parseMessage(std::move(bytes))});
-  }
-  struct Sent {
-    Peer to;
-    Message message;
-  };
-  // Requests of `method` sent to `port` since `from`, or responses with `status` to `port`.
-  std::vector<Message> to(std::uint16_t port, std::string_view method, int status = 0,
-                          std::size_t from = 0) const {
-    std::vector<Message> out;
-    for (std::size_t i = from; i < sent.size(); ++i) {
-      const auto& s = sent[i];
-      auto cseq = sip::parseCSeq(*s.message.header(HeaderId::kCSeq));
-      if (s.to.port == port && s.message.statusCode() == status && cseq->method == method) {
-        out.push_back(s.message);
-      }
-    }
-    return out;
-  }
-  std::vector<Sent> sent;
-};
+using test_support::RecordingSender;
 
 // What other threads hand to the control loop (the test's thread).
 class LoopQueue {
