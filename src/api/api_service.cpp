@@ -454,7 +454,8 @@ json::object agentStateJson(const AgentStateView& v, UnixSeconds now) {
 
 }  // namespace
 
-Response ApiService::agentCommand(Caller& caller, AgentCommand command, const std::string& reason) {
+Response ApiService::agentCommand(Caller& caller, AgentCommand command, const std::string& reason,
+                                  const std::string& mobileNumber) {
   if (!caller.user.roles.has(store::Role::kAgent)) {
     return errorResponse(Error{ErrorCode::kPermissionDenied, "only agents sign in to the ACD", {}});
   }
@@ -467,6 +468,7 @@ Response ApiService::agentCommand(Caller& caller, AgentCommand command, const st
   preferences.autoReadyAfterAcw = caller.user.settings.autoReadyAfterAcw;
   preferences.autoAnswer = caller.user.settings.autoAnswer;
   preferences.autoRecord = caller.user.settings.autoRecord;
+  preferences.mobileNumber = mobileNumber.empty() ? caller.user.settings.mobileNumber : mobileNumber;
   for (const auto& skill : caller.user.skills)
     preferences.skills.push_back({skill.groupId, skill.groupName, skill.level});
   auto state = deps_.telephony->agentCommand(caller.user.username, command, reason, preferences);
@@ -485,10 +487,11 @@ asio::awaitable<Response> ApiService::agentSignOut(Request&, Caller* caller) {
 asio::awaitable<Response> ApiService::agentSetState(Request& request, Caller* caller) {
   auto decoded = decodeAgentState(request.body);
   if (!decoded) co_return errorResponse(decoded.error());
-  auto command = decoded->state == "idle"   ? AgentCommand::kIdle
-                 : decoded->state == "busy" ? AgentCommand::kBusy
-                                            : AgentCommand::kBreak;
-  co_return agentCommand(*caller, command, decoded->reason);
+  auto command = decoded->state == "idle"     ? AgentCommand::kIdle
+                 : decoded->state == "busy"   ? AgentCommand::kBusy
+                 : decoded->state == "mobile" ? AgentCommand::kMobile
+                                              : AgentCommand::kBreak;
+  co_return agentCommand(*caller, command, decoded->reason, decoded->number);
 }
 
 asio::awaitable<Response> ApiService::listAgents(Request&, Caller*) {

@@ -84,7 +84,8 @@ class ApiService {
                                                                 const Caller& caller);
   // `which` is "recording" or "voicemail".
   asio::awaitable<Response> callFile(Request& request, Caller& caller, std::string_view which);
-  Response agentCommand(Caller& caller, AgentCommand command, const std::string& reason);
+  Response agentCommand(Caller& caller, AgentCommand command, const std::string& reason,
+                        const std::string& mobileNumber = {});
 
   // Runs `work(store)` on the store thread.
   template <typename Work>

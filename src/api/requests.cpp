@@ -36,6 +36,13 @@ Result<void> validateSipPassword(std::string_view secret, std::string_view field
   return Ok{};
 }
 
+// A number the outbound trunk can dial: digits with an optional leading "+" (E.164 or local).
+bool isDialable(std::string_view number) {
+  if (!number.empty() && number.front() == '+') number.remove_prefix(1);
+  return number.size() >= 3 && number.size() <= kMaxPhoneNumberLength &&
+         std::all_of(number.begin(), number.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
 void check(JsonReader& reader, const Result<void>& result) {
   if (!result) reader.fail(result.error().field, result.error().message);
 }
@@ -68,11 +75,19 @@ std::optional<SettingsPatch> readSettings(JsonReader& parent, const json::value&
   }
   std::optional<Error> error;
   JsonReader reader(value.as_object(), parent.path("settings"), error);
-  reader.onlyKnown({"auto_answer", "auto_ready_after_acw", "initial_state", "auto_record"});
+  reader.onlyKnown(
+      {"auto_answer", "auto_ready_after_acw", "initial_state", "auto_record", "mobile_number"});
   SettingsPatch patch;
   patch.autoAnswer = reader.boolean("auto_answer");
   patch.autoReadyAfterAcw = reader.boolean("auto_ready_after_acw");
   patch.autoRecord = reader.boolean("auto_record");
+  patch.mobileNumber = reader.string("mobile_number", false);
+  if (patch.mobileNumber && !patch.mobileNumber->empty() && !isDialable(*patch.mobileNumber)) {
+    reader.fail(reader.path("mobile_number"),
+                fmt::format("{} must be 3 to {} digits, with an optional leading +, or \"\" for "
+                            "none",
+                            reader.path("mobile_number"), kMaxPhoneNumberLength));
+  }
   if (auto state = reader.string("initial_state", false)) {
     patch.initialState = store::parseInitialAgentState(*state);
     if (!patch.initialState) {
@@ -126,6 +141,7 @@ store::AgentSettings SettingsPatch::applyTo(store::AgentSettings s) const {
   if (autoReadyAfterAcw) s.autoReadyAfterAcw = *autoReadyAfterAcw;
   if (initialState) s.initialState = *initialState;
   if (autoRecord) s.autoRecord = *autoRecord;
+  if (mobileNumber) s.mobileNumber = *mobileNumber;
   return s;
 }
 
@@ -475,12 +491,20 @@ Result<AgentStateRequest> decodeAgentState(std::string_view body) {
   if (!object) return object.error();
   std::optional<Error> error;
   JsonReader reader(*object, "", error);
-  reader.onlyKnown({"state", "reason"});
+  reader.onlyKnown({"state", "reason", "number"});
   AgentStateRequest request;
   request.state = reader.string("state", true).value_or("");
   request.reason = reader.string("reason", false).value_or("");
-  if (!error && request.state != "idle" && request.state != "break" && request.state != "busy") {
-    reader.fail("state", "state must be \"idle\", \"break\" or \"busy\"");
+  request.number = reader.string("number", false).value_or("");
+  if (!error && request.state != "idle" && request.state != "break" && request.state != "busy" &&
+      request.state != "mobile") {
+    reader.fail("state", "state must be \"idle\", \"break\", \"busy\" or \"mobile\"");
+  }
+  if (!error && !request.number.empty() && request.state != "mobile")
+    reader.fail("number", "number is only for state \"mobile\"");
+  if (!error && !request.number.empty() && !isDialable(request.number)) {
+    reader.fail("number", fmt::format("number must be 3 to {} digits, with an optional leading +",
+                                      kMaxPhoneNumberLength));
   }
   if (!error && request.reason.size() > 64)
     reader.fail("reason", "reason must be at most 64 characters");

@@ -22,6 +22,7 @@ inline constexpr std::size_t kMaxPasswordLength = 128;
 inline constexpr std::size_t kMaxUsernameLength = 32;
 inline constexpr std::size_t kMaxNameLength = 64;
 inline constexpr std::size_t kMaxSipPasswordLength = 64;
+inline constexpr std::size_t kMaxPhoneNumberLength = 32;
 
 struct LoginRequest {
   std::string username;
@@ -48,6 +49,7 @@ struct SettingsPatch {
   std::optional<bool> autoReadyAfterAcw;
   std::optional<store::InitialAgentState> initialState;
   std::optional<bool> autoRecord;
+  std::optional<std::string> mobileNumber;  // "" clears it
   store::AgentSettings applyTo(store::AgentSettings settings) const;
 };
 
@@ -76,6 +78,7 @@ Result<UserPatchRequest> decodeUserPatch(std::string_view body, const Policy& po
 struct AgentStateRequest {
   std::string state;
   std::string reason;  // for break; empty: "break"
+  std::string number;  // for mobile: this time's number; empty: the agent's mobile_number
 };
 Result<AgentStateRequest> decodeAgentState(std::string_view body);
 

@@ -52,7 +52,7 @@ struct AgentStateView {
   UnixSeconds since = 0;  // when the current state began
 };
 
-enum class AgentCommand { kSignIn, kSignOut, kIdle, kBreak, kBusy };
+enum class AgentCommand { kSignIn, kSignOut, kIdle, kBreak, kBusy, kMobile };
 
 // A skill group the agent belongs to, with the agent's level in it.
 struct AgentSkill {
@@ -68,6 +68,7 @@ struct AgentPreferences {
   bool autoReadyAfterAcw = true;
   bool autoAnswer = false;
   bool autoRecord = true;
+  std::string mobileNumber;  // for kMobile: the number to ring
   std::vector<AgentSkill> skills;
 };
 

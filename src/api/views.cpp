@@ -11,7 +11,8 @@ json::object settingsView(const store::AgentSettings& s) {
   return {{"auto_answer", s.autoAnswer},
           {"auto_ready_after_acw", s.autoReadyAfterAcw},
           {"initial_state", store::initialAgentStateCode(s.initialState)},
-          {"auto_record", s.autoRecord}};
+          {"auto_record", s.autoRecord},
+          {"mobile_number", s.mobileNumber}};
 }
 
 json::object userView(const store::User& user, Secrets secrets) {

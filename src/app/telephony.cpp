@@ -140,10 +140,17 @@ struct TelephonyStack::Impl {
                       io, pool, [&store, id, ms] { store.calls().setAfterCallWork(id, ms); },
                       [] {});
                 },
-                nullptr},
+                nullptr,
+                config::mobileTrunk(config) == nullptr
+                    ? std::function<std::optional<calls::TrunkCall>(const std::string&)>()
+                    : [this](const std::string& number) { return dialMobile(number); }},
             contactCenterOptions(config, groups, transport.port())),
         resolver(io, sip::AresResolver::Options{}),
         trunks(config.trunks) {
+    if (const auto* trunk = config::mobileTrunk(config)) {
+      mobileTrunk = *trunk;
+      locateMobileTrunk();
+    }
     core.attach(transactions);
     core.attachDialogs(userAgent);
     registrar.onChange([this](const std::string& aor) {
@@ -159,8 +166,7 @@ struct TelephonyStack::Impl {
     for (const auto& trunk : config.trunks) {
       if (!trunk.registers) continue;
       sip::RegistrationOptions o;
-      auto hostPort =
-          trunk.port ? fmt::format("{}:{}", uriHost(trunk.host), *trunk.port) : uriHost(trunk.host);
+      auto hostPort = hostPortOf(trunk);
       o.registrarUri = "sip:" + hostPort;
       o.aor = fmt::format("sip:{}@{}", trunk.username, hostPort);
       o.username = trunk.username;
@@ -288,6 +294,46 @@ struct TelephonyStack::Impl {
 
   sip::AresResolver resolver;
   std::vector<config::TrunkConfig> trunks;
+  // 手机接听 goes out through this trunk, to the peers DNS last gave for it.
+  std::optional<config::TrunkConfig> mobileTrunk;
+  std::vector<sip::Peer> mobileTrunkPeers;
+  std::chrono::steady_clock::time_point mobileTrunkLocatedAt;
+  bool locatingMobileTrunk = false;
+
+  static constexpr std::chrono::minutes kRelocateTrunkAfter{5};
+
+  void locateMobileTrunk() {
+    if (locatingMobileTrunk) return;
+    locatingMobileTrunk = true;
+    const auto& t = *mobileTrunk;
+    resolver.resolve(sip::ResolveRequest{t.host, t.port, transportOf(t), false},
+                     [this](Result<std::vector<sip::Peer>> peers) {
+                       locatingMobileTrunk = false;
+                       mobileTrunkLocatedAt = std::chrono::steady_clock::now();
+                       if (!peers || peers->empty()) {
+                         // Keep the last good answer: DNS trouble should not stop the mobiles.
+                         spdlog::warn("trunk {}: cannot locate it for mobile answering: {}",
+                                      mobileTrunk->name,
+                                      peers ? "no address" : peers.error().message);
+                         return;
+                       }
+                       mobileTrunkPeers = std::move(*peers);
+                     });
+  }
+
+  std::optional<calls::TrunkCall> dialMobile(const std::string& number) {
+    if (std::chrono::steady_clock::now() - mobileTrunkLocatedAt > kRelocateTrunkAfter)
+      locateMobileTrunk();
+    if (mobileTrunkPeers.empty()) {
+      spdlog::warn("trunk {}: not located (yet); cannot ring mobile {}", mobileTrunk->name, number);
+      return std::nullopt;
+    }
+    const auto& t = *mobileTrunk;
+    auto hostPort = hostPortOf(t);
+    return calls::TrunkCall{fmt::format("sip:{}@{}", number, hostPort),
+                            fmt::format("<sip:{}@{}>", number, hostPort),
+                            mobileTrunkPeers.front()};
+  }
   std::map<std::string, std::unique_ptr<sip::RegistrationClient>> registrations;  // by trunk
 
   // The engine reports on its workers; calls hear of it on the control loop.
@@ -336,6 +382,12 @@ struct TelephonyStack::Impl {
   }
 
   // An IPv6 literal goes into a URI in brackets.
+  // The trunk's host[:port] as request URIs name it.
+  static std::string hostPortOf(const config::TrunkConfig& trunk) {
+    return trunk.port ? fmt::format("{}:{}", uriHost(trunk.host), *trunk.port)
+                      : uriHost(trunk.host);
+  }
+
   static std::string uriHost(const std::string& host) {
     return host.find(':') == std::string::npos ? host : "[" + host + "]";
   }
@@ -446,6 +498,9 @@ Result<api::AgentStateView> TelephonyStack::agentCommand(const std::string& agen
       break;
     case api::AgentCommand::kBusy:
       view = center.command(agent, acd::AgentEvent::setBusy());
+      break;
+    case api::AgentCommand::kMobile:
+      view = center.setMobile(agent, preferences.mobileNumber);
       break;
   }
   if (!view) return view.error();

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <ctime>
 #include <random>
+#include <utility>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -152,7 +153,8 @@ struct ContactCenter::Agent {
   store::AgentSettings settings;
   std::vector<store::SkillMembership> skills;
   std::unique_ptr<acd::AgentStateMachine> machine;
-  std::string acwRecord;  // the call record whose after-call work runs
+  std::string mobileNumber;  // where offers ring while the status is mobile
+  std::string acwRecord;     // the call record whose after-call work runs
   Steady::time_point acwSince;
 };
 
@@ -825,24 +827,37 @@ bool ContactCenter::ringAgent(Call& call, Agent& agent) {
   const auto& r = call.record;
   auto caller = r.caller.empty() ? std::string("anonymous") : r.caller;
   const auto& host = options_.domain;
-  for (const auto& phone : s_.phones(agent.name)) {
+  // The phone's screen shows the queue and the caller's number.
+  sip::OutgoingInvite common;
+  common.from = fmt::format("\"{} {}\" <sip:{}@{}>", quotable(r.groupName), quotable(caller),
+                            uriUser(caller), host);
+  common.headers.emplace_back("X-Switchboard-Queue", r.groupName);
+  common.headers.emplace_back("X-Switchboard-Call", r.id);
+  std::vector<sip::OutgoingInvite> targets;
+  if (agent.machine->status() == acd::AgentStatus::kMobile) {
+    if (auto trunk = s_.dialOut ? s_.dialOut(agent.mobileNumber) : std::nullopt) {
+      auto& out = targets.emplace_back(common);
+      out.requestUri = trunk->requestUri;
+      out.to = trunk->to;
+      out.target = trunk->target;
+    }
+  } else {
+    for (const auto& phone : s_.phones(agent.name)) {
+      auto& out = targets.emplace_back(common);
+      out.requestUri = phone.contact;
+      out.to = fmt::format("<sip:{}@{}>", uriUser(agent.name), host);
+      out.target = phone.source;
+      if (agent.settings.autoAnswer) {
+        // 自动应答: what the common phones understand as "answer at once".
+        out.headers.emplace_back("Call-Info", "<sip:" + host + ">;answer-after=0");
+        out.headers.emplace_back("Alert-Info", "<http://localhost>;info=alert-autoanswer;delay=0");
+      }
+    }
+  }
+  for (auto& out : targets) {
     auto leg = s_.media.offer(call.key);
     if (!leg) continue;
-    sip::OutgoingInvite out;
-    out.requestUri = phone.contact;
-    // The phone's screen shows the queue and the caller's number.
-    out.from = fmt::format("\"{} {}\" <sip:{}@{}>", quotable(r.groupName), quotable(caller),
-                           uriUser(caller), host);
-    out.to = fmt::format("<sip:{}@{}>", uriUser(agent.name), host);
-    out.target = phone.source;
     out.sdp = sdp::serialize(leg->offer);
-    out.headers.emplace_back("X-Switchboard-Queue", r.groupName);
-    out.headers.emplace_back("X-Switchboard-Call", r.id);
-    if (agent.settings.autoAnswer) {
-      // 自动应答: what the common phones understand as "answer at once".
-      out.headers.emplace_back("Call-Info", "<sip:" + host + ">;answer-after=0");
-      out.headers.emplace_back("Alert-Info", "<http://localhost>;info=alert-autoanswer;delay=0");
-    }
     auto session = s_.ua.invite(out, [this, key = call.key, id = agent.id](const SessionEvent& e) {
       onAgentPhone(key, id, e);
     });
@@ -858,8 +873,9 @@ bool ContactCenter::ringAgent(Call& call, Agent& agent) {
     agentEvent(agent, acd::AgentEvent::offerFailed(call.callId));
     return true;
   }
-  spdlog::debug("call {}: offered to agent {} ({} phone(s))", r.id, agent.name,
-                offer.phones.size());
+  spdlog::debug("call {}: offered to agent {} ({} phone(s){})", r.id, agent.name,
+                offer.phones.size(),
+                agent.machine->status() == acd::AgentStatus::kMobile ? ", mobile" : "");
   call.offers.push_back(std::move(offer));
   return true;
 }
@@ -1115,6 +1131,24 @@ Result<acd::AgentView> ContactCenter::command(const std::string& name,
                acd::agentStatusCode(machine.status()), acd::agentActivityCode(machine.activity()));
   drain();
   return machine.view();
+}
+
+Result<acd::AgentView> ContactCenter::setMobile(const std::string& name,
+                                                const std::string& number) {
+  if (!s_.dialOut) {
+    return Error::conflict("mobile answering needs an outbound trunk ([[trunks]] with a host)");
+  }
+  if (number.empty()) {
+    return Error::invalid("number",
+                          "no mobile number: give \"number\" or set the agent's mobile_number");
+  }
+  Agent* agent = agentByName(name);
+  if (agent == nullptr) return Error::conflict(fmt::format("agent {} is not signed in", name));
+  // Set first: the command may offer a call at once.
+  auto previous = std::exchange(agent->mobileNumber, number);
+  auto view = command(name, acd::AgentEvent::setMobile());
+  if (!view) agent->mobileNumber = previous;
+  return view;
 }
 
 std::optional<acd::AgentView> ContactCenter::agent(const std::string& name) const {

@@ -63,6 +63,13 @@ struct ContactCenterOptions {
 // key ("numbers[0].group").
 Result<void> checkGroups(const ContactCenterOptions& options);
 
+// How a number outside is called through the outbound trunk.
+struct TrunkCall {
+  std::string requestUri;  // "sip:13800138000@carrier.example"
+  std::string to;          // name-addr
+  sip::Peer target;        // the trunk's next hop
+};
+
 // Runs `work` off the control loop, then `then` back on it.
 using Offload = std::function<void(std::function<void()> work, std::function<void()> then)>;
 
@@ -81,6 +88,9 @@ struct ContactCenterServices {
   std::function<void(store::CallRecord)> saveRecord;              // durably, off the loop
   std::function<void(std::string id, std::int64_t afterCallWorkMs)> saveAfterCallWork;
   std::function<store::UnixMillis()> wallMillis;  // nullptr: the system clock
+  // 手机接听: how an agent's mobile number is called; nullopt when the trunk cannot take a call
+  // now. nullptr: there is no outbound trunk, and no agent may choose mobile answering.
+  std::function<std::optional<TrunkCall>(const std::string& number)> dialOut;
 };
 
 // An agent as the store has it, when signing in.
@@ -132,6 +142,8 @@ class ContactCenter {
   // Agents. Errors as AgentStateMachine::handle (kConflict for what the state refuses).
   Result<acd::AgentView> signIn(const AgentProfile& agent);
   Result<acd::AgentView> command(const std::string& agent, const acd::AgentEvent& event);
+  // Mobile answering (手机接听) at `number`: offers then ring the mobile through the trunk.
+  Result<acd::AgentView> setMobile(const std::string& agent, const std::string& number);
   std::optional<acd::AgentView> agent(const std::string& agent) const;
   // The registrar's view of the agent's phones changed.
   void phoneChanged(const std::string& agent, bool registered);

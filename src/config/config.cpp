@@ -314,6 +314,14 @@ const Entry kEntries[] = {
        c.acd.holdMusic = *v;
        return Ok{};
      }},
+    {"acd.mobile_trunk",
+     [](Config& c, const toml::node& n, const fs::path&, const std::string& key) -> Result<void> {
+       auto v = readString(n, key);
+       if (!v) return v.error();
+       if (v->empty()) return Error::invalid(key, fmt::format("{} must name a trunk", key));
+       c.acd.mobileTrunk = *v;
+       return Ok{};
+     }},
     {"auth.token_ttl_seconds", setSeconds<&Config::tokenTtl>},
     {"auth.min_password_length",
      [](Config& c, const toml::node& n, const fs::path&, const std::string& key) -> Result<void> {
@@ -617,6 +625,15 @@ Result<Config> parseConfig(std::string_view text, const fs::path& baseDir, const
   }
 
   if (auto ok = detail::checkRoutingReferences(config); !ok) return ok.error();
+  if (!config.acd.mobileTrunk.empty()) {
+    auto trunk = std::find_if(config.trunks.begin(), config.trunks.end(),
+                              [&](const TrunkConfig& t) { return t.name == config.acd.mobileTrunk; });
+    if (trunk == config.trunks.end() || trunk->host.empty()) {
+      return Error::invalid("acd.mobile_trunk",
+                            fmt::format("acd.mobile_trunk: \"{}\" is not a trunk with a host",
+                                        config.acd.mobileTrunk));
+    }
+  }
   if (auto ok = applyEnvironment(config, env); !ok) return ok.error();
   if (config.sipAddresses.empty()) config.sipAddresses = {config.bind};
   if (config.sipAdvertisedAddress.empty()) {
@@ -636,6 +653,14 @@ Result<Config> parseConfig(std::string_view text, const fs::path& baseDir, const
     return Error::invalid("sip.t2_ms", "sip.t2_ms must not be shorter than sip.t1_ms");
   }
   return config;
+}
+
+const TrunkConfig* mobileTrunk(const Config& config) {
+  for (const auto& trunk : config.trunks) {
+    if (trunk.host.empty()) continue;
+    if (config.acd.mobileTrunk.empty() || trunk.name == config.acd.mobileTrunk) return &trunk;
+  }
+  return nullptr;
 }
 
 Result<Config> loadConfig(const fs::path& file, const EnvLookup& env) {

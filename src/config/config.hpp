@@ -52,6 +52,9 @@ struct AcdConfig {
   // empty: the prompts installed beside the binary; SWITCHBOARD_PROMPTS_DIR overrides the file.
   std::filesystem::path promptsDir;
   std::string holdMusic = "hold-music";  // prompt name played to queued callers
+  // The trunk (by name) that calls agents in mobile answering (手机接听); empty: the first trunk
+  // with a host. See mobileTrunk().
+  std::string mobileTrunk;
 };
 
 // [[queues]]: the queue of one skill group (技能组), by the group's name.
@@ -189,6 +192,10 @@ Result<Config> parseConfig(std::string_view toml, const std::filesystem::path& b
                            const EnvLookup& env);
 
 Result<Config> loadConfig(const std::filesystem::path& file, const EnvLookup& env);
+
+// The trunk that calls agents' mobiles: acd.mobile_trunk, else the first trunk with a host;
+// nullptr when there is none.
+const TrunkConfig* mobileTrunk(const Config& config);
 
 // "192.0.2.0/24", "2001:db8::/32" or a single address.
 bool isValidNetwork(std::string_view cidr);

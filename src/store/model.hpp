@@ -51,6 +51,7 @@ struct AgentSettings {
   bool autoReadyAfterAcw = true;
   InitialAgentState initialState = InitialAgentState::kIdle;
   bool autoRecord = true;
+  std::string mobileNumber;  // 手机接听 dials it through the outbound trunk; empty: none
   bool operator==(const AgentSettings&) const = default;
 };
 

@@ -18,7 +18,7 @@ import wave
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # also when run by file name
 from audio import make_tone, samples, tone_level
-from harness import BINARY, DEMO_CONFIG, SOURCE_DIR, Server, wait_until
+from harness import BINARY, DEMO_CONFIG, SOURCE_DIR, Server, free_port, wait_until
 from sip_peers import Baresip, Sipp
 
 AFTER_SALES = "售后 After-sales"
@@ -41,7 +41,7 @@ class AcdTest(unittest.TestCase):
     """Helpers: a server per test (`serve`), agents' phones, callers, the API."""
 
     def serve(self, ring_timeout=30, after_call_work=0, rtp_timeout=30, open_hours=True,
-              max_wait=300):
+              max_wait=300, extra_config=""):
         self.workdir = tempfile.mkdtemp(prefix="sb-acd-")
         self.addCleanup(shutil.rmtree, self.workdir, True)
         prompts = self.make_prompts()
@@ -64,7 +64,7 @@ class AcdTest(unittest.TestCase):
             set_value(r'^hours = \["mon-sun 00:00-24:00"\]', "hours = []")
         config = os.path.join(self.workdir, "switchboard.toml")
         with open(config, "w") as f:
-            f.write(text)
+            f.write(text + extra_config)
         self.server = Server(config=config, env={
             "SWITCHBOARD_STATIC_DIR": os.path.join(SOURCE_DIR, "web", "placeholder")}).start()
         self.addCleanup(self.stop_server)
@@ -371,6 +371,52 @@ class ConversationTest(AcdTest):
         self.hang_up(phone)
         self.assert_peer_done(caller)
         self.assertEqual(self.record(second)["end_reason"], "normal")
+
+
+class MobileTest(AcdTest):
+    """手机接听: an agent away from the desk takes queue calls on a mobile, rung through the
+    outbound trunk."""
+
+    def test_a_mobile_agent_is_rung_through_the_trunk_and_talks_with_the_caller(self):
+        carrier_port = free_port()
+        self.serve(extra_config='\n[[trunks]]\nname = "carrier"\nhost = "127.0.0.1"\n'
+                                'port = %d\n' % carrier_port)
+        # The carrier answers for the mobile and echoes its audio; the mobile hangs up after 4 s.
+        carrier = Sipp("uas-agent-answer", port=carrier_port, duration_ms=4000, trace=True,
+                       extra=["-rtp_echo"])
+        self.addCleanup(carrier.stop)
+        token = self.server.login("1006", "demo")  # no desk phone registered
+        status, _, body = self.server.request("POST", "/api/v1/agent/signin", token=token)
+        self.assertEqual((status, body["phone_registered"]), (200, False), body)
+        # Without a number, mobile answering is refused and says why.
+        status, _, body = self.server.request("POST", "/api/v1/agent/state", token=token,
+                                              body={"state": "mobile"})
+        self.assertEqual((status, body["error"]["field"]), (400, "number"), body)
+        users = self.get("/api/v1/users")[2]["users"]
+        user = next(u for u in users if u["username"] == "1006")
+        status, _, body = self.server.request("PATCH", "/api/v1/users/%d" % user["id"],
+                                              body={"settings": {"mobile_number": "13900000009"}},
+                                              token=self.admin)
+        self.assertEqual((status, body["settings"]["mobile_number"]), (200, "13900000009"), body)
+        token = self.server.login("1006", "demo")
+        status, _, body = self.server.request("POST", "/api/v1/agent/state", token=token,
+                                              body={"state": "mobile"})
+        self.assertEqual((status, body["status"]), (200, "mobile"), body)
+
+        caller = self.baresip_caller("4000", self.tone_file("caller.wav", CALLER_TONE, 8))
+        call_id = self.wait_log(ARRIVED % 4000).group(1)
+        self.assertEqual(self.wait_log(ANSWERED).group(1, 2), (call_id, "1006"))
+        self.assert_peer_done(carrier)  # answered, talked, hung up
+        record = self.record(call_id)
+        caller.stop()
+        self.assertEqual((record["agent"], record["end_reason"], record["ended_by"]),
+                         ("1006", "normal", "agent"))
+        invite = carrier.received("INVITE")[0]
+        self.assertRegex(invite, r"^INVITE sip:13900000009@127\.0\.0\.1:%d SIP/2\.0" % carrier_port)
+        self.assertRegex(invite, r'(?m)^From: "%s 13800138000" <sip:13800138000@' % AFTER_SALES)
+        # The caller heard itself through the mobile's echo: the audio went out by the trunk.
+        self.assertGreater(tone_level(self.heard(caller), CALLER_TONE), -6)
+        self.assertEqual(self.agents()["1006"]["status"], "mobile")
 
 
 class RoutingTest(AcdTest):

@@ -107,6 +107,10 @@ CREATE TABLE call_legs (
   PRIMARY KEY (call_id, position)
 );
 )sql"},
+    {3, "agents' mobile numbers", R"sql(
+-- 手机接听: the number an agent in mobile answering is called at, through the outbound trunk.
+ALTER TABLE agent_settings ADD COLUMN mobile_number TEXT NOT NULL DEFAULT '';
+)sql"},
 };
 
 }  // namespace

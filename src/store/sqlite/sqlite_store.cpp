@@ -17,7 +17,8 @@ using sqlite::Transaction;
 
 constexpr const char* kUserColumns =
     "SELECT u.id, u.username, u.name, u.password_hash, u.sip_password, u.roles, u.created_at, "
-    "u.updated_at, s.auto_answer, s.auto_ready_after_acw, s.initial_state, s.auto_record "
+    "u.updated_at, s.auto_answer, s.auto_ready_after_acw, s.initial_state, s.auto_record, "
+    "s.mobile_number "
     "FROM users u LEFT JOIN agent_settings s ON s.user_id = u.id ";
 
 class SqliteUsers final : public UserRepository {
@@ -164,6 +165,7 @@ class SqliteUsers final : public UserRepository {
       u.settings.initialState =
           parseInitialAgentState(s.textAt(10)).value_or(InitialAgentState::kIdle);
       u.settings.autoRecord = s.intAt(11) != 0;
+      u.settings.mobileNumber = s.textAt(12);
     }
     return u;
   }
@@ -206,14 +208,16 @@ class SqliteUsers final : public UserRepository {
   void writeSettings(std::int64_t id, const AgentSettings& s) {
     auto q = db_.prepare(
         "INSERT INTO agent_settings (user_id, auto_answer, auto_ready_after_acw, initial_state, "
-        "auto_record) VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(user_id) DO UPDATE SET "
-        "auto_answer = excluded.auto_answer, auto_ready_after_acw = excluded.auto_ready_after_acw, "
-        "initial_state = excluded.initial_state, auto_record = excluded.auto_record");
+        "auto_record, mobile_number) VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(user_id) DO UPDATE "
+        "SET auto_answer = excluded.auto_answer, auto_ready_after_acw = excluded.auto_ready_after_acw, "
+        "initial_state = excluded.initial_state, auto_record = excluded.auto_record, "
+        "mobile_number = excluded.mobile_number");
     q->bind(1, id)
         .bind(2, s.autoAnswer)
         .bind(3, s.autoReadyAfterAcw)
         .bind(4, initialAgentStateCode(s.initialState))
-        .bind(5, s.autoRecord);
+        .bind(5, s.autoRecord)
+        .bind(6, s.mobileNumber);
     q->run();
   }
 

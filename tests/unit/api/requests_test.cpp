@@ -170,6 +170,39 @@ TEST(DecodeAgentStateTest, AcceptsTheThreeStatesAndNamesTheFieldAtFault) {
   EXPECT_FALSE(decodeAgentState("not json").ok());
 }
 
+TEST(DecodeAgentStateTest, MobileTakesAnOptionalDialableNumber) {
+  auto stored = decodeAgentState(R"({"state": "mobile"})");
+  ASSERT_TRUE(stored.ok());
+  EXPECT_EQ(stored->state, "mobile");
+  EXPECT_TRUE(stored->number.empty());
+  auto given = decodeAgentState(R"({"state": "mobile", "number": "+8613900000009"})");
+  ASSERT_TRUE(given.ok());
+  EXPECT_EQ(given->number, "+8613900000009");
+  for (const char* bad : {R"("12")", R"("139-0000")", R"("sip:1@x")", R"(139)"}) {
+    EXPECT_EQ(decodeAgentState(std::string(R"({"state": "mobile", "number": )") + bad + "}")
+                  .error()
+                  .field,
+              "number")
+        << bad;
+  }
+  EXPECT_EQ(decodeAgentState(R"({"state": "idle", "number": "13900000009"})").error().field,
+            "number");
+}
+
+TEST(DecodeUserPatchTest, MobileNumberIsDialableOrEmpty) {
+  auto set = decodeUserPatch(R"({"settings":{"mobile_number":"13900000009"}})", kPolicy);
+  ASSERT_TRUE(set.ok());
+  EXPECT_EQ(set->settings->applyTo({}).mobileNumber, "13900000009");
+  store::AgentSettings had;
+  had.mobileNumber = "13900000009";
+  auto cleared = decodeUserPatch(R"({"settings":{"mobile_number":""}})", kPolicy);
+  ASSERT_TRUE(cleared.ok());
+  EXPECT_EQ(cleared->settings->applyTo(had).mobileNumber, "");
+  auto bad = decodeUserPatch(R"({"settings":{"mobile_number":"13900000009; drop"}})", kPolicy);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().field, "settings.mobile_number");
+}
+
 TEST(ParseTimestampTest, ReadsIso8601WithAZoneAndUnixSeconds) {
   constexpr store::UnixMillis k0900 = 1'795'251'600'000;  // 2026-11-21T09:00:00Z
   EXPECT_EQ(parseTimestamp("2026-11-21T09:00:00Z"), k0900);

@@ -97,6 +97,7 @@ constexpr std::string_view kFlowNumber = "4100";   // the IVR flow "main"
 // engine's range (47000-47999).
 constexpr std::uint16_t kPhone1001 = 41001;
 constexpr std::uint16_t kPhone1002 = 41002;
+constexpr std::uint16_t kTrunkPort = 45060;  // the carrier that rings agents' mobiles
 
 std::uint16_t phonePort(const std::string& agent) {
   return static_cast<std::uint16_t>(41000 + std::stoi(agent) % 1000);
@@ -176,6 +177,7 @@ class ContactCenterTest : public ::testing::Test {
   std::filesystem::path dataDir;
 
   std::map<std::string, std::vector<sip::Binding>> phones;
+  std::function<std::optional<TrunkCall>(const std::string&)> dialOut;  // none: no trunk
   std::map<std::string, media::ClipPtr> prompts;  // a name not here is a missing prompt
   std::vector<std::string> promptsAsked;
   std::vector<store::CallRecord> records;
@@ -314,6 +316,7 @@ class ContactCenterTest : public ::testing::Test {
                   afterCallWork.emplace_back(std::move(id), ms);
                 },
             .wallMillis = [this] { return wallMs; },
+            .dialOut = dialOut,
         },
         options);
   }
@@ -1134,6 +1137,80 @@ TEST_F(ContactCenterTest, AnAgentWithoutARegisteredPhoneIsNotOfferedCalls) {
   ASSERT_TRUE(lastInvite(kPhone1001).has_value());
   EXPECT_EQ(agent("1001").activity, AgentActivity::kOffering);
   EXPECT_EQ(figures(kAfterSales).waiting, 0U);
+}
+
+// === Mobile answering (手机接听) =================================================================
+
+// The carrier at kTrunkPort takes every number.
+std::optional<TrunkCall> carrierTrunk(const std::string& number) {
+  return TrunkCall{"sip:" + number + "@carrier.test", "<sip:" + number + "@carrier.test>",
+                   Peer{Transport::kUdp, "127.0.0.1", kTrunkPort, 0}};
+}
+
+TEST_F(ContactCenterTest, AMobileAgentIsRungThroughTheTrunkAndTalksWithoutAPhone) {
+  dialOut = carrierTrunk;
+  start();
+  store::AgentSettings settings;
+  settings.autoAnswer = true;  // a mobile cannot be asked to answer by itself
+  signIn("1001", {kAfterSales}, settings);
+  phones.erase("1001");
+  center->phoneChanged("1001", false);
+  auto mobile = center->setMobile("1001", "13900000009");
+  ASSERT_TRUE(mobile.ok()) << mobile.error().message;
+  EXPECT_EQ(mobile->status, AgentStatus::kMobile);
+  EXPECT_TRUE(mobile->available);
+
+  auto& caller = dial(kGroupNumber, "13800000001");
+  auto offer = lastInvite(kTrunkPort);
+  ASSERT_TRUE(offer.has_value());
+  EXPECT_EQ(offer->requestUri(), "sip:13900000009@carrier.test");
+  EXPECT_EQ(headerOf(*offer, "To"), "<sip:13900000009@carrier.test>");
+  EXPECT_EQ(fromUser(*offer), "13800000001");
+  EXPECT_EQ(headerOf(*offer, "X-Switchboard-Queue"), "After-sales");
+  EXPECT_FALSE(offer->header(HeaderId::kCallInfo).has_value());
+  EXPECT_FALSE(offer->header(HeaderId::kAlertInfo).has_value());
+  EXPECT_TRUE(sender.to(kPhone1001, "INVITE").empty());
+
+  phoneAnswers(kTrunkPort);
+  EXPECT_EQ(agent("1001").activity, AgentActivity::kTalking);
+  hangUp(caller);
+  const auto& record = awaitRecord();
+  EXPECT_EQ(record.agent, "1001");
+  EXPECT_EQ(record.endReason, CallEndReason::kNormal);
+}
+
+TEST_F(ContactCenterTest, MobileAnsweringNeedsATrunkAndANumber) {
+  start();
+  signIn("1001", {kAfterSales});
+  auto noTrunk = center->setMobile("1001", "13900000009");
+  ASSERT_FALSE(noTrunk.ok());
+  EXPECT_EQ(noTrunk.error().code, ErrorCode::kConflict);
+
+  center.reset();
+  dialOut = carrierTrunk;
+  start();
+  signIn("1001", {kAfterSales});
+  auto noNumber = center->setMobile("1001", "");
+  ASSERT_FALSE(noNumber.ok());
+  EXPECT_EQ(noNumber.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(agent("1001").status, AgentStatus::kIdle);
+  EXPECT_FALSE(center->setMobile("1002", "13900000009").ok());  // not signed in
+}
+
+TEST_F(ContactCenterTest, AMobileTheTrunkCannotReachIsAPhoneFailure) {
+  dialOut = [](const std::string&) -> std::optional<TrunkCall> { return std::nullopt; };
+  start();
+  signIn("1001", {kAfterSales});
+  signIn("1002", {kAfterSales});
+  ASSERT_TRUE(center->command("1002", acd::AgentEvent::setBusy()).ok());
+  ASSERT_TRUE(center->setMobile("1001", "13900000009").ok());
+  dial(kGroupNumber, "13800000001");
+
+  EXPECT_TRUE(sender.to(kPhone1001, "INVITE").empty());
+  auto view = agent("1001");
+  EXPECT_EQ(view.status, AgentStatus::kBreak);
+  EXPECT_EQ(view.breakReason, "phone failure");
+  EXPECT_EQ(figures(kAfterSales).waiting, 1U);
 }
 
 TEST_F(ContactCenterTest, AnAgentPhoneThatFallsSilentEndsTheCallAndTheAgentWrapsUp) {

@@ -251,6 +251,37 @@ transport = "tcp"
   EXPECT_EQ(field("[[trunks]]\nname = \"x\"\nhost = \"a b\"\n"), "trunks[0].host");
 }
 
+TEST(ConfigTest, MobilesAreRungThroughTheNamedTrunkOrTheFirstWithAHost) {
+  constexpr std::string_view kTrunks = R"(
+[[trunks]]
+name = "inbound-only"
+inbound_networks = ["203.0.113.0/24"]
+
+[[trunks]]
+name = "carrier"
+host = "sip.carrier.example"
+
+[[trunks]]
+name = "backup"
+host = "192.0.2.9"
+)";
+  auto first = parse(kTrunks);
+  ASSERT_TRUE(first.ok()) << first.error().message;
+  ASSERT_NE(config::mobileTrunk(*first), nullptr);
+  EXPECT_EQ(config::mobileTrunk(*first)->name, "carrier");
+
+  auto named = parse(std::string(kTrunks) + "[acd]\nmobile_trunk = \"backup\"\n");
+  ASSERT_TRUE(named.ok()) << named.error().message;
+  EXPECT_EQ(config::mobileTrunk(*named)->name, "backup");
+
+  EXPECT_EQ(config::mobileTrunk(*parse("")), nullptr);
+  for (const char* bad : {"nowhere", "inbound-only", ""}) {
+    auto c = parse(std::string(kTrunks) + "[acd]\nmobile_trunk = \"" + bad + "\"\n");
+    ASSERT_FALSE(c.ok()) << bad;
+    EXPECT_EQ(c.error().field, "acd.mobile_trunk") << bad;
+  }
+}
+
 TEST(NetworkTest, ContainsChecksThePrefix) {
   EXPECT_TRUE(networkContains("127.0.0.0/8", "127.4.5.6"));
   EXPECT_TRUE(networkContains("127.0.0.2/32", "127.0.0.2"));

@@ -63,6 +63,7 @@ TEST_F(SqliteStoreTest, CreatesAndFindsAUserWithSettingsAndSkills) {
   u.roles = {Role::kAgent, Role::kSupervisor};
   u.settings.autoAnswer = true;
   u.settings.initialState = InitialAgentState::kBusy;
+  u.settings.mobileNumber = "+8613900000009";
   u.skills = {{preSales_, 7}, {afterSales_, 3}};
   auto created = store_->users().create(u, kNow);
   ASSERT_TRUE(created.ok()) << created.error().message;
@@ -76,6 +77,7 @@ TEST_F(SqliteStoreTest, CreatesAndFindsAUserWithSettingsAndSkills) {
   EXPECT_FALSE(found->roles.has(Role::kAdmin));
   EXPECT_TRUE(found->settings.autoAnswer);
   EXPECT_EQ(found->settings.initialState, InitialAgentState::kBusy);
+  EXPECT_EQ(found->settings.mobileNumber, "+8613900000009");
   ASSERT_EQ(found->skills.size(), 2U);
   EXPECT_EQ(found->skills[0].groupName, "售前 Pre-sales");
   EXPECT_EQ(found->skills[0].level, 7);
