@@ -1322,8 +1322,9 @@ void ContactCenter::finishRecord(Call& call) {
   auto& engine = s_.media.engine();
   if (owned->recorder) {
     ++finishing->waiting;
-    engine.stopRecording(owned->callerLeg.endpoint, [this, recorder = owned->recorder, done] {
-      s_.post([this, recorder, done] {
+    engine.stopRecording(owned->callerLeg.endpoint, [back = fromEngine(), this,
+                                                      recorder = owned->recorder, done] {
+      back([this, recorder, done] {
         s_.files(
             [recorder] {
               auto finished = recorder->finish();
@@ -1336,8 +1337,9 @@ void ContactCenter::finishRecord(Call& call) {
   auto closeLeg = [&](MediaLeg& leg, std::size_t index) {
     if (!leg.open()) return;
     ++finishing->waiting;
-    engine.close(leg.endpoint, [this, finishing, index, done](const media::EndpointStats& stats) {
-      s_.post([finishing, index, stats, done] {
+    engine.close(leg.endpoint, [back = fromEngine(), finishing, index,
+                                done](const media::EndpointStats& stats) {
+      back([finishing, index, stats, done] {
         auto& legs = finishing->record.legs;
         if (index < legs.size()) {
           auto& measured = legs[index];
@@ -1355,6 +1357,14 @@ void ContactCenter::finishRecord(Call& call) {
   closeLeg(owned->callerLeg, 0);
   closeLeg(owned->agentLeg, 1);
   done();
+}
+
+std::function<void(std::function<void()>)> ContactCenter::fromEngine() const {
+  return [post = s_.post, alive = std::weak_ptr<const bool>(alive_)](std::function<void()> work) {
+    post([alive, work = std::move(work)] {
+      if (alive.lock()) work();
+    });
+  };
 }
 
 bool ContactCenter::onMediaSilent(media::EndpointId endpoint) {

@@ -213,6 +213,9 @@ class ContactCenter {
   // Ending.
   void endCall(CallKey key, store::CallEndReason reason, std::string endedBy);
   void finishRecord(Call& call);
+  // Posts to the control loop from an engine callback; the work is dropped when this class is
+  // gone by then (the engine outlives it and runs what it was given at shutdown).
+  std::function<void(std::function<void()>)> fromEngine() const;
 
   Call* find(CallKey key);
   Call* callOf(media::EndpointId endpoint);
@@ -239,6 +242,7 @@ class ContactCenter {
   Timers::Id overflowTimer_ = 0;
   std::optional<acd::TimePoint> overflowAt_;
   CallKey nextKey_ = 1;
+  std::shared_ptr<const bool> alive_ = std::make_shared<const bool>(true);
 };
 
 }  // namespace sb::calls
