@@ -265,7 +265,7 @@ class MediaEngine::Worker {
   }
 
   ~Worker() {
-    post([this] { stopping_ = true; });
+    postNow([this] { stopping_ = true; });
     thread_.join();
     for (auto& [id, e] : endpoints_) {
       ::close(e->fd);
@@ -280,17 +280,24 @@ class MediaEngine::Worker {
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
 
-  // Runs `command` on the worker thread, in order. Only the first command of a batch wakes the
-  // worker (the worker takes the whole queue after reading the eventfd), which saves a system
-  // call and a context switch for every command that call control sends in a row.
+  // Runs `command` on the worker thread, in order, when the worker next wakes: for a packet, or
+  // at its tick (20 ms) at the latest. Commands are applied before the packets that woke the
+  // worker, so a command posted before a packet arrives is in force for that packet. Call
+  // control's commands (open, bridge, play, close) need no sooner, and waking the worker for each
+  // would cost a system call and two context switches per command.
   void post(std::function<void()> command) {
-    bool first = false;
+    std::lock_guard lock(mutex_);
+    commands_.push_back(std::move(command));
+  }
+
+  // The same, now: for callers that wait for the answer. One wake-up covers everything queued.
+  void postNow(std::function<void()> command) {
     {
       std::lock_guard lock(mutex_);
-      first = commands_.empty();
       commands_.push_back(std::move(command));
+      if (wakePending_) return;
+      wakePending_ = true;
     }
-    if (!first) return;
     std::uint64_t one = 1;
     [[maybe_unused]] auto n = ::write(wake_, &one, sizeof one);
   }
@@ -347,10 +354,12 @@ class MediaEngine::Worker {
         spdlog::error("media worker {}: epoll_wait failed: {}", index_, std::strerror(errno));
         return;
       }
+      if (n > 0) drainCommands();
       for (int i = 0; i < n; ++i) {
         auto key = events[static_cast<std::size_t>(i)].data.u64;
         if (key == kWakeKey) {
-          drainCommands();
+          std::uint64_t count = 0;
+          [[maybe_unused]] auto r = ::read(wake_, &count, sizeof count);
         } else if (key == kTickKey) {
           onTick();
         } else if (Endpoint* e = find(key & ~kRtcpBit)) {
@@ -365,12 +374,11 @@ class MediaEngine::Worker {
   }
 
   void drainCommands() {
-    std::uint64_t count = 0;
-    [[maybe_unused]] auto r = ::read(wake_, &count, sizeof count);
     std::vector<std::function<void()>> batch;
     {
       std::lock_guard lock(mutex_);
       batch.swap(commands_);
+      wakePending_ = false;
     }
     for (auto& command : batch)
       command();
@@ -903,6 +911,7 @@ class MediaEngine::Worker {
   std::thread thread_;
   std::mutex mutex_;
   std::vector<std::function<void()>> commands_;
+  bool wakePending_ = false;  // the eventfd was written since the last drain
   bool stopping_ = false;
   std::chrono::steady_clock::time_point epoch_ = std::chrono::steady_clock::now();
   std::unordered_map<EndpointId, std::unique_ptr<Endpoint>> endpoints_;
@@ -1070,7 +1079,7 @@ bool MediaEngine::record(EndpointId customer, EndpointId agent,
   std::promise<bool> answer;
   auto future = answer.get_future();
   auto& w = workerOf(customer);
-  w.post([&] { answer.set_value(w.startRecording(customer, agent, recorder)); });
+  w.postNow([&] { answer.set_value(w.startRecording(customer, agent, recorder)); });
   return future.get();
 }
 
@@ -1078,7 +1087,7 @@ void MediaEngine::stopRecording(EndpointId customer) {
   std::promise<void> done;
   auto future = done.get_future();
   auto& w = workerOf(customer);
-  w.post([&] {
+  w.postNow([&] {
     w.stopRecording(customer);
     done.set_value();
   });
@@ -1107,7 +1116,7 @@ bool MediaEngine::join(MixerId mixer, EndpointId endpoint, ParticipantMode mode)
   std::promise<bool> answer;
   auto future = answer.get_future();
   auto& w = workerOf(mixer);
-  w.post([&] { answer.set_value(w.joinMixer(mixer, endpoint, mode)); });
+  w.postNow([&] { answer.set_value(w.joinMixer(mixer, endpoint, mode)); });
   return future.get();
 }
 
@@ -1154,7 +1163,7 @@ std::optional<EndpointStats> MediaEngine::stats(EndpointId id) {
   std::promise<std::optional<EndpointStats>> answer;
   auto future = answer.get_future();
   auto& w = workerOf(id);
-  w.post([&w, id, &answer] { answer.set_value(w.snapshot(id)); });
+  w.postNow([&w, id, &answer] { answer.set_value(w.snapshot(id)); });
   return future.get();
 }
 
