@@ -2,6 +2,7 @@
 
 #include <filesystem>
 #include <map>
+#include <mutex>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -57,6 +58,71 @@ class StoreCredentials final : public sip::CredentialSource {
   WorkerPool& pool_;
 };
 
+// Call records go to the store in batches: the calls that ended while the store thread was busy
+// share one transaction, so a busy second costs a few commits and wake-ups, not one per call.
+// Work on the store thread keeps its order, so after-call work always finds its record.
+class CallRecordSaver {
+ public:
+  CallRecordSaver(store::Store& store, WorkerPool& pool) : store_(store), pool_(pool) {}
+
+  // On the control loop.
+  void save(store::CallRecord record) {
+    {
+      std::lock_guard lock(mutex_);
+      pending_.push_back(std::move(record));
+      if (flushQueued_) return;
+      flushQueued_ = true;
+    }
+    asio::post(pool_.executor(), [this] { flush(); });
+  }
+
+  void setAfterCallWork(std::string id, std::int64_t ms) {
+    asio::post(pool_.executor(), [this, id = std::move(id), ms] {
+      try {
+        if (!store_.calls().setAfterCallWork(id, ms))
+          spdlog::error("call record {}: not found for its after-call work", id);
+      } catch (const std::exception& e) {
+        spdlog::error("call record {}: after-call work not saved: {}", id, e.what());
+      }
+    });
+  }
+
+ private:
+  void flush() {
+    std::vector<store::CallRecord> batch;
+    {
+      std::lock_guard lock(mutex_);
+      batch.swap(pending_);
+      flushQueued_ = false;
+    }
+    try {
+      auto results = store_.calls().insertAll(batch);
+      for (std::size_t i = 0; i < results.size(); ++i) {
+        if (!results[i])
+          spdlog::error("call record {}: {}", batch[i].id, results[i].error().message);
+      }
+    } catch (const std::exception& e) {
+      // The batch was rolled back: one by one, so that one bad record costs only itself.
+      spdlog::error("call records: a batch of {} failed ({}); saving them one by one",
+                    batch.size(), e.what());
+      for (const auto& record : batch) {
+        try {
+          auto saved = store_.calls().insert(record);
+          if (!saved) spdlog::error("call record {}: {}", record.id, saved.error().message);
+        } catch (const std::exception& again) {
+          spdlog::error("call record {}: not saved: {}", record.id, again.what());
+        }
+      }
+    }
+  }
+
+  store::Store& store_;
+  WorkerPool& pool_;
+  std::mutex mutex_;
+  std::vector<store::CallRecord> pending_;
+  bool flushQueued_ = false;
+};
+
 }  // namespace
 
 struct TelephonyStack::Impl {
@@ -110,6 +176,7 @@ struct TelephonyStack::Impl {
               return true;
             }),
         filesPool("sb-files", 1),
+        recordSaver(store, pool),
         legs(calls::MediaAnchor{&media, config.sipAdvertisedAddress}),
         prompts(loadPrompts(config)),
         contactCenter(
@@ -125,20 +192,9 @@ struct TelephonyStack::Impl {
                   offload(io, filesPool, std::move(work), std::move(then));
                 },
                 [&io](std::function<void()> work) { asio::post(io, std::move(work)); },
-                [this, &io, &store, &pool](store::CallRecord record) {
-                  offload(
-                      io, pool,
-                      [&store, record = std::move(record)] {
-                        auto saved = store.calls().insert(record);
-                        if (!saved)
-                          spdlog::error("call record {}: {}", record.id, saved.error().message);
-                      },
-                      [] {});
-                },
-                [&io, &store, &pool](std::string id, std::int64_t ms) {
-                  offload(
-                      io, pool, [&store, id, ms] { store.calls().setAfterCallWork(id, ms); },
-                      [] {});
+                [this](store::CallRecord record) { recordSaver.save(std::move(record)); },
+                [this](std::string id, std::int64_t ms) {
+                  recordSaver.setAfterCallWork(std::move(id), ms);
                 },
                 nullptr,
                 config::mobileTrunk(config) == nullptr
@@ -219,6 +275,7 @@ struct TelephonyStack::Impl {
   media::MediaEngine media;
   calls::ExtensionCalls extensionCalls;
   WorkerPool filesPool;  // recording files are created and finished here
+  CallRecordSaver recordSaver;
   media::RecordingWriter recordings;
   calls::MediaLegs legs;
   std::map<std::string, media::ClipPtr> prompts;

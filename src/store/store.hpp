@@ -79,6 +79,8 @@ class CallRecordRepository {
   virtual ~CallRecordRepository() = default;
   // kConflict when the id exists.
   virtual Result<void> insert(const CallRecord& record) = 0;
+  // Many in one transaction (one commit for a busy second's calls); a result per record.
+  virtual std::vector<Result<void>> insertAll(const std::vector<CallRecord>& records) = 0;
   // After-call work ended: its duration; false when the call is unknown.
   virtual bool setAfterCallWork(const std::string& id, std::int64_t afterCallWorkMs) = 0;
   virtual std::optional<CallRecord> findById(const std::string& id) = 0;

@@ -361,6 +361,23 @@ class SqliteCalls final : public CallRecordRepository {
 
   Result<void> insert(const CallRecord& r) override {
     Transaction tx(db_);
+    auto inserted = insertRows(r);
+    if (inserted) tx.commit();
+    return inserted;
+  }
+
+  std::vector<Result<void>> insertAll(const std::vector<CallRecord>& records) override {
+    std::vector<Result<void>> out;
+    out.reserve(records.size());
+    Transaction tx(db_);
+    for (const auto& r : records)
+      out.push_back(insertRows(r));
+    tx.commit();
+    return out;
+  }
+
+  // The record's rows, inside the caller's transaction.
+  Result<void> insertRows(const CallRecord& r) {
     {
       auto q = db_.prepare("SELECT 1 FROM calls WHERE id = ?1");
       q->bind(1, r.id);
@@ -419,7 +436,6 @@ class SqliteCalls final : public CallRecordRepository {
           .bind(13, leg.jitterMs);
       q->run();
     }
-    tx.commit();
     return Ok{};
   }
 

@@ -124,6 +124,20 @@ TEST_F(CallRecordsTest, ADuplicateIdIsAConflictAndKeepsTheFirstRecord) {
   EXPECT_EQ(*store_->calls().findById("c-full"), fullRecord());
 }
 
+TEST_F(CallRecordsTest, ABatchSavesEachRecordAndReportsTheDuplicateAlone) {
+  insert(fullRecord());
+  auto results = store_->calls().insertAll(
+      {record("c-1", kT0 + 1), record("c-full", kT0 + 2), record("c-2", kT0 + 3)});
+  ASSERT_EQ(results.size(), 3U);
+  EXPECT_TRUE(results[0].ok());
+  ASSERT_FALSE(results[1].ok());
+  EXPECT_EQ(results[1].error().code, ErrorCode::kConflict);
+  EXPECT_TRUE(results[2].ok());
+  EXPECT_EQ(*store_->calls().findById("c-1"), record("c-1", kT0 + 1));
+  EXPECT_EQ(*store_->calls().findById("c-2"), record("c-2", kT0 + 3));
+  EXPECT_EQ(*store_->calls().findById("c-full"), fullRecord());
+}
+
 TEST_F(CallRecordsTest, ARecordIsWrittenWholeOrNotAtAll) {
   {
     // Another connection makes the second leg's insert fail.
