@@ -88,6 +88,25 @@ std::string_view transportName(Transport t) {
   return t == Transport::kTcp ? "TCP" : "UDP";
 }
 
+namespace {
+
+// CSPRNG bytes drawn 4 KiB at a time: every RAND_bytes call checks the process id (a system
+// call), and a call takes several tokens. Each byte is handed out once.
+unsigned char randomByte() {
+  thread_local std::array<unsigned char, 4096> pool{};
+  thread_local std::size_t used = pool.size();
+  if (used == pool.size()) {
+    if (RAND_bytes(pool.data(), static_cast<int>(pool.size())) != 1) {
+      SB_BUG("RAND_bytes failed");
+      std::abort();
+    }
+    used = 0;
+  }
+  return pool[used++];
+}
+
+}  // namespace
+
 std::string randomToken(std::size_t length) {
   // From the operating system's CSPRNG: a guessable branch or tag would let an off-path
   // attacker forge responses to our requests (a fake 200 to a REGISTER, a BYE in a dialog).
@@ -95,15 +114,9 @@ std::string randomToken(std::size_t length) {
   static constexpr unsigned kUnbiased = 256 - 256 % kAlphabet.size();  // 252: no modulo bias
   std::string out;
   out.reserve(length);
-  std::array<unsigned char, 64> bytes{};
   while (out.size() < length) {
-    if (RAND_bytes(bytes.data(), static_cast<int>(bytes.size())) != 1) {
-      SB_BUG("RAND_bytes failed");
-      std::abort();
-    }
-    for (auto b : bytes) {
-      if (b < kUnbiased && out.size() < length) out.push_back(kAlphabet[b % kAlphabet.size()]);
-    }
+    auto b = randomByte();
+    if (b < kUnbiased) out.push_back(kAlphabet[b % kAlphabet.size()]);
   }
   return out;
 }
@@ -209,12 +222,18 @@ void TransactionLayer::serverRequest(Message message, const Peer& from) {
   s.request = std::move(message);
   servers_.emplace(s.id, std::move(server));
   serverKeys_.emplace(s.key, s.id);
-  if (s.invite) {
-    // Sent at once rather than after 200 ms: the B2BUA rarely answers an INVITE that fast.
-    s.lastResponse = responseTo(s.request, 100).build();
-    sender_.send(s.peer, s.lastResponse);
-  }
+  auto id = s.id;
+  bool invite = s.invite;
   user_.onRequest(s.id, s.request, s.peer);
+  if (!invite) return;
+  // 100 Trying at once rather than after 200 ms (the B2BUA rarely answers that fast), unless
+  // the INVITE was answered (a service number) or refused while it was being handled.
+  auto it = servers_.find(id);
+  if (it == servers_.end()) return;
+  Server& handled = *it->second;
+  if (handled.state != State::kProceeding || !handled.lastResponse.empty()) return;
+  handled.lastResponse = responseTo(handled.request, 100).build();
+  sender_.send(handled.peer, handled.lastResponse);
 }
 
 bool TransactionLayer::respond(ServerTxId id, int status, std::string bytes) {

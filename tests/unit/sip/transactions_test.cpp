@@ -2,6 +2,7 @@
 
 #include "sip/transactions.hpp"
 
+#include <functional>
 #include <array>
 #include <set>
 
@@ -32,7 +33,9 @@ class RecordingUser final : public TransactionUser {
  public:
   void onRequest(ServerTxId tx, const Message& request, const Peer&) override {
     requests.push_back({tx, request});
+    if (answerAtOnce) answerAtOnce(tx, request);
   }
+  std::function<void(ServerTxId, const Message&)> answerAtOnce;  // inside onRequest
   void onAck(const Message& ack, const Peer&) override { acks.push_back(ack); }
   void onStrayResponse(const Message& r, const Peer&) override { strays.push_back(r); }
   void onAckTimeout(ServerTxId tx) override { ackTimeouts.push_back(tx); }
@@ -113,6 +116,18 @@ TEST_F(TransactionTest, InviteGetsAnImmediate100Trying) {
   ASSERT_EQ(sender.sent.size(), 2U);
   EXPECT_EQ(sender.sent[1].status(), 100);
   EXPECT_EQ(user.requests.size(), 1U);
+}
+
+TEST_F(TransactionTest, AnInviteAnsweredWhileItIsHandledGetsNo100) {
+  user.answerAtOnce = [&](ServerTxId tx, const Message& invite) {
+    layer.respond(tx, 180, responseTo(invite, 180, {}, "t9").build());
+  };
+  deliver(request("INVITE"), udp);
+  ASSERT_EQ(sender.sent.size(), 1U);
+  EXPECT_EQ(sender.sent[0].status(), 180);
+  deliver(request("INVITE"), udp);  // a retransmission gets the answer again
+  ASSERT_EQ(sender.sent.size(), 2U);
+  EXPECT_EQ(sender.sent[1].status(), 180);
 }
 
 TEST_F(TransactionTest, InviteFailureIsRetransmittedUntilAcked) {
