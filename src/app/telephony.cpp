@@ -133,12 +133,8 @@ struct TelephonyStack::Impl {
               sip::GuardOptions{config.sipPacketsPerSecond, 2 * config.sipPacketsPerSecond,
                                 config.sipMaxAuthFailures, std::chrono::seconds(60),
                                 config.sipBanTime},
-              [networks = trustedNetworks(config)](const std::string& address) {
-                for (const auto& n : networks) {
-                  if (config::networkContains(n, address)) return true;
-                }
-                return false;
-              }),
+              [networks = config::NetworkList(trustedNetworks(config))](
+                  const std::string& address) { return networks.contains(address); }),
         core(metrics, "switchboard/" SB_VERSION),
         transport(
             io, sip::SipTransport::Options{config.sipAddresses, config.sipPort},

@@ -506,12 +506,9 @@ EnvLookup processEnvironment() {
 
 namespace {
 
+using Network = NetworkList::Network;
+
 // The address bytes and prefix length of "a.b.c.d/n" or "x::y/n" (no prefix: all bits).
-struct Network {
-  std::array<unsigned char, 16> bytes{};
-  int family = 0;
-  int prefix = 0;
-};
 std::optional<Network> parseNetwork(std::string_view cidr) {
   Network n;
   auto slash = cidr.find('/');
@@ -544,15 +541,37 @@ bool isValidNetwork(std::string_view cidr) {
   return parseNetwork(cidr).has_value();
 }
 
+namespace {
+
+bool contains(const Network& net, const Network& host) {
+  if (net.family != host.family) return false;
+  for (int bit = 0; bit < net.prefix; ++bit) {
+    unsigned mask = 0x80U >> (bit % 8);
+    if ((net.bytes[bit / 8] & mask) != (host.bytes[bit / 8] & mask)) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 bool networkContains(std::string_view cidr, std::string_view address) {
   auto net = parseNetwork(cidr);
   auto host = parseNetwork(address);
-  if (!net || !host || net->family != host->family) return false;
-  for (int bit = 0; bit < net->prefix; ++bit) {
-    unsigned mask = 0x80U >> (bit % 8);
-    if ((net->bytes[bit / 8] & mask) != (host->bytes[bit / 8] & mask)) return false;
+  return net && host && contains(*net, *host);
+}
+
+NetworkList::NetworkList(const std::vector<std::string>& cidrs) {
+  for (const auto& cidr : cidrs) {
+    if (auto net = parseNetwork(cidr)) networks_.push_back(*net);
   }
-  return true;
+}
+
+bool NetworkList::contains(std::string_view address) const {
+  if (networks_.empty()) return false;
+  auto host = parseNetwork(address);
+  if (!host) return false;
+  return std::any_of(networks_.begin(), networks_.end(),
+                     [&](const Network& net) { return config::contains(net, *host); });
 }
 
 std::optional<PortRange> parsePortRange(std::string_view text) {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
@@ -200,6 +201,22 @@ const TrunkConfig* mobileTrunk(const Config& config);
 // "192.0.2.0/24", "2001:db8::/32" or a single address.
 bool isValidNetwork(std::string_view cidr);
 bool networkContains(std::string_view cidr, std::string_view address);
+
+// Networks parsed once, for the checks made on every packet. Invalid entries are left out
+// (configuration loading has refused them already).
+class NetworkList {
+ public:
+  struct Network {
+    std::array<unsigned char, 16> bytes{};
+    int family = 0;
+    int prefix = 0;
+  };
+  explicit NetworkList(const std::vector<std::string>& cidrs);
+  bool contains(std::string_view address) const;
+
+ private:
+  std::vector<Network> networks_;
+};
 
 // Whether `schedule` is open at `at` (UTC seconds): inside one of its weekly hours in its time
 // zone and not on one of its holidays. A schedule without hours is never open. Without a UTC

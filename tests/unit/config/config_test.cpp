@@ -296,6 +296,17 @@ TEST(NetworkTest, ContainsChecksThePrefix) {
   EXPECT_FALSE(isValidNetwork("nonsense"));
 }
 
+TEST(NetworkTest, AListMatchesAnAddressInAnyOfItsNetworks) {
+  config::NetworkList list({"127.0.0.0/8", "::1", "192.0.2.0/24"});
+  EXPECT_TRUE(list.contains("127.9.9.9"));
+  EXPECT_TRUE(list.contains("::1"));
+  EXPECT_TRUE(list.contains("192.0.2.200"));
+  EXPECT_FALSE(list.contains("192.0.3.1"));
+  EXPECT_FALSE(list.contains("::2"));
+  EXPECT_FALSE(list.contains("not an address"));
+  EXPECT_FALSE(config::NetworkList({}).contains("127.0.0.1"));
+}
+
 // ---- Inbound routing: [acd], [[queues]], [[schedules]], [[flows]], [[numbers]] ----
 
 // The error's field for `text`, or "(parsed)" when it parses.
