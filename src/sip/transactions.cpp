@@ -131,10 +131,16 @@ struct TransactionLayer::Server {
   bool invite = false;
   Peer peer;
   State state = State::kTrying;
-  Message request;
+  Message request;  // released once answered: a transaction lingers for 32 s after that
+  bool requestReleased = false;
   std::string lastResponse;
   Timers::Id retransmitTimer = 0;
   Timers::Id ackTimer = 0;
+
+  void releaseRequest() {
+    request = Message{};
+    requestReleased = true;
+  }
 };
 
 struct TransactionLayer::Client {
@@ -143,7 +149,7 @@ struct TransactionLayer::Client {
   bool invite = false;
   Peer peer;
   State state = State::kTrying;
-  std::string bytes;
+  std::string bytes;  // bytes and request are released once a final response came
   Message request;
   std::string ack;
   ClientHandler handler;
@@ -248,11 +254,14 @@ bool TransactionLayer::respond(ServerTxId id, int status, std::string bytes) {
     s.state = State::kProceeding;
     return true;
   }
+  // What lingers (timers J, L, H) needs the key and the answer, not the request.
+  s.releaseRequest();
   if (!s.invite) {
     s.state = State::kCompleted;
     finishServer(id, reliable ? std::chrono::milliseconds(0) : 64 * settings_.t1);  // timer J
   } else if (status < 300) {
     s.state = State::kAccepted;
+    s.lastResponse = std::string();  // the UA retransmits its 2xx itself
     finishServer(id, 64 * settings_.t1);  // timer L
   } else {
     s.state = State::kCompleted;
@@ -293,7 +302,7 @@ void TransactionLayer::finishServer(ServerTxId id, std::chrono::milliseconds aft
 
 const Message* TransactionLayer::request(ServerTxId id) const {
   auto it = servers_.find(id);
-  return it == servers_.end() ? nullptr : &it->second->request;
+  return it == servers_.end() || it->second->requestReleased ? nullptr : &it->second->request;
 }
 
 std::optional<ServerTxId> TransactionLayer::pendingInviteFor(const Message& cancel) const {
@@ -412,6 +421,9 @@ void TransactionLayer::clientResponse(Message message, const Peer& from) {
     c.state = State::kCompleted;
     linger = reliable ? std::chrono::milliseconds(0) : settings_.t4;  // timer K
   }
+  // Lingering (timers M, D, K) needs the key, the ACK and the handler only.
+  c.bytes = std::string();
+  c.request = Message{};
   finishClient(id, linger);
   c.handler(ClientEvent{&message});
 }

@@ -73,7 +73,7 @@ class TransactionLayer {
   // Answers the request of a server transaction; provisional answers may come first. Answers
   // to a finished transaction are ignored (returns false).
   bool respond(ServerTxId tx, int status, std::string bytes);
-  // The request a server transaction is for; nullptr once it is gone.
+  // The request a server transaction is for; nullptr once it is answered (final) or gone.
   const Message* request(ServerTxId tx) const;
   // For CANCEL: the INVITE server transaction the CANCEL request refers to (same branch and
   // sent-by), if it is still waiting for its final answer.
