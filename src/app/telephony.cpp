@@ -385,7 +385,7 @@ struct TelephonyStack::Impl {
     auto hostPort = hostPortOf(t);
     return calls::TrunkCall{fmt::format("sip:{}@{}", number, hostPort),
                             fmt::format("<sip:{}@{}>", number, hostPort),
-                            mobileTrunkPeers.front()};
+                            mobileTrunkPeers.front(), t.username, t.password};
   }
   std::map<std::string, std::unique_ptr<sip::RegistrationClient>> registrations;  // by trunk
 

@@ -840,6 +840,8 @@ bool ContactCenter::ringAgent(Call& call, Agent& agent) {
       out.requestUri = trunk->requestUri;
       out.to = trunk->to;
       out.target = trunk->target;
+      out.authUsername = trunk->username;
+      out.authPassword = trunk->password;
     }
   } else {
     for (const auto& phone : s_.phones(agent.name)) {

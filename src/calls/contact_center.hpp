@@ -68,6 +68,8 @@ struct TrunkCall {
   std::string requestUri;  // "sip:13800138000@carrier.example"
   std::string to;          // name-addr
   sip::Peer target;        // the trunk's next hop
+  std::string username;    // digest credentials for the carrier's challenge; empty: none
+  std::string password;
 };
 
 // Runs `work` off the control loop, then `then` back on it.

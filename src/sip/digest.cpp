@@ -857,4 +857,22 @@ bool NonceCounts::accept(std::string_view nonce, std::uint32_t nc) {
   return true;
 }
 
+std::optional<Challenge> pickChallenge(const std::vector<std::string_view>& values,
+                                       std::string_view username, std::string_view password,
+                                       std::string_view method, std::string_view uri) {
+  std::vector<Challenge> usable;
+  for (auto value : values) {
+    auto challenge = parseChallenge(value);
+    if (!challenge) continue;
+    if (answerChallenge(*challenge, username, password, method, uri, "trial", 1))
+      usable.push_back(std::move(*challenge));
+  }
+  auto sha = std::find_if(usable.begin(), usable.end(), [](const Challenge& c) {
+    return c.algorithm == Algorithm::kSha256 || c.algorithm == Algorithm::kSha256Sess;
+  });
+  if (sha != usable.end()) return std::move(*sha);
+  if (!usable.empty()) return std::move(usable.front());
+  return std::nullopt;
+}
+
 }  // namespace sb::sip::digest

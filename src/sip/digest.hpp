@@ -143,6 +143,13 @@ Result<Credentials> answerChallenge(const Challenge& challenge, std::string_view
                                     std::string_view uri, std::string_view cnonce, std::uint32_t nc,
                                     std::string_view body = {});
 
+// RFC 8760 §2.4: of several challenges (the values of a response's WWW-Authenticate or
+// Proxy-Authenticate lines) the one to answer: SHA-256 when offered, else the first we can
+// answer. An unknown algorithm or qop makes a challenge unusable, not the response.
+std::optional<Challenge> pickChallenge(const std::vector<std::string_view>& values,
+                                       std::string_view username, std::string_view password,
+                                       std::string_view method, std::string_view uri);
+
 // A fresh client nonce: 128 random bits, hex.
 std::string newCnonce();
 

@@ -37,29 +37,6 @@ bool samePeer(const Peer& a, const Peer& b) {
   return a.transport == b.transport && a.address == b.address && a.port == b.port;
 }
 
-bool isSha256(digest::Algorithm a) {
-  return a == digest::Algorithm::kSha256 || a == digest::Algorithm::kSha256Sess;
-}
-
-// RFC 8760 §2.4: of several challenges answer one; SHA-256 when offered, else the first we can
-// answer (an unknown algorithm or qop makes a challenge unusable, not the response).
-std::optional<digest::Challenge> pickChallenge(const Message& response, HeaderId header,
-                                               const RegistrationOptions& options) {
-  std::vector<digest::Challenge> usable;
-  for (auto line : response.headerLines(header)) {
-    auto challenge = digest::parseChallenge(line);
-    if (!challenge) continue;
-    auto trial = digest::answerChallenge(*challenge, options.username, options.password, "REGISTER",
-                                         options.registrarUri, "trial", 1);
-    if (trial) usable.push_back(std::move(*challenge));
-  }
-  auto sha = std::find_if(usable.begin(), usable.end(),
-                          [](const digest::Challenge& c) { return isSha256(c.algorithm); });
-  if (sha != usable.end()) return std::move(*sha);
-  if (!usable.empty()) return std::move(usable.front());
-  return std::nullopt;
-}
-
 // The expiry granted to `contact` (RFC 3261 §10.2.4): its Contact's expires parameter, else the
 // Expires header, else what we asked for.
 seconds grantedExpiry(const Message& response, std::string_view contact, seconds asked) {
@@ -357,8 +334,9 @@ void RegistrationClient::succeeded(const Message& response) {
 std::optional<std::string> RegistrationClient::absorbChallenge(const Message& response) {
   bool proxy = response.statusCode() == 407;
   auto& slot = proxy ? proxyAuth_ : wwwAuth_;
-  auto challenge = pickChallenge(
-      response, proxy ? HeaderId::kProxyAuthenticate : HeaderId::kWwwAuthenticate, options_);
+  auto challenge = digest::pickChallenge(
+      response.headerLines(proxy ? HeaderId::kProxyAuthenticate : HeaderId::kWwwAuthenticate),
+      options_.username, options_.password, "REGISTER", options_.registrarUri);
   if (!challenge) return describe(response) + " without a digest challenge we can answer";
   if (slot && slot->sentFresh) {
     // We answered this very challenge in the request just refused: the credentials are wrong,

@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include "core/logging.hpp"
+#include "sip/digest.hpp"
 #include "sip/headers.hpp"
 #include "sip/syntax.hpp"
 
@@ -109,6 +110,10 @@ struct UserAgent::Session {
   std::uint32_t lastRseq = 0;
   std::string ack;
   std::uint32_t ackCseq = 0;
+  // UAC with credentials: what the INVITE is rebuilt from when challenged.
+  std::optional<OutgoingInvite> request;
+  std::string callId;
+  int challenges = 0;
 };
 
 UserAgent::UserAgent(SipCore& core, TransactionLayer& transactions, Sender& sender, Timers& timers,
@@ -495,18 +500,31 @@ SessionId UserAgent::invite(const OutgoingInvite& request, SessionHandler handle
   s.peer = request.target;
   s.localTag = core_.newTag();
   s.inviteCseq = 1;
-  auto callId = request.callId.empty() ? randomToken(24) : request.callId;
+  s.callId = request.callId.empty() ? randomToken(24) : request.callId;
+  if (!request.authUsername.empty()) s.request = request;
+  auto id = s.id;
+  sessions_.emplace(id, std::move(session));
+  if (!sendInvite(*sessions_.at(id), request, {})) {
+    sessions_.erase(id);
+    return 0;
+  }
+  return id;
+}
+
+bool UserAgent::sendInvite(Session& s, const OutgoingInvite& request,
+                           std::optional<std::pair<HeaderId, std::string>> authorization) {
   auto b = MessageBuilder::request("INVITE", request.requestUri);
   b.header(HeaderId::kVia, via(s.peer));
   b.header(HeaderId::kMaxForwards, "70");
   b.header(HeaderId::kFrom, fmt::format("{};tag={}", request.from, s.localTag));
   b.header(HeaderId::kTo, request.to);
-  b.header(HeaderId::kCallId, callId);
-  b.header(HeaderId::kCSeq, "1 INVITE");
+  b.header(HeaderId::kCallId, s.callId);
+  b.header(HeaderId::kCSeq, fmt::format("{} INVITE", s.inviteCseq));
   b.header(HeaderId::kContact, fmt::format("<{}>", options_.contactUri));
   b.header(HeaderId::kAllow, kAllowedMethods);
   b.header(HeaderId::kSupported, kSupportedExtensions);
   b.header(HeaderId::kUserAgent, options_.userAgent);
+  if (authorization) b.header(authorization->first, authorization->second);
   for (const auto& [name, value] : request.headers)
     b.header(name, value);
   if (!request.sdp.empty()) b.body("application/sdp", request.sdp);
@@ -514,15 +532,42 @@ SessionId UserAgent::invite(const OutgoingInvite& request, SessionHandler handle
   auto parsed = parseMessage(bytes);
   if (!parsed) {
     SB_BUG("UserAgent::invite built an unparsable INVITE");
-    return 0;
+    return false;
   }
   s.invite = std::move(*parsed);
-  auto id = s.id;
-  sessions_.emplace(id, std::move(session));
-  sessions_.at(id)->inviteClient = transactions_.sendRequest(
+  s.inviteClient = transactions_.sendRequest(
       std::move(bytes), request.target,
-      [this, id](const ClientEvent& e) { onInviteResponse(id, e.response); });
-  return id;
+      [this, id = s.id](const ClientEvent& e) { onInviteResponse(id, e.response); });
+  return true;
+}
+
+// A 401/407 to an INVITE sent with credentials: the same INVITE again, with the next CSeq and
+// the answer to the challenge. False when there is nothing (more) to answer with.
+bool UserAgent::answerChallenge(Session& s, const Message& response) {
+  if (!s.request || s.cancelWanted || !s.handler) return false;
+  bool proxy = response.statusCode() == 407;
+  const auto& request = *s.request;
+  auto challenge = digest::pickChallenge(
+      response.headerLines(proxy ? HeaderId::kProxyAuthenticate : HeaderId::kWwwAuthenticate),
+      request.authUsername, request.authPassword, "INVITE", request.requestUri);
+  if (!challenge) return false;
+  // The first challenge, or one more when the nonce merely went stale: else the credentials
+  // were refused.
+  if (s.challenges >= 2 || (s.challenges == 1 && !challenge->stale)) return false;
+  ++s.challenges;
+  auto credentials =
+      digest::answerChallenge(*challenge, request.authUsername, request.authPassword, "INVITE",
+                              request.requestUri, digest::newCnonce(), 1, request.sdp);
+  if (!credentials) return false;
+  ++s.inviteCseq;
+  s.provisionalSeen = false;
+  s.lastRseq = 0;
+  if (!s.dialogKey.empty()) byDialog_.erase(s.dialogKey);  // an early dialog of a 18x
+  s.dialogKey.clear();
+  s.dialog.reset();
+  return sendInvite(s, request,
+                    std::pair{proxy ? HeaderId::kProxyAuthorization : HeaderId::kAuthorization,
+                              digest::formatCredentials(*credentials)});
 }
 
 void UserAgent::onInviteResponse(SessionId id, const Message* response) {
@@ -562,6 +607,7 @@ void UserAgent::onInviteResponse(SessionId id, const Message* response) {
     return;
   }
   if (status >= 300) {
+    if ((status == 401 || status == 407) && answerChallenge(*s, *response)) return;
     finish(*s, {SessionEvent::Kind::kFailed, status, response, 0, response->reasonPhrase()});
     return;
   }

@@ -67,6 +67,10 @@ struct OutgoingInvite {
   std::string sdp;   // the offer; empty for a late offer
   std::vector<std::pair<std::string, std::string>> headers;  // extra, e.g. Call-Info
   std::string callId;                                        // empty: a new one
+  // Digest credentials for a 401/407 (a carrier's trunk); empty username: none. The INVITE is
+  // sent again with them once per challenge (twice when the nonce went stale).
+  std::string authUsername;
+  std::string authPassword;
 };
 
 class UserAgent final : public DialogHandler {
@@ -131,6 +135,9 @@ class UserAgent final : public DialogHandler {
   void onBye(Session& s, ServerTxId tx);
   // UAC
   void onInviteResponse(SessionId id, const Message* response);
+  bool sendInvite(Session& s, const OutgoingInvite& request,
+                  std::optional<std::pair<HeaderId, std::string>> authorization);
+  bool answerChallenge(Session& s, const Message& response);
   void sendPrack(Session& s);
   void sendAck(Session& s, std::uint32_t cseq);
   void sendCancel(Session& s);

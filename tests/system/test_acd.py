@@ -380,10 +380,12 @@ class MobileTest(AcdTest):
     def test_a_mobile_agent_is_rung_through_the_trunk_and_talks_with_the_caller(self):
         carrier_port = free_port()
         self.serve(extra_config='\n[[trunks]]\nname = "carrier"\nhost = "127.0.0.1"\n'
-                                'port = %d\n' % carrier_port)
-        # The carrier answers for the mobile and echoes its audio; the mobile hangs up after 4 s.
-        carrier = Sipp("uas-agent-answer", port=carrier_port, duration_ms=4000, trace=True,
-                       extra=["-rtp_echo"])
+                                'port = %d\nusername = "02150001234"\npassword = "s3cret"\n'
+                                % carrier_port)
+        # The carrier challenges the INVITE, then answers for the mobile and echoes its audio;
+        # the mobile hangs up after 4 s.
+        carrier = Sipp("uas-carrier-challenge-answer", port=carrier_port, duration_ms=4000,
+                       trace=True, extra=["-rtp_echo"])
         self.addCleanup(carrier.stop)
         token = self.server.login("1006", "demo")  # no desk phone registered
         status, _, body = self.server.request("POST", "/api/v1/agent/signin", token=token)
@@ -411,8 +413,9 @@ class MobileTest(AcdTest):
         caller.stop()
         self.assertEqual((record["agent"], record["end_reason"], record["ended_by"]),
                          ("1006", "normal", "agent"))
-        invite = carrier.received("INVITE")[0]
+        invite = carrier.received("INVITE")[1]  # the one with the answer to the challenge
         self.assertRegex(invite, r"^INVITE sip:13900000009@127\.0\.0\.1:%d SIP/2\.0" % carrier_port)
+        self.assertRegex(invite, r'(?m)^Authorization: Digest username="02150001234"')
         self.assertRegex(invite, r'(?m)^From: "%s 13800138000" <sip:13800138000@' % AFTER_SALES)
         # The caller heard itself through the mobile's echo: the audio went out by the trunk.
         self.assertGreater(tone_level(self.heard(caller), CALLER_TONE), -6)

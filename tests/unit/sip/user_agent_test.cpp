@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "sip/digest.hpp"
 #include "sip/headers.hpp"
 
 namespace sb::sip {
@@ -393,6 +394,103 @@ TEST_F(UacTest, ByeFromTheCalleeEndsTheSession) {
   EXPECT_EQ(sender.matching(start, 200, "BYE").size(), 1U);
   EXPECT_EQ(events.back(), SessionEvent::Kind::kEnded);
   EXPECT_FALSE(ua.exists(uac));
+}
+
+
+// --- UAC through a carrier that challenges its INVITEs ----------------------------------------
+
+class ChallengedUacTest : public UserAgentTest {
+ protected:
+  static constexpr std::string_view kPassword = "s3cret";
+  SessionId uac = 0;
+
+  void SetUp() override {
+    UserAgentTest::SetUp();
+    OutgoingInvite invite;
+    invite.requestUri = "sip:13900000009@carrier.test";
+    invite.from = "<sip:4000@switchboard>";
+    invite.to = "<sip:13900000009@carrier.test>";
+    invite.target = phone;
+    invite.sdp = std::string(kSdp);
+    invite.authUsername = "02150001234";
+    invite.authPassword = std::string(kPassword);
+    uac = ua.invite(invite, recorder());
+  }
+
+  std::vector<Message> invites() const { return sender.matching(0, 0, "INVITE"); }
+
+  // The carrier's answer to the n-th INVITE we sent (from 0).
+  std::string answer(std::size_t n, int status, const std::string& extra) {
+    auto invite = invites().at(n);
+    std::string out = "SIP/2.0 " + std::to_string(status) + " Whatever\r\n";
+    for (auto via : invite.headerLines(HeaderId::kVia))
+      out += "Via: " + std::string(via) + "\r\n";
+    out += "From: " + std::string(*invite.header(HeaderId::kFrom)) + "\r\n";
+    out += "To: " + std::string(*invite.header(HeaderId::kTo)) + ";tag=carrier\r\n";
+    out += "Call-ID: " + std::string(*invite.header(HeaderId::kCallId)) +
+           "\r\nCSeq: " + std::string(*invite.header(HeaderId::kCSeq)) +
+           "\r\nContact: <sip:gw@127.0.0.1:31062>\r\n" + extra + "Content-Length: 0\r\n\r\n";
+    return out;
+  }
+
+  static std::string challenge(const std::string& nonce, bool stale = false) {
+    return "Proxy-Authenticate: Digest realm=\"carrier\", nonce=\"" + nonce +
+           "\", algorithm=MD5, qop=\"auth\"" + (stale ? ", stale=true" : "") + "\r\n";
+  }
+};
+
+TEST_F(ChallengedUacTest, TheInviteIsSentAgainWithTheAnswerToTheChallenge) {
+  receive(answer(0, 407, challenge("n1")));
+  ASSERT_EQ(invites().size(), 2U);
+  auto sent = invites();
+  const auto& first = sent[0];
+  const auto& second = sent[1];
+  EXPECT_EQ(sender.matching(0, 0, "ACK").size(), 1U);  // the 407's, by the transaction
+  EXPECT_EQ(second.header(HeaderId::kCSeq), "2 INVITE");
+  EXPECT_EQ(second.header(HeaderId::kCallId), first.header(HeaderId::kCallId));
+  EXPECT_EQ(parseNameAddr(*second.header(HeaderId::kFrom))->tag(),
+            parseNameAddr(*first.header(HeaderId::kFrom))->tag());
+  EXPECT_NE(second.headerValues(HeaderId::kVia).front(), first.headerValues(HeaderId::kVia).front());
+  EXPECT_EQ(second.body(), kSdp);
+  auto credentials = digest::parseCredentials(*second.header(HeaderId::kProxyAuthorization));
+  ASSERT_TRUE(credentials.ok()) << credentials.error().message;
+  EXPECT_EQ(credentials->username, "02150001234");
+  EXPECT_EQ(credentials->uri, "sip:13900000009@carrier.test");
+  digest::ServerPolicy carrier;
+  carrier.realm = "carrier";
+  carrier.algorithms = {digest::Algorithm::kMd5};
+  EXPECT_TRUE(digest::verify(*credentials, carrier, digest::Secret::password(kPassword), "INVITE"));
+  EXPECT_TRUE(events.empty());  // the challenge is no event for the owner
+
+  receive(answer(1, 200, ""));
+  EXPECT_EQ(events, std::vector{SessionEvent::Kind::kAnswered});
+  auto acks = sender.matching(0, 0, "ACK");
+  ASSERT_EQ(acks.size(), 2U);
+  EXPECT_EQ(acks[1].header(HeaderId::kCSeq), "2 ACK");
+}
+
+TEST_F(ChallengedUacTest, RefusedCredentialsFailTheSessionAfterOneRetry) {
+  receive(answer(0, 407, challenge("n1")));
+  receive(answer(1, 407, challenge("n2")));
+  EXPECT_EQ(invites().size(), 2U);
+  EXPECT_EQ(events, std::vector{SessionEvent::Kind::kFailed});
+  EXPECT_FALSE(ua.exists(uac));
+}
+
+TEST_F(ChallengedUacTest, AStaleNonceIsAnsweredOnceMore) {
+  receive(answer(0, 407, challenge("n1")));
+  receive(answer(1, 407, challenge("n2", true)));
+  ASSERT_EQ(invites().size(), 3U);
+  EXPECT_EQ(invites()[2].header(HeaderId::kCSeq), "3 INVITE");
+  receive(answer(2, 407, challenge("n3", true)));
+  EXPECT_EQ(invites().size(), 3U);
+  EXPECT_EQ(events, std::vector{SessionEvent::Kind::kFailed});
+}
+
+TEST_F(UacTest, AChallengeWithoutCredentialsFailsTheSession) {
+  receive(response(407, "Proxy-Authenticate: Digest realm=\"c\", nonce=\"n\"\r\n"));
+  EXPECT_EQ(sender.matching(0, 0, "INVITE").size(), 1U);
+  EXPECT_EQ(events, std::vector{SessionEvent::Kind::kFailed});
 }
 
 }  // namespace
