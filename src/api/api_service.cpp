@@ -112,7 +112,9 @@ ApiService::ApiService(Deps deps)
   route("POST", "/api/v1/agent/signin", Access::kSignedIn, &ApiService::agentSignIn);
   route("POST", "/api/v1/agent/signout", Access::kSignedIn, &ApiService::agentSignOut);
   route("POST", "/api/v1/agent/state", Access::kSignedIn, &ApiService::agentSetState);
+  route("POST", "/api/v1/agent/reset", Access::kSignedIn, &ApiService::agentReset);
   route("GET", "/api/v1/agents", Access::kSupervisor, &ApiService::listAgents);
+  route("POST", "/api/v1/agents/{agent}/reset", Access::kSupervisor, &ApiService::resetAgent);
   route("GET", "/api/v1/queues", Access::kSupervisor, &ApiService::listQueues);
   // Call ids are ours but not numbers, hence {call} rather than {id}.
   route("GET", "/api/v1/calls", Access::kSignedIn, &ApiService::listCalls);
@@ -468,7 +470,8 @@ Response ApiService::agentCommand(Caller& caller, AgentCommand command, const st
   preferences.autoReadyAfterAcw = caller.user.settings.autoReadyAfterAcw;
   preferences.autoAnswer = caller.user.settings.autoAnswer;
   preferences.autoRecord = caller.user.settings.autoRecord;
-  preferences.mobileNumber = mobileNumber.empty() ? caller.user.settings.mobileNumber : mobileNumber;
+  preferences.mobileNumber =
+      mobileNumber.empty() ? caller.user.settings.mobileNumber : mobileNumber;
   for (const auto& skill : caller.user.skills)
     preferences.skills.push_back({skill.groupId, skill.groupName, skill.level});
   auto state = deps_.telephony->agentCommand(caller.user.username, command, reason, preferences);
@@ -482,6 +485,22 @@ asio::awaitable<Response> ApiService::agentSignIn(Request&, Caller* caller) {
 
 asio::awaitable<Response> ApiService::agentSignOut(Request&, Caller* caller) {
   co_return agentCommand(*caller, AgentCommand::kSignOut, {});
+}
+
+asio::awaitable<Response> ApiService::agentReset(Request&, Caller* caller) {
+  co_return agentCommand(*caller, AgentCommand::kReset, {});
+}
+
+// 重置 by a supervisor: an agent stuck ringing or talking is brought back to the status it
+// signs in with; a call it was offered goes back to its place in the queue.
+asio::awaitable<Response> ApiService::resetAgent(Request& request, Caller* caller) {
+  if (deps_.telephony == nullptr)
+    co_return errorResponse(Error::unavailable("the ACD is not running"));
+  auto agent = percentDecode(request.param("agent")).value_or("");
+  auto state = deps_.telephony->agentCommand(agent, AgentCommand::kReset, {}, {});
+  if (!state) co_return errorResponse(state.error());
+  spdlog::info("agent {} reset by {}", loggable(agent), caller->user.username);
+  co_return jsonResponse(200, agentStateJson(*state, deps_.clock.now()));
 }
 
 asio::awaitable<Response> ApiService::agentSetState(Request& request, Caller* caller) {

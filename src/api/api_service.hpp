@@ -72,6 +72,8 @@ class ApiService {
   asio::awaitable<Response> listTrunks(Request&, Caller*);
   asio::awaitable<Response> agentSignIn(Request&, Caller*);
   asio::awaitable<Response> agentSignOut(Request&, Caller*);
+  asio::awaitable<Response> agentReset(Request&, Caller*);
+  asio::awaitable<Response> resetAgent(Request&, Caller*);
   asio::awaitable<Response> agentSetState(Request&, Caller*);
   asio::awaitable<Response> listAgents(Request&, Caller*);
   asio::awaitable<Response> listQueues(Request&, Caller*);

@@ -52,7 +52,7 @@ struct AgentStateView {
   UnixSeconds since = 0;  // when the current state began
 };
 
-enum class AgentCommand { kSignIn, kSignOut, kIdle, kBreak, kBusy, kMobile };
+enum class AgentCommand { kSignIn, kSignOut, kIdle, kBreak, kBusy, kMobile, kReset };
 
 // A skill group the agent belongs to, with the agent's level in it.
 struct AgentSkill {

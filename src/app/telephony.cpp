@@ -103,8 +103,8 @@ class CallRecordSaver {
       }
     } catch (const std::exception& e) {
       // The batch was rolled back: one by one, so that one bad record costs only itself.
-      spdlog::error("call records: a batch of {} failed ({}); saving them one by one",
-                    batch.size(), e.what());
+      spdlog::error("call records: a batch of {} failed ({}); saving them one by one", batch.size(),
+                    e.what());
       for (const auto& record : batch) {
         try {
           auto saved = store_.calls().insert(record);
@@ -175,28 +175,27 @@ struct TelephonyStack::Impl {
         recordSaver(store, pool),
         legs(calls::MediaAnchor{&media, config.sipAdvertisedAddress}),
         prompts(loadPrompts(config)),
-        contactCenter(
-            calls::ContactCenterServices{
-                core, userAgent, legs, timers, clock, metrics,
-                [this](const std::string& agent) { return registrar.bindingsOf(agent); },
-                [this](const std::string& name) -> media::ClipPtr {
-                  auto it = prompts.find(name);
-                  return it == prompts.end() ? nullptr : it->second;
-                },
-                &recordings,
-                [this, &io](std::function<void()> work, std::function<void()> then) {
-                  offload(io, filesPool, std::move(work), std::move(then));
-                },
-                [&io](std::function<void()> work) { asio::post(io, std::move(work)); },
-                [this](store::CallRecord record) { recordSaver.save(std::move(record)); },
-                [this](std::string id, std::int64_t ms) {
-                  recordSaver.setAfterCallWork(std::move(id), ms);
-                },
-                nullptr,
-                config::mobileTrunk(config) == nullptr
-                    ? std::function<std::optional<calls::TrunkCall>(const std::string&)>()
-                    : [this](const std::string& number) { return dialMobile(number); }},
-            contactCenterOptions(config, groups, transport.port())),
+        contactCenter(calls::ContactCenterServices{
+                          core, userAgent, legs, timers, clock, metrics,
+                          [this](const std::string& agent) { return registrar.bindingsOf(agent); },
+                          [this](const std::string& name) -> media::ClipPtr {
+                            auto it = prompts.find(name);
+                            return it == prompts.end() ? nullptr : it->second;
+                          },
+                          &recordings,
+                          [this, &io](std::function<void()> work, std::function<void()> then) {
+                            offload(io, filesPool, std::move(work), std::move(then));
+                          },
+                          [&io](std::function<void()> work) { asio::post(io, std::move(work)); },
+                          [this](store::CallRecord record) { recordSaver.save(std::move(record)); },
+                          [this](std::string id, std::int64_t ms) {
+                            recordSaver.setAfterCallWork(std::move(id), ms);
+                          },
+                          nullptr,
+                          config::mobileTrunk(config) == nullptr
+                              ? std::function<std::optional<calls::TrunkCall>(const std::string&)>()
+                              : [this](const std::string& number) { return dialMobile(number); }},
+                      contactCenterOptions(config, groups, transport.port())),
         resolver(io, sip::AresResolver::Options{}),
         trunks(config.trunks) {
     if (const auto* trunk = config::mobileTrunk(config)) {
@@ -384,8 +383,8 @@ struct TelephonyStack::Impl {
     const auto& t = *mobileTrunk;
     auto hostPort = hostPortOf(t);
     return calls::TrunkCall{fmt::format("sip:{}@{}", number, hostPort),
-                            fmt::format("<sip:{}@{}>", number, hostPort),
-                            mobileTrunkPeers.front(), t.username, t.password};
+                            fmt::format("<sip:{}@{}>", number, hostPort), mobileTrunkPeers.front(),
+                            t.username, t.password};
   }
   std::map<std::string, std::unique_ptr<sip::RegistrationClient>> registrations;  // by trunk
 
@@ -554,6 +553,9 @@ Result<api::AgentStateView> TelephonyStack::agentCommand(const std::string& agen
       break;
     case api::AgentCommand::kMobile:
       view = center.setMobile(agent, preferences.mobileNumber);
+      break;
+    case api::AgentCommand::kReset:
+      view = center.command(agent, acd::AgentEvent::reset());
       break;
   }
   if (!view) return view.error();

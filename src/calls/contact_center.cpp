@@ -1324,36 +1324,37 @@ void ContactCenter::finishRecord(Call& call) {
   auto& engine = s_.media.engine();
   if (owned->recorder) {
     ++finishing->waiting;
-    engine.stopRecording(owned->callerLeg.endpoint, [back = fromEngine(), this,
-                                                      recorder = owned->recorder, done] {
-      back([this, recorder, done] {
-        s_.files(
-            [recorder] {
-              auto finished = recorder->finish();
-              if (!finished) spdlog::error("recording: {}", finished.error().message);
-            },
-            done);
-      });
-    });
+    engine.stopRecording(owned->callerLeg.endpoint,
+                         [back = fromEngine(), this, recorder = owned->recorder, done] {
+                           back([this, recorder, done] {
+                             s_.files(
+                                 [recorder] {
+                                   auto finished = recorder->finish();
+                                   if (!finished)
+                                     spdlog::error("recording: {}", finished.error().message);
+                                 },
+                                 done);
+                           });
+                         });
   }
   auto closeLeg = [&](MediaLeg& leg, std::size_t index) {
     if (!leg.open()) return;
     ++finishing->waiting;
-    engine.close(leg.endpoint, [back = fromEngine(), finishing, index,
-                                done](const media::EndpointStats& stats) {
-      back([finishing, index, stats, done] {
-        auto& legs = finishing->record.legs;
-        if (index < legs.size()) {
-          auto& measured = legs[index];
-          measured.mos = stats.mos;
-          measured.packetsReceived = stats.packetsReceived;
-          measured.packetsLost =
-              static_cast<std::uint64_t>(std::max<std::int64_t>(0, stats.packetsLost));
-          measured.jitterMs = stats.jitterMs;
-        }
-        done();
-      });
-    });
+    engine.close(leg.endpoint,
+                 [back = fromEngine(), finishing, index, done](const media::EndpointStats& stats) {
+                   back([finishing, index, stats, done] {
+                     auto& legs = finishing->record.legs;
+                     if (index < legs.size()) {
+                       auto& measured = legs[index];
+                       measured.mos = stats.mos;
+                       measured.packetsReceived = stats.packetsReceived;
+                       measured.packetsLost =
+                           static_cast<std::uint64_t>(std::max<std::int64_t>(0, stats.packetsLost));
+                       measured.jitterMs = stats.jitterMs;
+                     }
+                     done();
+                   });
+                 });
     leg.endpoint = 0;
   };
   closeLeg(owned->callerLeg, 0);

@@ -645,8 +645,9 @@ Result<Config> parseConfig(std::string_view text, const fs::path& baseDir, const
 
   if (auto ok = detail::checkRoutingReferences(config); !ok) return ok.error();
   if (!config.acd.mobileTrunk.empty()) {
-    auto trunk = std::find_if(config.trunks.begin(), config.trunks.end(),
-                              [&](const TrunkConfig& t) { return t.name == config.acd.mobileTrunk; });
+    auto trunk =
+        std::find_if(config.trunks.begin(), config.trunks.end(),
+                     [&](const TrunkConfig& t) { return t.name == config.acd.mobileTrunk; });
     if (trunk == config.trunks.end() || trunk->host.empty()) {
       return Error::invalid("acd.mobile_trunk",
                             fmt::format("acd.mobile_trunk: \"{}\" is not a trunk with a host",

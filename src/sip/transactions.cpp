@@ -261,7 +261,7 @@ bool TransactionLayer::respond(ServerTxId id, int status, std::string bytes) {
     finishServer(id, reliable ? std::chrono::milliseconds(0) : 64 * settings_.t1);  // timer J
   } else if (status < 300) {
     s.state = State::kAccepted;
-    s.lastResponse = std::string();  // the UA retransmits its 2xx itself
+    s.lastResponse = std::string();       // the UA retransmits its 2xx itself
     finishServer(id, 64 * settings_.t1);  // timer L
   } else {
     s.state = State::kCompleted;

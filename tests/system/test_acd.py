@@ -422,6 +422,51 @@ class MobileTest(AcdTest):
         self.assertEqual(self.agents()["1006"]["status"], "mobile")
 
 
+class ResetTest(AcdTest):
+    """重置: an agent stuck with a ringing offer is brought back by a supervisor."""
+
+    def test_a_reset_withdraws_the_offer_and_the_call_waits_again(self):
+        self.serve(ring_timeout=60)
+        phone = self.sipp_phone("1006", "uas-agent-ring", calls=1)
+        users = self.get("/api/v1/users")[2]["users"]
+        user = next(u for u in users if u["username"] == "1006")
+        status, _, body = self.server.request("PATCH", "/api/v1/users/%d" % user["id"],
+                                              body={"settings": {"initial_state": "busy"}},
+                                              token=self.admin)
+        self.assertEqual(status, 200, body)
+        token = self.server.login("1006", "demo")
+        status, _, body = self.server.request("POST", "/api/v1/agent/signin", token=token)
+        self.assertEqual((status, body["status"]), (200, "busy"), body)
+        status, _, body = self.server.request("POST", "/api/v1/agent/state", token=token,
+                                              body={"state": "idle"})
+        self.assertEqual(status, 200, body)
+        caller = self.sipp_caller("4000")
+        self.wait_log(ARRIVED % 4000)
+        self.assertTrue(wait_until(lambda: self.agents()["1006"]["activity"] == "ringing"))
+        self.assertEqual(self.queue(AFTER_SALES)["waiting"], 0)
+
+        supervisor = self.server.login("1000", "demo")
+        status, _, body = self.server.request("POST", "/api/v1/agents/1006/reset",
+                                              token=supervisor)
+        self.assertEqual(status, 200, body)
+        # Back to the status it signs in with, nothing half done, no break for "no answer".
+        self.assertEqual((body["status"], body["activity"], body["break_reason"]),
+                         ("busy", "none", None), body)
+        self.assert_peer_done(phone)  # the phone got the CANCEL and its call ended
+        self.assertTrue(wait_until(lambda: self.queue(AFTER_SALES)["waiting"] == 1))
+        # The agent's own reset, and a reset of nobody signed in.
+        status, _, body = self.server.request("POST", "/api/v1/agent/reset", token=token)
+        self.assertEqual((status, body["status"]), (200, "busy"), body)
+        status, _, body = self.server.request("POST", "/api/v1/agents/1009/reset",
+                                              token=supervisor)
+        self.assertEqual(status, 409, body)
+        status, _, body = self.server.request("POST", "/api/v1/agents/1006/reset", token=token)
+        self.assertEqual(status, 403, body)  # agents reset only themselves
+        self.assertEqual(self.queue(AFTER_SALES)["waiting"], 1)
+        self.assertEqual(self.agents()["1006"]["status"], "busy")
+        self.assertIsNone(caller.wait(0))  # still waiting for an agent
+
+
 class RoutingTest(AcdTest):
     """Which agent gets which call, and in what order."""
 

@@ -208,8 +208,10 @@ class SqliteUsers final : public UserRepository {
   void writeSettings(std::int64_t id, const AgentSettings& s) {
     auto q = db_.prepare(
         "INSERT INTO agent_settings (user_id, auto_answer, auto_ready_after_acw, initial_state, "
-        "auto_record, mobile_number) VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(user_id) DO UPDATE "
-        "SET auto_answer = excluded.auto_answer, auto_ready_after_acw = excluded.auto_ready_after_acw, "
+        "auto_record, mobile_number) VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(user_id) DO "
+        "UPDATE "
+        "SET auto_answer = excluded.auto_answer, auto_ready_after_acw = "
+        "excluded.auto_ready_after_acw, "
         "initial_state = excluded.initial_state, auto_record = excluded.auto_record, "
         "mobile_number = excluded.mobile_number");
     q->bind(1, id)

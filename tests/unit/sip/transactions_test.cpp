@@ -2,8 +2,8 @@
 
 #include "sip/transactions.hpp"
 
-#include <functional>
 #include <array>
+#include <functional>
 #include <set>
 
 #include <gtest/gtest.h>

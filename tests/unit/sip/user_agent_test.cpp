@@ -396,7 +396,6 @@ TEST_F(UacTest, ByeFromTheCalleeEndsTheSession) {
   EXPECT_FALSE(ua.exists(uac));
 }
 
-
 // --- UAC through a carrier that challenges its INVITEs ----------------------------------------
 
 class ChallengedUacTest : public UserAgentTest {
@@ -450,7 +449,8 @@ TEST_F(ChallengedUacTest, TheInviteIsSentAgainWithTheAnswerToTheChallenge) {
   EXPECT_EQ(second.header(HeaderId::kCallId), first.header(HeaderId::kCallId));
   EXPECT_EQ(parseNameAddr(*second.header(HeaderId::kFrom))->tag(),
             parseNameAddr(*first.header(HeaderId::kFrom))->tag());
-  EXPECT_NE(second.headerValues(HeaderId::kVia).front(), first.headerValues(HeaderId::kVia).front());
+  EXPECT_NE(second.headerValues(HeaderId::kVia).front(),
+            first.headerValues(HeaderId::kVia).front());
   EXPECT_EQ(second.body(), kSdp);
   auto credentials = digest::parseCredentials(*second.header(HeaderId::kProxyAuthorization));
   ASSERT_TRUE(credentials.ok()) << credentials.error().message;
