@@ -61,8 +61,8 @@ class SipTest(DemoServerTest):
             invite = (request.replace(b"OPTIONS sip:127.0.0.1", b"INVITE sip:99999@127.0.0.1")
                       .replace(b"1 OPTIONS", b"1 INVITE").replace(b"retrans-1", b"retrans-2"))
             client.send(invite)
-            replies = [client.receive(), client.receive()]
-            self.assertEqual([status_of(r) for r in replies], [100, 404])
+            # Refused while it is handled: the 404 comes without a 100 Trying before it.
+            self.assertEqual(status_of(client.receive()), 404)
             client.send(invite)  # a late retransmission: the 404 again, no second transaction
             self.assertEqual(status_of(client.receive()), 404)
         finally:
