@@ -315,10 +315,14 @@ store::UnixMillis ContactCenter::nowMillis() const {
 }
 
 void ContactCenter::count(std::string_view result) {
-  s_.metrics
-      .counter("sb_acd_calls_total", "Calls to service numbers by how they ended.",
-               {{"result", std::string(result)}})
-      .add();
+  auto it = outcomes_.find(result);
+  if (it == outcomes_.end()) {
+    auto& counter = s_.metrics.counter("sb_acd_calls_total",
+                                       "Calls to service numbers by how they ended.",
+                                       {{"result", std::string(result)}});
+    it = outcomes_.emplace(std::string(result), &counter).first;
+  }
+  it->second->add();
 }
 
 bool ContactCenter::serves(const std::string& number) const {

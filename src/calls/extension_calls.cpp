@@ -64,8 +64,13 @@ ExtensionCalls::ExtensionCalls(sip::SipCore& core, sip::UserAgent& ua, Phones ph
 }
 
 void ExtensionCalls::count(std::string_view result) {
-  metrics_.counter("sb_calls_total", "Calls by how they ended.", {{"result", std::string(result)}})
-      .add();
+  auto it = outcomes_.find(result);
+  if (it == outcomes_.end()) {
+    auto& counter = metrics_.counter("sb_calls_total", "Calls by how they ended.",
+                                     {{"result", std::string(result)}});
+    it = outcomes_.emplace(std::string(result), &counter).first;
+  }
+  it->second->add();
 }
 
 void ExtensionCalls::handle(sip::ServerTxId tx, const sip::Message& invite, const sip::Peer& from) {

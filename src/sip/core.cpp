@@ -68,10 +68,14 @@ std::string SipCore::buildResponse(ServerTxId tx, int status, std::string_view r
 }
 
 bool SipCore::sendResponse(ServerTxId tx, int status, std::string bytes) {
-  metrics_
-      .counter("sb_sip_responses_total", "SIP responses sent by the server, by status code.",
-               {{"code", std::to_string(status)}})
-      .add();
+  // Looked up once per status code: the registry builds label strings under a lock.
+  auto& counter = responseCounters_[status];
+  if (counter == nullptr) {
+    counter = &metrics_.counter("sb_sip_responses_total",
+                                "SIP responses sent by the server, by status code.",
+                                {{"code", std::to_string(status)}});
+  }
+  counter->add();
   return transactions_->respond(tx, status, std::move(bytes));
 }
 

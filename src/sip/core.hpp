@@ -6,6 +6,7 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 #include "core/metrics.hpp"
 #include "sip/builder.hpp"
@@ -77,6 +78,7 @@ class SipCore final : public TransactionUser {
   RequestHandler inviteHandler_;
   DialogHandler* dialogs_ = nullptr;
   MetricsRegistry& metrics_;
+  std::unordered_map<int, Counter*> responseCounters_;  // by status code
 };
 
 }  // namespace sb::sip
