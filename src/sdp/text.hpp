@@ -33,6 +33,7 @@ inline bool equalsIgnoreCase(std::string_view a, std::string_view b) {
 // Fields separated by runs of spaces or tabs; RFC 4566 asks for single spaces, phones vary.
 inline std::vector<std::string_view> splitBlanks(std::string_view s) {
   std::vector<std::string_view> out;
+  if (!s.empty()) out.reserve(8);  // o= has six fields: one allocation, not four
   std::size_t pos = 0;
   while (pos < s.size()) {
     auto start = s.find_first_not_of(" \t", pos);

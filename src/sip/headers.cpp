@@ -35,6 +35,7 @@ bool isTokenOrSpace(std::string_view s) {
 
 std::vector<std::string_view> splitList(std::string_view value) {
   std::vector<std::string_view> out;
+  if (!value.empty()) out.reserve(4);
   std::size_t start = 0;
   bool inAngle = false;
   for (std::size_t i = 0; i < value.size(); ++i) {
@@ -61,6 +62,7 @@ std::vector<std::string_view> splitList(std::string_view value) {
 Result<std::vector<Param>> parseParams(std::string_view text) {
   std::vector<Param> params;
   text = trimWsp(text);
+  if (!text.empty()) params.reserve(4);  // one allocation for the usual few (branch, rport, ...)
   while (!text.empty()) {
     if (text.front() != ';') return bad("malformed parameters");
     text = trimWsp(text.substr(1));

@@ -134,8 +134,12 @@ std::vector<std::string_view> Message::headerValues(HeaderId id) const {
   std::vector<std::string_view> out;
   for (const auto& h : headers_) {
     if (h.id != id) continue;
-    for (auto v : splitList(view(h.value)))
-      out.push_back(v);
+    auto values = splitList(view(h.value));
+    if (out.empty()) {
+      out = std::move(values);  // the usual single header line: no second vector
+    } else {
+      out.insert(out.end(), values.begin(), values.end());
+    }
   }
   return out;
 }
