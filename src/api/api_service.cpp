@@ -449,6 +449,7 @@ json::object agentStateJson(const AgentStateView& v, UnixSeconds now) {
   o["break_reason"] = v.breakReason.empty() ? json::value(nullptr) : json::value(v.breakReason);
   o["requested_status"] =
       v.requestedStatus.empty() ? json::value(nullptr) : json::value(v.requestedStatus);
+  o["mobile_number"] = v.mobileNumber.empty() ? json::value(nullptr) : json::value(v.mobileNumber);
   o["since"] = v.since == 0 ? json::value(nullptr) : json::value(formatIso8601(v.since));
   o["seconds_in_state"] = v.since == 0 ? 0 : std::max<UnixSeconds>(0, now - v.since);
   return o;

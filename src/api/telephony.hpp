@@ -48,6 +48,7 @@ struct AgentStateView {
   std::string activity = "none";      // none, offering, ringing, talking, on_hold, acw
   std::string breakReason;
   std::string requestedStatus;  // deferred to the end of the call; empty: none
+  std::string mobileNumber;     // rung for offers while the status is mobile; empty otherwise
   bool phoneRegistered = false;
   UnixSeconds since = 0;  // when the current state began
 };

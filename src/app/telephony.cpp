@@ -559,13 +559,17 @@ Result<api::AgentStateView> TelephonyStack::agentCommand(const std::string& agen
       break;
   }
   if (!view) return view.error();
-  return Impl::agentView(agent, *view);
+  auto out = Impl::agentView(agent, *view);
+  out.mobileNumber = center.mobileNumber(agent);
+  return out;
 }
 
 std::optional<api::AgentStateView> TelephonyStack::agentState(const std::string& agent) const {
   auto view = impl_->contactCenter.agent(agent);
   if (!view) return std::nullopt;
-  return Impl::agentView(agent, *view);
+  auto out = Impl::agentView(agent, *view);
+  out.mobileNumber = impl_->contactCenter.mobileNumber(agent);
+  return out;
 }
 
 std::vector<api::QueueStatsView> TelephonyStack::queues() const {

@@ -317,9 +317,9 @@ store::UnixMillis ContactCenter::nowMillis() const {
 void ContactCenter::count(std::string_view result) {
   auto it = outcomes_.find(result);
   if (it == outcomes_.end()) {
-    auto& counter = s_.metrics.counter("sb_acd_calls_total",
-                                       "Calls to service numbers by how they ended.",
-                                       {{"result", std::string(result)}});
+    auto& counter =
+        s_.metrics.counter("sb_acd_calls_total", "Calls to service numbers by how they ended.",
+                           {{"result", std::string(result)}});
     it = outcomes_.emplace(std::string(result), &counter).first;
   }
   it->second->add();
@@ -1155,6 +1155,14 @@ Result<acd::AgentView> ContactCenter::setMobile(const std::string& name,
   auto view = command(name, acd::AgentEvent::setMobile());
   if (!view) agent->mobileNumber = previous;
   return view;
+}
+
+std::string ContactCenter::mobileNumber(const std::string& name) const {
+  auto id = agentIds_.find(name);
+  if (id == agentIds_.end()) return {};
+  auto it = agents_.find(id->second);
+  if (it == agents_.end() || it->second->machine->status() != acd::AgentStatus::kMobile) return {};
+  return it->second->mobileNumber;
 }
 
 std::optional<acd::AgentView> ContactCenter::agent(const std::string& name) const {

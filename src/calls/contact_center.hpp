@@ -147,6 +147,8 @@ class ContactCenter {
   // Mobile answering (手机接听) at `number`: offers then ring the mobile through the trunk.
   Result<acd::AgentView> setMobile(const std::string& agent, const std::string& number);
   std::optional<acd::AgentView> agent(const std::string& agent) const;
+  // The number offers ring while the agent is in mobile answering; empty otherwise.
+  std::string mobileNumber(const std::string& agent) const;
   // The registrar's view of the agent's phones changed.
   void phoneChanged(const std::string& agent, bool registered);
 

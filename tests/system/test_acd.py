@@ -403,7 +403,9 @@ class MobileTest(AcdTest):
         token = self.server.login("1006", "demo")
         status, _, body = self.server.request("POST", "/api/v1/agent/state", token=token,
                                               body={"state": "mobile"})
-        self.assertEqual((status, body["status"]), (200, "mobile"), body)
+        self.assertEqual((status, body["status"], body["mobile_number"]),
+                         (200, "mobile", "13900000009"), body)
+        self.assertEqual(self.agents()["1006"]["mobile_number"], "13900000009")
 
         caller = self.baresip_caller("4000", self.tone_file("caller.wav", CALLER_TONE, 8))
         call_id = self.wait_log(ARRIVED % 4000).group(1)

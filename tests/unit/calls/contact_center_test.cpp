@@ -1159,6 +1159,7 @@ TEST_F(ContactCenterTest, AMobileAgentIsRungThroughTheTrunkAndTalksWithoutAPhone
   ASSERT_TRUE(mobile.ok()) << mobile.error().message;
   EXPECT_EQ(mobile->status, AgentStatus::kMobile);
   EXPECT_TRUE(mobile->available);
+  EXPECT_EQ(center->mobileNumber("1001"), "13900000009");
 
   auto& caller = dial(kGroupNumber, "13800000001");
   auto offer = lastInvite(kTrunkPort);
@@ -1194,6 +1195,7 @@ TEST_F(ContactCenterTest, MobileAnsweringNeedsATrunkAndANumber) {
   ASSERT_FALSE(noNumber.ok());
   EXPECT_EQ(noNumber.error().code, ErrorCode::kInvalidArgument);
   EXPECT_EQ(agent("1001").status, AgentStatus::kIdle);
+  EXPECT_EQ(center->mobileNumber("1001"), "");                  // not in mobile answering
   EXPECT_FALSE(center->setMobile("1002", "13900000009").ok());  // not signed in
 }
 
