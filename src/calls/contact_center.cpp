@@ -25,6 +25,8 @@ using sip::SessionEvent;
 using Steady = Timers::Clock;
 using store::CallEndReason;
 
+constexpr std::size_t kMaxTypeAhead = 8;  // keys kept from a play node for the menus after it
+
 std::int64_t millisBetween(Steady::time_point from, Steady::time_point to) {
   if (from == Steady::time_point{} || to < from) return 0;
   return std::chrono::duration_cast<std::chrono::milliseconds>(to - from).count();
@@ -128,6 +130,7 @@ struct ContactCenter::Call {
   int attempts = 0;
   Timers::Id timer = 0;  // the menu's digit timeout, the voicemail's maximum length
   bool playing = false;
+  std::string typeAhead;  // keys pressed during a play node, for the menu after it
   AfterPlay after = AfterPlay::kNextNode;
   Steady::time_point playEnds;
   bool afterHours = false;
@@ -464,6 +467,8 @@ void ContactCenter::enter(Call& call, const config::FlowNode* node, int depth) {
     return;
   }
   call.node = node;
+  if (node->kind != Kind::kPlay && node->kind != Kind::kHours && node->kind != Kind::kMenu)
+    call.typeAhead.clear();  // no menu comes to take them
   auto& path = call.record.ivrPath;
   if (!path.empty()) path += '>';
   path += node->id;
@@ -482,6 +487,13 @@ void ContactCenter::enter(Call& call, const config::FlowNode* node, int depth) {
     }
     case Kind::kMenu:
       call.attempts = 0;
+      if (!call.typeAhead.empty()) {
+        // The caller answered this menu during the prompt before it: no need to hear it.
+        char digit = call.typeAhead.front();
+        call.typeAhead.erase(0, 1);
+        menuDigit(call, digit);
+        return;
+      }
       play(call, clipOf({node->prompt}), AfterPlay::kMenuWait);
       return;
     case Kind::kQueue:
@@ -497,10 +509,13 @@ void ContactCenter::enter(Call& call, const config::FlowNode* node, int depth) {
 }
 
 void ContactCenter::menuDigit(Call& call, char digit) {
-  if (call.stage != Call::Stage::kFlow || call.node == nullptr ||
-      call.node->kind != config::FlowNode::Kind::kMenu) {
+  if (call.stage != Call::Stage::kFlow || call.node == nullptr) return;
+  if (call.node->kind == config::FlowNode::Kind::kPlay) {
+    // Type-ahead: callers who know the menu press its key during the welcome.
+    if (call.typeAhead.size() < kMaxTypeAhead) call.typeAhead.push_back(digit);
     return;
   }
+  if (call.node->kind != config::FlowNode::Kind::kMenu) return;
   if (call.playing) {
     call.playing = false;
     s_.media.engine().stopPlaying(call.callerLeg.endpoint);

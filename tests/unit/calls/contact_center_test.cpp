@@ -916,6 +916,56 @@ TEST_F(ContactCenterTest, TheMenuRoutesOnADigitSentAsSipInfo) {
   EXPECT_EQ(r.did, kFlowNumber);
 }
 
+// hours -> welcome (play) -> menu, as the demo's hotline.
+void addWelcome(config::FlowConfig& flow) {
+  auto welcome = node("welcome", FlowNode::Kind::kPlay);
+  welcome.prompt = "welcome";
+  welcome.next = "menu";
+  for (auto& n : flow.nodes) {
+    if (n.id == "hours") n.open = "welcome";
+  }
+  flow.nodes.push_back(welcome);
+}
+
+TEST_F(ContactCenterTest, AKeyPressedDuringTheWelcomeAnswersTheMenuAfterIt) {
+  addPrompt("welcome");
+  addPrompt("menu");
+  addWelcome(options.flows[0]);
+  start();
+  signIn("1002", {kAfterSales});
+  auto callerEndpoint = nextEndpoint();
+  auto& caller = dial(kFlowNumber, "13800000001");
+  EXPECT_EQ(asked("welcome"), 1U);
+  ASSERT_TRUE(center->onDigit({callerEndpoint, '2', 100ms}));  // during the welcome
+  EXPECT_TRUE(sender.to(kPhone1002, "INVITE").empty());        // the welcome plays on
+
+  ASSERT_TRUE(center->onPlayed(callerEndpoint));  // the welcome ended: the menu has its key
+  EXPECT_EQ(asked("menu"), 0U);                   // so its prompt is not played
+  ASSERT_TRUE(lastInvite(kPhone1002).has_value());
+
+  hangUp(caller);
+  const auto& r = awaitRecord();
+  EXPECT_EQ(r.ivrPath, "hours>welcome>menu[2]>after");
+}
+
+TEST_F(ContactCenterTest, KeysPressedBeforeAQueueAreNotKeptForLater) {
+  addPrompt("welcome");
+  addPrompt("menu");
+  addWelcome(options.flows[0]);
+  start();
+  signIn("1001", {kPreSales});
+  auto callerEndpoint = nextEndpoint();
+  auto& caller = dial(kFlowNumber, "13800000001");
+  ASSERT_TRUE(center->onDigit({callerEndpoint, '1', 100ms}));
+  ASSERT_TRUE(center->onDigit({callerEndpoint, '9', 100ms}));
+  ASSERT_TRUE(center->onPlayed(callerEndpoint));
+  // '1' answered the menu; '9' went nowhere: the call is offered, not re-prompted.
+  EXPECT_EQ(asked("invalid"), 0U);
+  ASSERT_TRUE(lastInvite(kPhone1001).has_value());
+  hangUp(caller);
+  EXPECT_EQ(awaitRecord().ivrPath, "hours>welcome>menu[1]>pre");
+}
+
 TEST_F(ContactCenterTest, TheMenuRepromptsOnAWrongDigitAndRoutesOnTheRightOne) {
   addPrompt("menu");
   addPrompt("invalid");
