@@ -318,14 +318,7 @@ store::UnixMillis ContactCenter::nowMillis() const {
 }
 
 void ContactCenter::count(std::string_view result) {
-  auto it = outcomes_.find(result);
-  if (it == outcomes_.end()) {
-    auto& counter =
-        s_.metrics.counter("sb_acd_calls_total", "Calls to service numbers by how they ended.",
-                           {{"result", std::string(result)}});
-    it = outcomes_.emplace(std::string(result), &counter).first;
-  }
-  it->second->add();
+  outcomes_.add(result);
 }
 
 bool ContactCenter::serves(const std::string& number) const {

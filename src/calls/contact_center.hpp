@@ -239,7 +239,8 @@ class ContactCenter {
   std::unordered_map<acd::AgentId, std::unique_ptr<Agent>> agents_;
   std::unordered_map<std::string, acd::AgentId> agentIds_;
   std::map<std::int64_t, QueueFigures> figures_;
-  std::map<std::string, Counter*, std::less<>> outcomes_;  // sb_acd_calls_total by result
+  CounterFamily outcomes_{s_.metrics, "sb_acd_calls_total",
+                          "Calls to service numbers by how they ended.", "result"};
   std::unordered_map<std::string, std::shared_ptr<Finishing>> finishing_;  // by record id
   std::deque<PendingAction> pending_;
   bool draining_ = false;

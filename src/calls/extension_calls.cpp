@@ -64,13 +64,7 @@ ExtensionCalls::ExtensionCalls(sip::SipCore& core, sip::UserAgent& ua, Phones ph
 }
 
 void ExtensionCalls::count(std::string_view result) {
-  auto it = outcomes_.find(result);
-  if (it == outcomes_.end()) {
-    auto& counter = metrics_.counter("sb_calls_total", "Calls by how they ended.",
-                                     {{"result", std::string(result)}});
-    it = outcomes_.emplace(std::string(result), &counter).first;
-  }
-  it->second->add();
+  outcomes_.add(result);
 }
 
 void ExtensionCalls::handle(sip::ServerTxId tx, const sip::Message& invite, const sip::Peer& from) {

@@ -10,8 +10,6 @@
 // passes end to end. Runs on the SIP control loop.
 
 #include <cstdint>
-#include <functional>
-#include <map>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -89,7 +87,7 @@ class ExtensionCalls {
   sip::Authenticator& auth_;
   const sip::Guard& guard_;
   MetricsRegistry& metrics_;
-  std::map<std::string, Counter*, std::less<>> outcomes_;  // sb_calls_total by result
+  CounterFamily outcomes_{metrics_, "sb_calls_total", "Calls by how they ended.", "result"};
   std::vector<InboundTrunk> trunks_;
   MediaLegs media_;
   ServiceNumbers serviceNumbers_;

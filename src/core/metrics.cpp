@@ -80,4 +80,13 @@ std::string MetricsRegistry::renderPrometheus() const {
   return out;
 }
 
+void CounterFamily::add(std::string_view value, std::uint64_t n) {
+  auto it = byValue_.find(value);
+  if (it == byValue_.end()) {
+    auto& counter = registry_.counter(name_, help_, {{label_, std::string(value)}});
+    it = byValue_.emplace(std::string(value), &counter).first;
+  }
+  it->second->add(n);
+}
+
 }  // namespace sb

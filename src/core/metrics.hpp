@@ -7,6 +7,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -58,6 +59,26 @@ class MetricsRegistry {
     std::function<LabelledValues()> read;
   };
   std::vector<GaugeFamily> gaugeFamilies_;
+};
+
+// A counter family with one label, for counts made per call or per message: each label value's
+// counter is looked up in the registry once (which renders label strings under its lock), then
+// bumped directly. Not thread-safe: one family per owning thread.
+class CounterFamily {
+ public:
+  CounterFamily(MetricsRegistry& registry, std::string name, std::string help, std::string label)
+      : registry_(registry),
+        name_(std::move(name)),
+        help_(std::move(help)),
+        label_(std::move(label)) {}
+  void add(std::string_view value, std::uint64_t n = 1);
+
+ private:
+  MetricsRegistry& registry_;
+  std::string name_;
+  std::string help_;
+  std::string label_;
+  std::map<std::string, Counter*, std::less<>> byValue_;
 };
 
 }  // namespace sb

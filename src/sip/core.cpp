@@ -68,14 +68,7 @@ std::string SipCore::buildResponse(ServerTxId tx, int status, std::string_view r
 }
 
 bool SipCore::sendResponse(ServerTxId tx, int status, std::string bytes) {
-  // Looked up once per status code: the registry builds label strings under a lock.
-  auto& counter = responseCounters_[status];
-  if (counter == nullptr) {
-    counter = &metrics_.counter("sb_sip_responses_total",
-                                "SIP responses sent by the server, by status code.",
-                                {{"code", std::to_string(status)}});
-  }
-  counter->add();
+  responses_.add(std::to_string(status));
   return transactions_->respond(tx, status, std::move(bytes));
 }
 

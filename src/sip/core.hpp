@@ -6,7 +6,6 @@
 #include <functional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 
 #include "core/metrics.hpp"
 #include "sip/builder.hpp"
@@ -78,7 +77,8 @@ class SipCore final : public TransactionUser {
   RequestHandler inviteHandler_;
   DialogHandler* dialogs_ = nullptr;
   MetricsRegistry& metrics_;
-  std::unordered_map<int, Counter*> responseCounters_;  // by status code
+  CounterFamily responses_{metrics_, "sb_sip_responses_total",
+                           "SIP responses sent by the server, by status code.", "code"};
 };
 
 }  // namespace sb::sip

@@ -49,10 +49,7 @@ Registrar::Registrar(SipCore& core, Timers& timers, const Clock& wall,
 }
 
 void Registrar::count(std::string_view result) {
-  metrics_
-      .counter("sb_sip_register_total", "REGISTER requests by outcome.",
-               {{"result", std::string(result)}})
-      .add();
+  outcomes_.add(result);
 }
 
 void Registrar::handle(ServerTxId tx, const Message& request, const Peer& from) {

@@ -68,6 +68,8 @@ class Registrar {
   const Clock& wall_;
   RegistrarOptions options_;
   MetricsRegistry& metrics_;
+  CounterFamily outcomes_{metrics_, "sb_sip_register_total", "REGISTER requests by outcome.",
+                          "result"};
   Authenticator auth_;
   std::map<std::string, std::vector<Entry>> bindings_;  // by AOR
   std::function<void(const std::string&)> listener_;

@@ -23,6 +23,20 @@ TEST(MetricsRegistryTest, TheSameLabelsReturnTheSameCounter) {
   EXPECT_EQ(&a, &b);
 }
 
+TEST(CounterFamilyTest, CountsEachLabelValueInTheRegistry) {
+  MetricsRegistry registry;
+  CounterFamily calls(registry, "sb_calls_total", "Calls.", "result");
+  calls.add("answered");
+  calls.add("answered", 2);
+  calls.add("abandoned");
+  EXPECT_EQ(registry.counter("sb_calls_total", "Calls.", {{"result", "answered"}}).value(), 3U);
+  EXPECT_EQ(registry.counter("sb_calls_total", "Calls.", {{"result", "abandoned"}}).value(), 1U);
+  registry.counter("sb_calls_total", "Calls.", {{"result", "answered"}}).add();  // shared
+  calls.add("answered");
+  EXPECT_NE(registry.renderPrometheus().find("sb_calls_total{result=\"answered\"} 5\n"),
+            std::string::npos);
+}
+
 TEST(MetricsRegistryTest, GaugesAreReadWhenRendered) {
   MetricsRegistry registry;
   double value = 1;
