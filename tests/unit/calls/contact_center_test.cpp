@@ -321,6 +321,21 @@ class ContactCenterTest : public ::testing::Test {
         options);
   }
 
+  // The hotline as the demo has it: hours -> welcome (a play node) -> menu.
+  void startWithWelcome() {
+    addPrompt("welcome");
+    addPrompt("menu");
+    auto welcome = node("welcome", FlowNode::Kind::kPlay);
+    welcome.prompt = "welcome";
+    welcome.next = "menu";
+    auto& flow = options.flows.front();
+    for (auto& n : flow.nodes) {
+      if (n.id == "hours") n.open = "welcome";
+    }
+    flow.nodes.push_back(welcome);
+    start();
+  }
+
   void withRecorder() {
     media::RecordingWriter::Options o;
     o.flushInterval = 50ms;
@@ -916,22 +931,8 @@ TEST_F(ContactCenterTest, TheMenuRoutesOnADigitSentAsSipInfo) {
   EXPECT_EQ(r.did, kFlowNumber);
 }
 
-// hours -> welcome (play) -> menu, as the demo's hotline.
-void addWelcome(config::FlowConfig& flow) {
-  auto welcome = node("welcome", FlowNode::Kind::kPlay);
-  welcome.prompt = "welcome";
-  welcome.next = "menu";
-  for (auto& n : flow.nodes) {
-    if (n.id == "hours") n.open = "welcome";
-  }
-  flow.nodes.push_back(welcome);
-}
-
 TEST_F(ContactCenterTest, AKeyPressedDuringTheWelcomeAnswersTheMenuAfterIt) {
-  addPrompt("welcome");
-  addPrompt("menu");
-  addWelcome(options.flows[0]);
-  start();
+  startWithWelcome();
   signIn("1002", {kAfterSales});
   auto callerEndpoint = nextEndpoint();
   auto& caller = dial(kFlowNumber, "13800000001");
@@ -949,10 +950,7 @@ TEST_F(ContactCenterTest, AKeyPressedDuringTheWelcomeAnswersTheMenuAfterIt) {
 }
 
 TEST_F(ContactCenterTest, KeysPressedBeforeAQueueAreNotKeptForLater) {
-  addPrompt("welcome");
-  addPrompt("menu");
-  addWelcome(options.flows[0]);
-  start();
+  startWithWelcome();
   signIn("1001", {kPreSales});
   auto callerEndpoint = nextEndpoint();
   auto& caller = dial(kFlowNumber, "13800000001");

@@ -257,36 +257,46 @@ TEST_F(UserAgentTest, HangUpBeforeAckWaitsForTheAckThenSendsBye) {
 
 // --- UAC ----------------------------------------------------------------------------------------
 
+// The far end's response to `invite` (an INVITE we sent), with `extra` header lines.
+std::string answerTo(const Message& invite, int status, const std::string& extra,
+                     const std::string& toTag, const std::string& contact) {
+  std::string out = "SIP/2.0 " + std::to_string(status) + " Whatever\r\n";
+  for (auto via : invite.headerLines(HeaderId::kVia))
+    out += "Via: " + std::string(via) + "\r\n";
+  out += "From: " + std::string(*invite.header(HeaderId::kFrom)) + "\r\n";
+  out += "To: " + std::string(*invite.header(HeaderId::kTo)) +
+         (toTag.empty() ? "" : ";tag=" + toTag) + "\r\n";
+  out += "Call-ID: " + std::string(*invite.header(HeaderId::kCallId)) +
+         "\r\nCSeq: " + std::string(*invite.header(HeaderId::kCSeq)) + "\r\nContact: " + contact +
+         "\r\n" + extra + "Content-Length: 0\r\n\r\n";
+  return out;
+}
+
 class UacTest : public UserAgentTest {
  protected:
   SessionId uac = 0;
 
   void SetUp() override {
     UserAgentTest::SetUp();
+    uac = ua.invite(outgoing(), recorder());
+  }
+
+  // The INVITE the test sends: to phone 1002.
+  virtual OutgoingInvite outgoing() const {
     OutgoingInvite invite;
     invite.requestUri = "sip:1002@127.0.0.1:31062";
     invite.from = "<sip:4000@switchboard>";
     invite.to = "<sip:1002@switchboard>";
     invite.target = phone;
     invite.sdp = std::string(kSdp);
-    uac = ua.invite(invite, recorder());
+    return invite;
   }
 
   Message sentInvite() const { return sender.matching(0, 0, "INVITE").front(); }
 
   // A response from the phone to our INVITE.
   std::string response(int status, const std::string& extra, const std::string& toTag = "callee") {
-    auto invite = sentInvite();
-    std::string out = "SIP/2.0 " + std::to_string(status) + " Whatever\r\n";
-    for (auto via : invite.headerLines(HeaderId::kVia))
-      out += "Via: " + std::string(via) + "\r\n";
-    out += "From: " + std::string(*invite.header(HeaderId::kFrom)) + "\r\n";
-    out += "To: " + std::string(*invite.header(HeaderId::kTo)) +
-           (toTag.empty() ? "" : ";tag=" + toTag) + "\r\n";
-    out += "Call-ID: " + std::string(*invite.header(HeaderId::kCallId)) +
-           "\r\nCSeq: 1 INVITE\r\nContact: <sip:1002@127.0.0.1:31062;ob>\r\n" + extra +
-           "Content-Length: 0\r\n\r\n";
-    return out;
+    return answerTo(sentInvite(), status, extra, toTag, "<sip:1002@127.0.0.1:31062;ob>");
   }
 };
 
@@ -398,38 +408,24 @@ TEST_F(UacTest, ByeFromTheCalleeEndsTheSession) {
 
 // --- UAC through a carrier that challenges its INVITEs ----------------------------------------
 
-class ChallengedUacTest : public UserAgentTest {
+class ChallengedUacTest : public UacTest {
  protected:
   static constexpr std::string_view kPassword = "s3cret";
-  SessionId uac = 0;
 
-  void SetUp() override {
-    UserAgentTest::SetUp();
-    OutgoingInvite invite;
+  OutgoingInvite outgoing() const override {
+    OutgoingInvite invite = UacTest::outgoing();
     invite.requestUri = "sip:13900000009@carrier.test";
-    invite.from = "<sip:4000@switchboard>";
     invite.to = "<sip:13900000009@carrier.test>";
-    invite.target = phone;
-    invite.sdp = std::string(kSdp);
     invite.authUsername = "02150001234";
     invite.authPassword = std::string(kPassword);
-    uac = ua.invite(invite, recorder());
+    return invite;
   }
 
   std::vector<Message> invites() const { return sender.matching(0, 0, "INVITE"); }
 
   // The carrier's answer to the n-th INVITE we sent (from 0).
   std::string answer(std::size_t n, int status, const std::string& extra) {
-    auto invite = invites().at(n);
-    std::string out = "SIP/2.0 " + std::to_string(status) + " Whatever\r\n";
-    for (auto via : invite.headerLines(HeaderId::kVia))
-      out += "Via: " + std::string(via) + "\r\n";
-    out += "From: " + std::string(*invite.header(HeaderId::kFrom)) + "\r\n";
-    out += "To: " + std::string(*invite.header(HeaderId::kTo)) + ";tag=carrier\r\n";
-    out += "Call-ID: " + std::string(*invite.header(HeaderId::kCallId)) +
-           "\r\nCSeq: " + std::string(*invite.header(HeaderId::kCSeq)) +
-           "\r\nContact: <sip:gw@127.0.0.1:31062>\r\n" + extra + "Content-Length: 0\r\n\r\n";
-    return out;
+    return answerTo(invites().at(n), status, extra, "carrier", "<sip:gw@127.0.0.1:31062>");
   }
 
   static std::string challenge(const std::string& nonce, bool stale = false) {
