@@ -59,6 +59,8 @@ ExtensionCalls::ExtensionCalls(sip::SipCore& core, sip::UserAgent& ua, Phones ph
       trunks_(std::move(trunks)),
       media_(std::move(media)),
       serviceNumbers_(std::move(serviceNumbers)) {
+  for (const auto& trunk : trunks_)
+    trunkNetworks_.emplace_back(trunk.networks);
   metrics_.gauge("sb_calls_active", "Calls in progress (ringing or talking).",
                  [this] { return static_cast<double>(calls_.size()); });
 }
@@ -100,10 +102,8 @@ void ExtensionCalls::handle(sip::ServerTxId tx, const sip::Message& invite, cons
 }
 
 const InboundTrunk* ExtensionCalls::trunkOf(const std::string& address) const {
-  for (const auto& trunk : trunks_) {
-    for (const auto& network : trunk.networks) {
-      if (config::networkContains(network, address)) return &trunk;
-    }
+  for (std::size_t i = 0; i < trunks_.size(); ++i) {
+    if (trunkNetworks_[i].contains(address)) return &trunks_[i];
   }
   return nullptr;
 }

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "calls/media_legs.hpp"
+#include "config/config.hpp"
 #include "core/metrics.hpp"
 #include "sip/authenticator.hpp"
 #include "sip/registrar.hpp"
@@ -89,6 +90,7 @@ class ExtensionCalls {
   MetricsRegistry& metrics_;
   CounterFamily outcomes_{metrics_, "sb_calls_total", "Calls by how they ended.", "result"};
   std::vector<InboundTrunk> trunks_;
+  std::vector<config::NetworkList> trunkNetworks_;  // trunks_[i]'s networks, parsed once
   MediaLegs media_;
   ServiceNumbers serviceNumbers_;
   std::unordered_map<CallId, Call> calls_;
