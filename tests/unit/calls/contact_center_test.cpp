@@ -321,8 +321,8 @@ class ContactCenterTest : public ::testing::Test {
         options);
   }
 
-  // The hotline as the demo has it: hours -> welcome (a play node) -> menu.
-  void startWithWelcome() {
+  // The hotline as the demo has it: hours -> welcome (a play node) -> menu; `more` nodes added.
+  void startWithWelcome(std::vector<FlowNode> more = {}) {
     addPrompt("welcome");
     addPrompt("menu");
     auto welcome = node("welcome", FlowNode::Kind::kPlay);
@@ -333,6 +333,7 @@ class ContactCenterTest : public ::testing::Test {
       if (n.id == "hours") n.open = "welcome";
     }
     flow.nodes.push_back(welcome);
+    flow.nodes.insert(flow.nodes.end(), more.begin(), more.end());
     start();
   }
 
@@ -949,7 +950,31 @@ TEST_F(ContactCenterTest, AKeyPressedDuringTheWelcomeAnswersTheMenuAfterIt) {
   EXPECT_EQ(r.ivrPath, "hours>welcome>menu[2]>after");
 }
 
-TEST_F(ContactCenterTest, KeysPressedBeforeAQueueAreNotKeptForLater) {
+TEST_F(ContactCenterTest, KeysPressedAheadAnswerTheMenusThatFollowInTurn) {
+  addPrompt("sub");
+  auto sub = node("sub", FlowNode::Kind::kMenu);
+  sub.prompt = "sub";
+  sub.choices = {{"1", "pre"}};
+  sub.invalidPrompt = "invalid";
+  for (auto& n : options.flows.front().nodes) {
+    if (n.id == "menu") n.choices.emplace_back("3", "sub");
+  }
+  startWithWelcome({sub});
+  signIn("1001", {kPreSales});
+  auto callerEndpoint = nextEndpoint();
+  auto& caller = dial(kFlowNumber, "13800000001");
+  ASSERT_TRUE(center->onDigit({callerEndpoint, '3', 100ms}));
+  ASSERT_TRUE(center->onDigit({callerEndpoint, '1', 100ms}));
+  ASSERT_TRUE(center->onPlayed(callerEndpoint));
+  // Both menus took their keys; neither prompt played.
+  EXPECT_EQ(asked("menu"), 0U);
+  EXPECT_EQ(asked("sub"), 0U);
+  ASSERT_TRUE(lastInvite(kPhone1001).has_value());
+  hangUp(caller);
+  EXPECT_EQ(awaitRecord().ivrPath, "hours>welcome>menu[3]>sub[1]>pre");
+}
+
+TEST_F(ContactCenterTest, OnlyTheFirstKeyPressedAheadAnswersAMenuThatEndsInAQueue) {
   startWithWelcome();
   signIn("1001", {kPreSales});
   auto callerEndpoint = nextEndpoint();

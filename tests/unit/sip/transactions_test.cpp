@@ -118,6 +118,18 @@ TEST_F(TransactionTest, InviteGetsAnImmediate100Trying) {
   EXPECT_EQ(user.requests.size(), 1U);
 }
 
+TEST_F(TransactionTest, TheRequestIsReleasedOnceAnsweredWhileItsAnswerLingers) {
+  deliver(request("OPTIONS"), udp);
+  auto tx = user.requests[0].first;
+  ASSERT_NE(layer.request(tx), nullptr);
+  layer.respond(tx, 200, answer(200));
+  EXPECT_EQ(layer.request(tx), nullptr);  // timer J keeps the key and the answer only
+  EXPECT_EQ(layer.stats().servers, 1U);
+  deliver(request("OPTIONS"), udp);
+  ASSERT_EQ(sender.sent.size(), 2U);
+  EXPECT_EQ(sender.sent[1].status(), 200);
+}
+
 TEST_F(TransactionTest, AnInviteAnsweredWhileItIsHandledGetsNo100) {
   user.answerAtOnce = [&](ServerTxId tx, const Message& invite) {
     layer.respond(tx, 180, responseTo(invite, 180, {}, "t9").build());
