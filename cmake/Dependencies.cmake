@@ -9,6 +9,12 @@ find_package(PkgConfig REQUIRED)
 pkg_check_modules(SODIUM REQUIRED IMPORTED_TARGET libsodium)
 pkg_check_modules(TOMLPP REQUIRED IMPORTED_TARGET tomlplusplus)
 find_package(CLI11 CONFIG REQUIRED)
+# The server allocates jemalloc's way: under a thousand calls a second, glibc's malloc hands
+# memory back to the kernel and faults it in again, a third of the signalling CPU. Sanitizers
+# bring their own allocator, so those builds keep the default one.
+if(SB_JEMALLOC AND NOT SB_SANITIZE AND NOT SB_FUZZ)
+  pkg_check_modules(JEMALLOC REQUIRED IMPORTED_TARGET jemalloc)
+endif()
 if(NOT SB_FUZZ)
   find_package(GTest REQUIRED)
   if(SB_BENCH)
