@@ -59,6 +59,19 @@ void Statement::run() {
   }
 }
 
+bool Statement::insertUnlessDuplicate() {
+  int rc = sqlite3_step(stmt_);
+  if (rc == SQLITE_DONE) return true;
+  int code = sqlite3_extended_errcode(db_);
+  if (code == SQLITE_CONSTRAINT_PRIMARYKEY || code == SQLITE_CONSTRAINT_UNIQUE) {
+    sqlite3_reset(stmt_);
+    return false;
+  }
+  std::string sql = sqlite3_sql(stmt_);
+  sqlite3_reset(stmt_);
+  fail(db_, fmt::format("step \"{}\"", sql));
+}
+
 void Statement::reset() {
   sqlite3_reset(stmt_);
   sqlite3_clear_bindings(stmt_);
@@ -83,6 +96,13 @@ bool Statement::isNull(int column) const {
 }
 
 Database::Database(const std::filesystem::path& file) {
+  // SQLite's allocation statistics take a global mutex on every malloc and free; nothing here
+  // reads them. This must come before SQLite initializes, which the first open does.
+  static const bool configured = [] {
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    return true;
+  }();
+  (void)configured;
   int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
   if (sqlite3_open_v2(file.c_str(), &db_, flags, nullptr) != SQLITE_OK) {
     std::string message = db_ ? sqlite3_errmsg(db_) : "out of memory";

@@ -35,6 +35,8 @@ class Statement {
   bool step();
   // Runs a statement that returns no rows.
   void run();
+  // Runs an INSERT; false, with nothing written, when a row with its key is there already.
+  bool insertUnlessDuplicate();
   // Clears bindings and rewinds so the cached statement can be reused.
   void reset();
 

@@ -111,6 +111,72 @@ CREATE TABLE call_legs (
 -- 手机接听: the number an agent in mobile answering is called at, through the outbound trunk.
 ALTER TABLE agent_settings ADD COLUMN mobile_number TEXT NOT NULL DEFAULT '';
 )sql"},
+    {4, "call records clustered by their keys", R"sql(
+-- Records and legs are kept in their keys' b-trees (WITHOUT ROWID): a call's id starts with its
+-- arrival time, so a new record is appended to one tree instead of a table plus a key index.
+-- The old legs are dropped before the old calls, whose deletion would otherwise cascade to
+-- them; the copies then take the old names, and the legs' reference follows the rename.
+CREATE TABLE calls_v4 (
+  id                 TEXT PRIMARY KEY,
+  direction          TEXT NOT NULL CHECK (direction IN ('inbound', 'outbound', 'internal')),
+  caller             TEXT NOT NULL,
+  called             TEXT NOT NULL,
+  did                TEXT NOT NULL,
+  ivr_path           TEXT NOT NULL,
+  group_id           INTEGER NOT NULL,
+  group_name         TEXT NOT NULL,
+  agent              TEXT NOT NULL,
+  arrived_at         INTEGER NOT NULL,
+  queued_at          INTEGER NOT NULL,
+  offered_at         INTEGER NOT NULL,
+  answered_at        INTEGER NOT NULL,
+  ended_at           INTEGER NOT NULL,
+  wait_ms            INTEGER NOT NULL,
+  ring_ms            INTEGER NOT NULL,
+  talk_ms            INTEGER NOT NULL,
+  hold_ms            INTEGER NOT NULL,
+  after_call_work_ms INTEGER NOT NULL,
+  end_reason         TEXT NOT NULL CHECK (end_reason IN ('normal', 'unanswered', 'ring_abandoned',
+                       'queue_abandoned', 'after_hours_voicemail', 'voicemail', 'failed')),
+  ended_by           TEXT NOT NULL,
+  recording          TEXT NOT NULL,
+  voicemail          TEXT NOT NULL
+) WITHOUT ROWID;
+INSERT INTO calls_v4 SELECT id, direction, caller, called, did, ivr_path, group_id, group_name,
+  agent, arrived_at, queued_at, offered_at, answered_at, ended_at, wait_ms, ring_ms, talk_ms,
+  hold_ms, after_call_work_ms, end_reason, ended_by, recording, voicemail FROM calls;
+
+CREATE TABLE call_legs_v4 (
+  call_id          TEXT NOT NULL REFERENCES calls_v4(id) ON DELETE CASCADE,
+  position         INTEGER NOT NULL,
+  role             TEXT NOT NULL,
+  party            TEXT NOT NULL,
+  sip_call_id      TEXT NOT NULL,
+  started_at       INTEGER NOT NULL,
+  answered_at      INTEGER NOT NULL,
+  ended_at         INTEGER NOT NULL,
+  sip_status       INTEGER NOT NULL,
+  mos              REAL NOT NULL,
+  packets_received INTEGER NOT NULL,
+  packets_lost     INTEGER NOT NULL,
+  jitter_ms        REAL NOT NULL,
+  PRIMARY KEY (call_id, position)
+) WITHOUT ROWID;
+INSERT INTO call_legs_v4 SELECT call_id, position, role, party, sip_call_id, started_at,
+  answered_at, ended_at, sip_status, mos, packets_received, packets_lost, jitter_ms FROM call_legs;
+
+DROP TABLE call_legs;
+DROP TABLE calls;
+ALTER TABLE calls_v4 RENAME TO calls;
+ALTER TABLE call_legs_v4 RENAME TO call_legs;
+
+CREATE INDEX calls_by_arrival ON calls(arrived_at, id);
+CREATE INDEX calls_by_agent ON calls(agent, arrived_at, id);
+CREATE INDEX calls_by_caller ON calls(caller, arrived_at, id);
+CREATE INDEX calls_by_called ON calls(called, arrived_at, id);
+CREATE INDEX calls_by_did ON calls(did, arrived_at, id);
+CREATE INDEX calls_by_end_reason ON calls(end_reason, arrived_at, id);
+)sql"},
 };
 
 }  // namespace

@@ -381,11 +381,6 @@ class SqliteCalls final : public CallRecordRepository {
   // The record's rows, inside the caller's transaction.
   Result<void> insertRows(const CallRecord& r) {
     {
-      auto q = db_.prepare("SELECT 1 FROM calls WHERE id = ?1");
-      q->bind(1, r.id);
-      if (q->step()) return Error::conflict(fmt::format("call \"{}\" is already recorded", r.id));
-    }
-    {
       auto q = db_.prepare(
           "INSERT INTO calls (id, direction, caller, called, did, ivr_path, group_id, group_name, "
           "agent, arrived_at, queued_at, offered_at, answered_at, ended_at, wait_ms, ring_ms, "
@@ -415,7 +410,8 @@ class SqliteCalls final : public CallRecordRepository {
           .bind(21, r.endedBy)
           .bind(22, r.recording)
           .bind(23, r.voicemail);
-      q->run();
+      if (!q->insertUnlessDuplicate())
+        return Error::conflict(fmt::format("call \"{}\" is already recorded", r.id));
     }
     int position = 0;
     for (const auto& leg : r.legs) {

@@ -342,5 +342,65 @@ TEST(CallRecordsMigrationTest, AVersion1DatabaseIsMigratedAndKeepsItsUsers) {
   fs::remove_all(dir);
 }
 
+TEST(CallRecordsMigrationTest, Version3RecordsAndLegsSurviveTheMoveToKeyedTables) {
+  fs::path dir = fs::temp_directory_path() / ("sb-calls-v3-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  CallRecord expected = fullRecord();
+  {
+    // fullRecord() as a version 3 database holds it: a rowid table and a key index.
+    sqlite::Database db(dir / "test.db");
+    db.exec(
+        "CREATE TABLE schema_version (version INTEGER PRIMARY KEY, description TEXT NOT NULL, "
+        "applied_at INTEGER NOT NULL)");
+    for (const auto& m : sqlite::migrations()) {
+      if (m.version > 3) break;
+      db.exec(std::string(m.sql));
+      db.exec("INSERT INTO schema_version VALUES (" + std::to_string(m.version) + ", 'v', 0)");
+    }
+    db.exec(
+        "INSERT INTO calls VALUES ('c-full', 'outbound', '13800138000', '4000', '02150001234', "
+        "'hours>welcome>menu[2]>after-sales', 7, '售后 After-sales', '1001', 1800000000000, "
+        "1800000004000, 1800000009000, 1800000012500, 1800000095250, 8500, 3500, 82750, 10000, "
+        "15000, 'ring_abandoned', 'caller', 'recordings/2027/01/15/c-full.wav', "
+        "'voicemail/c-full.wav')");
+    db.exec(
+        "INSERT INTO call_legs VALUES ('c-full', 0, 'caller', '13800138000', "
+        "'a84b4c76e66710@pc33', 1800000000000, 1800000012500, 1800000095250, 200, 4.37, 4100, 12, "
+        "3.25), ('c-full', 1, 'agent', '1001', 'f81d4fae-7dec-11d0', 1800000009000, "
+        "1800000012500, 1800000095250, 200, 4.1, 4090, 0, 1.5)");
+  }
+  {
+    auto store = openSqliteStore(dir / "test.db");
+    ASSERT_EQ(store->schemaVersion(), 3);
+    EXPECT_EQ(store->migrate(kNow), store->latestSchemaVersion() - 3);
+    auto found = store->calls().findById("c-full");
+    ASSERT_TRUE(found);
+    EXPECT_EQ(*found, expected);
+    EXPECT_EQ(store->calls().list({}).size(), 1u);
+    EXPECT_FALSE(store->calls().insert(expected).ok()) << "the key is still unique";
+    EXPECT_EQ(store->integrityCheck(), "ok");
+  }
+  {
+    sqlite::Database db(dir / "test.db");
+    auto keyed = db.prepare(
+        "SELECT COUNT(*) FROM sqlite_schema WHERE name IN ('calls', 'call_legs') AND "
+        "sql LIKE '%WITHOUT ROWID' AND sql NOT LIKE '%_v4%'");
+    ASSERT_TRUE(keyed->step());
+    EXPECT_EQ(keyed->intAt(0), 2);
+    auto indexes = db.prepare(
+        "SELECT COUNT(*) FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'calls' AND "
+        "name LIKE 'calls_by_%'");
+    ASSERT_TRUE(indexes->step());
+    EXPECT_EQ(indexes->intAt(0), 6);
+    // The legs still belong to their call: deleting it takes them along.
+    db.exec("DELETE FROM calls WHERE id = 'c-full'");
+    auto legs = db.prepare("SELECT COUNT(*) FROM call_legs");
+    ASSERT_TRUE(legs->step());
+    EXPECT_EQ(legs->intAt(0), 0);
+  }
+  fs::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace sb::store
