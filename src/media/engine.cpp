@@ -325,8 +325,7 @@ class MediaEngine::Worker {
     Endpoint& e = *it->second;
     if (e.peer != nullptr) e.peer->peer = nullptr;
     if (e.mixer != 0) leaveMixer(e.mixer, e);
-    ::epoll_ctl(epoll_, EPOLL_CTL_DEL, e.fd, nullptr);
-    ::epoll_ctl(epoll_, EPOLL_CTL_DEL, e.rtcpFd, nullptr);
+    // Closing leaves the epoll set too; a late event still queued names an id that is gone.
     ::close(e.fd);
     ::close(e.rtcpFd);
     ports_.release(e.port);
