@@ -3,7 +3,7 @@
 namespace sb {
 
 Timers::Id AsioTimers::start(std::chrono::milliseconds delay, Callback callback) {
-  auto id = queue_.add(now() + delay, std::move(callback));
+  auto id = queue_.add(now(), delay, std::move(callback));
   rearm();
   return id;
 }

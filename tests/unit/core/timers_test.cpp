@@ -1,5 +1,8 @@
 #include "core/timers.hpp"
 
+#include <algorithm>
+#include <random>
+
 #include <boost/asio/io_context.hpp>
 #include <gtest/gtest.h>
 
@@ -46,6 +49,72 @@ TEST(FakeTimersTest, TimersStartedByCallbacksFireWithinTheSameAdvance) {
   EXPECT_EQ(at[2], milliseconds(1500));
   timers.advance(milliseconds(1));
   EXPECT_EQ(at.size(), 4U);
+}
+
+TEST(FakeTimersTest, EqualDeadlinesFireInStartOrderAcrossDelays) {
+  FakeTimers timers;
+  std::vector<char> fired;
+  timers.start(milliseconds(200), [&] { fired.push_back('a'); });
+  timers.advance(milliseconds(100));
+  timers.start(milliseconds(100), [&] { fired.push_back('b'); });
+  timers.start(milliseconds(0), [&] { fired.push_back('c'); });
+  timers.advance(milliseconds(100));
+  EXPECT_EQ(fired, (std::vector<char>{'c', 'a', 'b'}));
+}
+
+TEST(FakeTimersTest, AnIdIsNotReusedWhenItsSlotIs) {
+  FakeTimers timers;
+  int fired = 0;
+  auto first = timers.start(milliseconds(10), [&] { ++fired; });
+  timers.advance(milliseconds(10));
+  auto second = timers.start(milliseconds(10), [&] { ++fired; });
+  EXPECT_NE(first, second);
+  timers.cancel(first);  // fired already: must not touch the timer now in its place
+  EXPECT_EQ(timers.pending(), 1U);
+  timers.advance(milliseconds(10));
+  EXPECT_EQ(fired, 2);
+}
+
+// Many delays, some shared and some not, started while time moves and partly cancelled: what
+// fires, and in which order, is what sorting by (deadline, start order) says.
+TEST(FakeTimersTest, ManyTimersFireAsASortedReferenceSays) {
+  FakeTimers timers;
+  std::mt19937 random(7);
+  struct Started {
+    Timers::Clock::time_point deadline;
+    int order;
+    Timers::Id id;
+    bool cancelled = false;
+  };
+  std::vector<Started> started;
+  std::vector<int> fired;
+  const milliseconds common[] = {milliseconds(500), milliseconds(32000), milliseconds(5000)};
+  for (int i = 0; i < 3000; ++i) {
+    milliseconds delay = random() % 2 == 0 ? common[random() % 3] : milliseconds(random() % 40000);
+    auto id = timers.start(delay, [&fired, i] { fired.push_back(i); });
+    started.push_back({timers.now() + delay, i, id});
+    if (random() % 4 == 0) {
+      auto& victim = started[random() % started.size()];
+      timers.cancel(victim.id);
+      if (victim.deadline > timers.now()) victim.cancelled = true;
+    }
+    timers.advance(milliseconds(random() % 20));
+  }
+  auto firedBefore = fired.size();
+  timers.advance(milliseconds(100000));
+  EXPECT_EQ(timers.pending(), 0U);
+
+  std::vector<Started> expected;
+  for (const auto& s : started) {
+    if (!s.cancelled) expected.push_back(s);
+  }
+  std::stable_sort(expected.begin(), expected.end(), [](const Started& a, const Started& b) {
+    return a.deadline != b.deadline ? a.deadline < b.deadline : a.order < b.order;
+  });
+  ASSERT_EQ(fired.size(), expected.size());
+  ASSERT_GT(firedBefore, 0U);
+  for (std::size_t i = 0; i < fired.size(); ++i)
+    ASSERT_EQ(fired[i], expected[i].order) << "at " << i;
 }
 
 TEST(AsioTimersTest, FireOnTheLoopInOrder) {
