@@ -59,7 +59,10 @@ Timers::Callback TimerQueue::popEarliest() {
   Slot& slot = slots_[index];
   list.head = slot.next;
   if (list.head == kNone) {
-    lists_.erase(head.list->first);
+    list.tail = kNone;
+    // The usual delays keep their list; computed ones (overflow deadlines, registration
+    // expiries) are not left behind by the thousand.
+    if (lists_.size() > kKeptLists) lists_.erase(head.list->first);
   } else {
     const Slot& next = slots_[list.head];
     heads_.push({next.deadline, next.sequence, head.list});

@@ -45,6 +45,7 @@ class TimerQueue {
 
  private:
   static constexpr std::uint32_t kNone = ~std::uint32_t{0};
+  static constexpr std::size_t kKeptLists = 64;
   struct Slot {
     Timers::Callback callback;
     Timers::Clock::time_point deadline;

@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <cstring>
 #include <ctime>
+#include <deque>
 #include <functional>
 #include <future>
 #include <mutex>
@@ -43,10 +44,17 @@ constexpr std::size_t kMaxPacket = 1500;    // larger datagrams are truncated an
 constexpr std::uint32_t kClockRate = 8000;  // G.711 and telephone-event
 constexpr std::chrono::seconds kRelatchAfter{2};
 constexpr auto kTick = std::chrono::milliseconds(20);
-// epoll keys: endpoint ids are (counter << 8 | worker) with counter >= 1, so 0 and 1 are free.
+// epoll keys: a worker's socket slot + 2 (its RTCP socket with the top bit), so 0 and 1 are free.
 constexpr std::uint64_t kWakeKey = 0;
 constexpr std::uint64_t kTickKey = 1;
+constexpr std::uint64_t kFirstSlotKey = 2;
 constexpr std::uint64_t kRtcpBit = std::uint64_t{1} << 63;
+constexpr std::uint32_t kNoSlot = ~std::uint32_t{0};
+// Closed endpoints' socket pairs kept open per worker for the next calls: a call then costs no
+// socket, bind, epoll_ctl or close. Reused oldest first, and emptied of anything that arrived
+// while idle. At most an eighth of the range is kept idle, so a worker without idle pairs of
+// its own finds an unbound one until the range is at least seven-eighths in use.
+constexpr std::size_t kIdlePairsPerWorker = 512;
 
 std::uint32_t nowCompactNtp() {
   return compactNtp(toNtp(std::chrono::system_clock::now()));
@@ -115,22 +123,45 @@ std::uint32_t randomNumber() {
 
 class MediaEngine::PortPool {
  public:
-  PortPool(std::string address, std::uint16_t first, std::uint16_t last)
+  PortPool(std::string address, std::uint16_t first, std::uint16_t last, unsigned workers)
       : address_(std::move(address)),
         first_(static_cast<std::uint16_t>(first + (first % 2))),
         last_(last),
-        next_(first_) {}
+        next_(first_),
+        idle_(workers),
+        idleCap_(std::min<std::size_t>(
+            kIdlePairsPerWorker,
+            (last_ >= first_ ? (last_ - first_ + 1U) / 2U : 0U) / (8U * std::max(1U, workers)))) {}
+
+  ~PortPool() {
+    for (auto& pairs : idle_) {
+      for (const auto& b : pairs) {
+        ::close(b.rtp);
+        ::close(b.rtcp);
+      }
+    }
+  }
+
+  PortPool(const PortPool&) = delete;
+  PortPool& operator=(const PortPool&) = delete;
 
   struct Bound {
     int rtp = -1;
     int rtcp = -1;
-    std::uint16_t port = 0;  // RTP; RTCP is port + 1
+    std::uint16_t port = 0;        // RTP; RTCP is port + 1
+    std::uint32_t slot = kNoSlot;  // a recycled pair: its slot in the worker's epoll set
   };
 
-  // Non-blocking UDP sockets bound to the next free even port and the odd one above it;
-  // nullopt when no pair is left.
-  std::optional<Bound> bind() {
+  // A pair for an endpoint on `worker`: one the worker closed earlier, else non-blocking UDP
+  // sockets bound to the next free even port and the odd one above it; nullopt when no pair
+  // is left.
+  std::optional<Bound> bind(unsigned worker) {
     std::lock_guard lock(mutex_);
+    if (auto& pairs = idle_[worker]; !pairs.empty()) {
+      Bound b = pairs.front();
+      pairs.pop_front();
+      return b;
+    }
     auto family = makeAddress(address_, 0);
     if (!family) return std::nullopt;
     for (std::uint32_t tries = 0; tries <= static_cast<std::uint32_t>(last_ - first_) / 2 + 1;
@@ -168,6 +199,16 @@ class MediaEngine::PortPool {
     inUse_.erase(port);
   }
 
+  // Keeps a closed endpoint's pair, still in `worker`'s epoll set, for the next endpoint there;
+  // false when enough are kept already (the caller closes it and releases the port).
+  bool recycle(unsigned worker, const Bound& b) {
+    std::lock_guard lock(mutex_);
+    auto& pairs = idle_[worker];
+    if (pairs.size() >= idleCap_) return false;
+    pairs.push_back(b);
+    return true;
+  }
+
  private:
   std::mutex mutex_;
   std::string address_;
@@ -175,6 +216,8 @@ class MediaEngine::PortPool {
   std::uint16_t last_;
   std::uint16_t next_;
   std::set<std::uint16_t> inUse_;
+  std::vector<std::deque<Bound>> idle_;  // by worker, oldest first
+  std::size_t idleCap_;                  // pairs kept idle per worker
 };
 
 // -----------------------------------------------------------------------------------------------
@@ -187,6 +230,7 @@ class MediaEngine::Worker {
     int fd = -1;
     int rtcpFd = -1;
     std::uint16_t port = 0;
+    std::uint32_t slot = kNoSlot;  // in the worker's epoll set; kNoSlot until added
     EndpointConfig config;
     Address remote;
     Address rtcpRemote;  // the phone's RTCP source once it sent some, else remote port + 1
@@ -272,6 +316,7 @@ class MediaEngine::Worker {
       ::close(e->rtcpFd);
       ports_.release(e->port);
     }
+    // Idle pairs are the pool's to close.
     ::close(tick_);
     ::close(wake_);
     ::close(epoll_);
@@ -304,12 +349,14 @@ class MediaEngine::Worker {
 
   // On the worker thread only.
   void add(std::unique_ptr<Endpoint> e) {
-    epoll_event ev{};
-    ev.events = EPOLLIN;
-    ev.data.u64 = e->id;
-    ::epoll_ctl(epoll_, EPOLL_CTL_ADD, e->fd, &ev);
-    ev.data.u64 = e->id | kRtcpBit;
-    ::epoll_ctl(epoll_, EPOLL_CTL_ADD, e->rtcpFd, &ev);
+    if (e->slot == kNoSlot) {
+      e->slot = newSlot(e->fd, e->rtcpFd);
+    } else {
+      // A recycled pair: what reached it while idle belongs to an earlier call.
+      discardQueued(e->fd);
+      discardQueued(e->rtcpFd);
+    }
+    slots_[e->slot].endpoint = e.get();
     e->nextReport = std::chrono::steady_clock::now() + reportInterval();
     endpoints_.emplace(e->id, std::move(e));
   }
@@ -325,10 +372,14 @@ class MediaEngine::Worker {
     Endpoint& e = *it->second;
     if (e.peer != nullptr) e.peer->peer = nullptr;
     if (e.mixer != 0) leaveMixer(e.mixer, e);
-    // Closing leaves the epoll set too; a late event still queued names an id that is gone.
-    ::close(e.fd);
-    ::close(e.rtcpFd);
-    ports_.release(e.port);
+    slots_[e.slot].endpoint = nullptr;
+    if (!ports_.recycle(index_, PortPool::Bound{e.fd, e.rtcpFd, e.port, e.slot})) {
+      ::close(e.fd);  // which takes it out of the epoll set too
+      ::close(e.rtcpFd);
+      ports_.release(e.port);
+      slots_[e.slot] = SocketSlot{};
+      freeSlots_.push_back(e.slot);
+    }
     endpoints_.erase(it);
   }
 
@@ -361,14 +412,44 @@ class MediaEngine::Worker {
           [[maybe_unused]] auto r = ::read(wake_, &count, sizeof count);
         } else if (key == kTickKey) {
           onTick();
-        } else if (Endpoint* e = find(key & ~kRtcpBit)) {
-          if ((key & kRtcpBit) != 0) {
-            receiveRtcp(*e);
+        } else {
+          bool rtcp = (key & kRtcpBit) != 0;
+          const SocketSlot& slot = slots_[(key & ~kRtcpBit) - kFirstSlotKey];
+          if (slot.endpoint == nullptr) {
+            discardQueued(rtcp ? slot.rtcp : slot.rtp);  // an idle pair
+          } else if (rtcp) {
+            receiveRtcp(*slot.endpoint);
           } else {
-            receive(*e);
+            receive(*slot.endpoint);
           }
         }
       }
+    }
+  }
+
+  // Registers a new socket pair in the epoll set under a free slot.
+  std::uint32_t newSlot(int rtp, int rtcp) {
+    std::uint32_t slot;
+    if (freeSlots_.empty()) {
+      slot = static_cast<std::uint32_t>(slots_.size());
+      slots_.emplace_back();
+    } else {
+      slot = freeSlots_.back();
+      freeSlots_.pop_back();
+    }
+    slots_[slot] = SocketSlot{rtp, rtcp, nullptr};
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.u64 = kFirstSlotKey + slot;
+    ::epoll_ctl(epoll_, EPOLL_CTL_ADD, rtp, &ev);
+    ev.data.u64 = (kFirstSlotKey + slot) | kRtcpBit;
+    ::epoll_ctl(epoll_, EPOLL_CTL_ADD, rtcp, &ev);
+    return slot;
+  }
+
+  void discardQueued(int fd) {
+    std::array<std::uint8_t, 64> scrap{};
+    while (::recv(fd, scrap.data(), scrap.size(), MSG_DONTWAIT | MSG_TRUNC) >= 0) {
     }
   }
 
@@ -914,6 +995,14 @@ class MediaEngine::Worker {
   bool stopping_ = false;
   std::chrono::steady_clock::time_point epoch_ = std::chrono::steady_clock::now();
   std::unordered_map<EndpointId, std::unique_ptr<Endpoint>> endpoints_;
+  // The socket pairs in the epoll set, in use (endpoint set) or idle in the pool.
+  struct SocketSlot {
+    int rtp = -1;
+    int rtcp = -1;
+    Endpoint* endpoint = nullptr;
+  };
+  std::vector<SocketSlot> slots_;
+  std::vector<std::uint32_t> freeSlots_;
 
   std::array<std::array<std::uint8_t, kMaxPacket>, kBatch> recvBuffers_{};
   std::array<iovec, kBatch> recvIov_{};
@@ -926,8 +1015,9 @@ class MediaEngine::Worker {
 // -----------------------------------------------------------------------------------------------
 
 MediaEngine::MediaEngine(Options options) : options_(std::move(options)) {
-  ports_ = std::make_unique<PortPool>(options_.address, options_.firstPort, options_.lastPort);
   unsigned count = std::max(1U, options_.workers);
+  ports_ =
+      std::make_unique<PortPool>(options_.address, options_.firstPort, options_.lastPort, count);
   for (unsigned i = 0; i < count; ++i) {
     std::optional<int> cpu;
     if (!options_.cpus.empty()) cpu = options_.cpus[i % options_.cpus.size()];
@@ -950,16 +1040,17 @@ Result<EndpointInfo> MediaEngine::open(const EndpointConfig& config) {
                             fmt::format("\"{}\" is not an IP address", config.remoteAddress));
     }
   }
-  auto bound = ports_->bind();
+  auto worker = static_cast<EndpointId>(config.shard % workers_.size());
+  auto bound = ports_->bind(static_cast<unsigned>(worker));
   if (!bound) return Error::unavailable("no free RTP port in the configured range");
   static std::atomic<EndpointId> counter{1};
-  auto worker = static_cast<EndpointId>(config.shard % workers_.size());
   EndpointId id = (counter.fetch_add(1) << 8) | worker;
   auto e = std::make_unique<Worker::Endpoint>();
   e->id = id;
   e->fd = bound->rtp;
   e->rtcpFd = bound->rtcp;
   e->port = bound->port;
+  e->slot = bound->slot;
   e->config = config;
   if (remote) e->remote = *remote;
   if (config.detectInbandDtmf) e->inbandDtmf = std::make_unique<DtmfDetector>();

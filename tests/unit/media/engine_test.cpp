@@ -288,6 +288,27 @@ TEST_F(EngineTest, ClosedEndpointsAreGoneAndTheirPortsReused) {
   EXPECT_FALSE(engine.open(bad).ok());
 }
 
+TEST_F(EngineTest, ARecycledPortPairCarriesNothingFromWhileItWasIdle) {
+  Phone a(0), stale(0), b(0), c(0);
+  auto first = open(a, Codec::kPcmu, 0);
+  engine.close(first.id);
+  (void)engine.stats(first.id);  // the worker has closed it: its pair is idle now
+  std::vector<std::uint8_t> codes(kFrame, 0x55);
+  for (int i = 0; i < 5; ++i)
+    stale.send(first.port, codes);  // a phone of the ended call that keeps sending
+
+  auto next = open(b, Codec::kPcmu, 0);
+  EXPECT_EQ(next.port, first.port) << "the closed endpoint's pair is the next one used";
+  auto other = open(c, Codec::kPcmu, 0);
+  ASSERT_TRUE(engine.connect(next.id, other.id));
+  EXPECT_TRUE(c.receive(200).empty()) << "what reached the idle pair is not relayed";
+  EXPECT_EQ(engine.stats(next.id)->packetsReceived, 0U);
+
+  b.send(next.port, codes);
+  EXPECT_FALSE(c.receive().empty()) << "the recycled pair relays the new call";
+  EXPECT_EQ(engine.stats(next.id)->packetsReceived, 1U);
+}
+
 TEST(EnginePortsTest, ARangeOfOnePairServesOneEndpointAtATimeAndGetsItsPortBack) {
   MediaEngine::Options o;
   o.firstPort = 47000;
