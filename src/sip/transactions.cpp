@@ -149,8 +149,7 @@ struct TransactionLayer::Client {
   bool invite = false;
   Peer peer;
   State state = State::kTrying;
-  std::string bytes;  // bytes and request are released once a final response came
-  Message request;
+  Message request;  // released once a final response came
   std::string ack;
   ClientHandler handler;
   Timers::Id retransmitTimer = 0;
@@ -319,9 +318,17 @@ std::optional<ServerTxId> TransactionLayer::pendingInviteFor(const Message& canc
 }
 
 ClientTxId TransactionLayer::sendRequest(std::string bytes, const Peer& to, ClientHandler handler) {
-  auto parsed = parseMessage(bytes);
+  auto parsed = parseMessage(std::move(bytes));
+  if (!parsed) {
+    SB_BUG("sendRequest: the request does not parse");
+    return 0;
+  }
+  return sendRequest(std::move(*parsed), to, std::move(handler));
+}
+
+ClientTxId TransactionLayer::sendRequest(Message request, const Peer& to, ClientHandler handler) {
   // The key its responses will carry: our own top Via branch and the CSeq method.
-  auto key = parsed ? clientKey(*parsed) : std::nullopt;
+  auto key = clientKey(request);
   if (!key) {
     SB_BUG("sendRequest: the request has no usable Via or CSeq");
     return 0;
@@ -330,15 +337,14 @@ ClientTxId TransactionLayer::sendRequest(std::string bytes, const Peer& to, Clie
   Client& c = *client;
   c.id = nextId_++;
   c.key = *key;
-  c.invite = parsed->method() == Method::kInvite;
+  c.invite = request.method() == Method::kInvite;
   c.peer = to;
   c.state = c.invite ? State::kCalling : State::kTrying;
-  c.bytes = std::move(bytes);
-  c.request = std::move(*parsed);
+  c.request = std::move(request);
   c.handler = std::move(handler);
   clients_.emplace(c.id, std::move(client));
   clientKeys_.emplace(c.key, c.id);
-  sender_.send(c.peer, c.bytes);
+  sender_.send(c.peer, std::string(c.request.bytes()));
   if (!isReliable(to.transport)) retransmitRequest(c.id, settings_.t1);  // timer A or E
   auto id = c.id;
   c.timeoutTimer = timers_.start(64 * settings_.t1, [this, id] {  // timer B or F
@@ -373,7 +379,7 @@ void TransactionLayer::retransmitRequest(ClientTxId id, std::chrono::millisecond
     bool again = c.invite ? c.state == State::kCalling
                           : (c.state == State::kTrying || c.state == State::kProceeding);
     if (!again) return;
-    sender_.send(c.peer, c.bytes);
+    sender_.send(c.peer, std::string(c.request.bytes()));
     ++counters_.retransmissionsSent;
     auto next = c.invite ? 2 * interval
                          : (c.state == State::kProceeding ? settings_.t2
@@ -422,7 +428,6 @@ void TransactionLayer::clientResponse(Message message, const Peer& from) {
     linger = reliable ? std::chrono::milliseconds(0) : settings_.t4;  // timer K
   }
   // Lingering (timers M, D, K) needs the key, the ACK and the handler only.
-  c.bytes = std::string();
   c.request = Message{};
   finishClient(id, linger);
   c.handler(ClientEvent{&message});

@@ -83,6 +83,8 @@ class TransactionLayer {
   // handler gets every response (provisional and final) and the timeout. For INVITE the ACK of
   // a non-2xx final response is sent here; the ACK of a 2xx is the dialog's.
   ClientTxId sendRequest(std::string bytes, const Peer& to, ClientHandler handler);
+  // The same for a request its sender has parsed already.
+  ClientTxId sendRequest(Message request, const Peer& to, ClientHandler handler);
   // Forgets a client transaction without telling its handler: an INVITE still without a final
   // answer 64*T1 after its CANCEL (RFC 3261 §9.1).
   void abandon(ClientTxId id);

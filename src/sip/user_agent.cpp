@@ -528,15 +528,14 @@ bool UserAgent::sendInvite(Session& s, const OutgoingInvite& request,
   for (const auto& [name, value] : request.headers)
     b.header(name, value);
   if (!request.sdp.empty()) b.body("application/sdp", request.sdp);
-  auto bytes = b.build();
-  auto parsed = parseMessage(bytes);
+  auto parsed = parseMessage(b.build());
   if (!parsed) {
     SB_BUG("UserAgent::invite built an unparsable INVITE");
     return false;
   }
-  s.invite = std::move(*parsed);
+  s.invite = *parsed;
   s.inviteClient = transactions_.sendRequest(
-      std::move(bytes), request.target,
+      std::move(*parsed), request.target,
       [this, id = s.id](const ClientEvent& e) { onInviteResponse(id, e.response); });
   return true;
 }
