@@ -11,6 +11,7 @@
 #include <mutex>
 #include <random>
 #include <set>
+#include <span>
 #include <thread>
 #include <unordered_map>
 #include <variant>
@@ -49,6 +50,7 @@ constexpr std::uint64_t kWakeKey = 0;
 constexpr std::uint64_t kTickKey = 1;
 constexpr std::uint64_t kFirstSlotKey = 2;
 constexpr std::uint64_t kRtcpBit = std::uint64_t{1} << 63;
+constexpr std::uint64_t kDiscardedKey = kRtcpBit - 1;  // an event already dealt with
 constexpr std::uint32_t kNoSlot = ~std::uint32_t{0};
 // Closed endpoints' socket pairs kept open per worker for the next calls: a call then costs no
 // socket, bind, epoll_ctl or close. Reused oldest first, and emptied of anything that arrived
@@ -351,11 +353,9 @@ class MediaEngine::Worker {
   void add(std::unique_ptr<Endpoint> e) {
     if (e->slot == kNoSlot) {
       e->slot = newSlot(e->fd, e->rtcpFd);
-    } else {
-      // A recycled pair: what reached it while idle belongs to an earlier call.
-      discardQueued(e->fd);
-      discardQueued(e->rtcpFd);
     }
+    // A recycled pair's packets from while it was idle were discarded when they woke the worker,
+    // before this command ran (run()).
     slots_[e->slot].endpoint = e.get();
     e->nextReport = std::chrono::steady_clock::now() + reportInterval();
     endpoints_.emplace(e->id, std::move(e));
@@ -404,7 +404,12 @@ class MediaEngine::Worker {
         spdlog::error("media worker {}: epoll_wait failed: {}", index_, std::strerror(errno));
         return;
       }
-      if (n > 0) drainCommands();
+      if (n > 0) {
+        // Idle pairs first: what reached them belongs to ended calls, not to an endpoint that a
+        // command below may give them to.
+        discardIdle(std::span(events.data(), static_cast<std::size_t>(n)));
+        drainCommands();
+      }
       for (int i = 0; i < n; ++i) {
         auto key = events[static_cast<std::size_t>(i)].data.u64;
         if (key == kWakeKey) {
@@ -412,7 +417,7 @@ class MediaEngine::Worker {
           [[maybe_unused]] auto r = ::read(wake_, &count, sizeof count);
         } else if (key == kTickKey) {
           onTick();
-        } else {
+        } else if (key != kDiscardedKey) {
           bool rtcp = (key & kRtcpBit) != 0;
           const SocketSlot& slot = slots_[(key & ~kRtcpBit) - kFirstSlotKey];
           if (slot.endpoint == nullptr) {
@@ -445,6 +450,17 @@ class MediaEngine::Worker {
     ev.data.u64 = (kFirstSlotKey + slot) | kRtcpBit;
     ::epoll_ctl(epoll_, EPOLL_CTL_ADD, rtcp, &ev);
     return slot;
+  }
+
+  void discardIdle(std::span<epoll_event> events) {
+    for (auto& event : events) {
+      auto key = event.data.u64;
+      if (key < kFirstSlotKey || key == kDiscardedKey) continue;
+      const SocketSlot& slot = slots_[(key & ~kRtcpBit) - kFirstSlotKey];
+      if (slot.endpoint != nullptr) continue;
+      discardQueued((key & kRtcpBit) != 0 ? slot.rtcp : slot.rtp);
+      event.data.u64 = kDiscardedKey;
+    }
   }
 
   void discardQueued(int fd) {
