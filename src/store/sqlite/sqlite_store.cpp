@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <array>
 #include <limits>
 
 #include <fmt/format.h>
@@ -413,25 +414,27 @@ class SqliteCalls final : public CallRecordRepository {
       if (!q->insertUnlessDuplicate())
         return Error::conflict(fmt::format("call \"{}\" is already recorded", r.id));
     }
-    int position = 0;
-    for (const auto& leg : r.legs) {
-      auto q = db_.prepare(
-          "INSERT INTO call_legs (call_id, position, role, party, sip_call_id, started_at, "
-          "answered_at, ended_at, sip_status, mos, packets_received, packets_lost, jitter_ms) "
-          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)");
-      q->bind(1, r.id)
-          .bind(2, position++)
-          .bind(3, leg.role)
-          .bind(4, leg.party)
-          .bind(5, leg.sipCallId)
-          .bind(6, leg.startedAt)
-          .bind(7, leg.answeredAt)
-          .bind(8, leg.endedAt)
-          .bind(9, leg.sipStatus)
-          .bind(10, leg.mos)
-          .bind(11, static_cast<std::int64_t>(leg.packetsReceived))
-          .bind(12, static_cast<std::int64_t>(leg.packetsLost))
-          .bind(13, leg.jitterMs);
+    // The legs in statements of up to kLegsPerInsert rows: one step for a usual call's two.
+    for (std::size_t first = 0; first < r.legs.size(); first += kLegsPerInsert) {
+      auto count = std::min(kLegsPerInsert, r.legs.size() - first);
+      auto q = db_.prepare(legsInsert(count));
+      for (std::size_t i = 0; i < count; ++i) {
+        const auto& leg = r.legs[first + i];
+        int base = static_cast<int>(i) * kLegColumns;
+        q->bind(base + 1, r.id)
+            .bind(base + 2, static_cast<std::int64_t>(first + i))
+            .bind(base + 3, leg.role)
+            .bind(base + 4, leg.party)
+            .bind(base + 5, leg.sipCallId)
+            .bind(base + 6, leg.startedAt)
+            .bind(base + 7, leg.answeredAt)
+            .bind(base + 8, leg.endedAt)
+            .bind(base + 9, leg.sipStatus)
+            .bind(base + 10, leg.mos)
+            .bind(base + 11, static_cast<std::int64_t>(leg.packetsReceived))
+            .bind(base + 12, static_cast<std::int64_t>(leg.packetsLost))
+            .bind(base + 13, leg.jitterMs);
+      }
       q->run();
     }
     return Ok{};
@@ -453,6 +456,32 @@ class SqliteCalls final : public CallRecordRepository {
     }
     if (record) record->legs = loadLegs(record->id);
     return record;
+  }
+
+  static constexpr std::size_t kLegsPerInsert = 4;
+  static constexpr int kLegColumns = 13;
+
+  // "INSERT INTO call_legs ... VALUES (?1, ..., ?13), (?14, ...)" for `count` legs, made once.
+  static const std::string& legsInsert(std::size_t count) {
+    static const auto texts = [] {
+      std::array<std::string, kLegsPerInsert + 1> out;
+      for (std::size_t n = 1; n <= kLegsPerInsert; ++n) {
+        out[n] =
+            "INSERT INTO call_legs (call_id, position, role, party, sip_call_id, started_at, "
+            "answered_at, ended_at, sip_status, mos, packets_received, packets_lost, jitter_ms) "
+            "VALUES ";
+        for (std::size_t row = 0; row < n; ++row) {
+          out[n] += row == 0 ? "(" : ", (";
+          for (int column = 1; column <= kLegColumns; ++column) {
+            out[n] += fmt::format("{}?{}", column == 1 ? "" : ", ",
+                                  static_cast<int>(row) * kLegColumns + column);
+          }
+          out[n] += ")";
+        }
+      }
+      return out;
+    }();
+    return texts[count];
   }
 
   std::vector<CallRecord> list(const CallFilter& filter) override {

@@ -290,6 +290,20 @@ TEST_F(CallRecordsTest, AfterCallWorkIsFilledInLater) {
   EXPECT_FALSE(store_->calls().setAfterCallWork("nope", 1));
 }
 
+TEST_F(CallRecordsTest, ManyLegsComeBackInTheirOrder) {
+  CallRecord r = fullRecord();
+  for (int i = 0; i < 7; ++i) {
+    CallLegRecord leg = r.legs[static_cast<std::size_t>(i % 2)];
+    leg.party = "party-" + std::to_string(i);
+    leg.sipStatus = 200 + i;
+    r.legs.push_back(leg);
+  }
+  insert(r);  // 9 legs: statements of four, four and one
+  auto found = store_->calls().findById(r.id);
+  ASSERT_TRUE(found);
+  EXPECT_EQ(*found, r);
+}
+
 TEST_F(CallRecordsTest, ARecordIsThereAfterReopeningTheDatabase) {
   insert(fullRecord());
   store_->close();
