@@ -49,6 +49,10 @@ bool Statement::step() {
   int rc = sqlite3_step(stmt_);
   if (rc == SQLITE_ROW) return true;
   if (rc == SQLITE_DONE) return false;
+  failStep();
+}
+
+void Statement::failStep() {
   std::string sql = sqlite3_sql(stmt_);
   sqlite3_reset(stmt_);
   fail(db_, fmt::format("step \"{}\"", sql));
@@ -67,9 +71,7 @@ bool Statement::insertUnlessDuplicate() {
     sqlite3_reset(stmt_);
     return false;
   }
-  std::string sql = sqlite3_sql(stmt_);
-  sqlite3_reset(stmt_);
-  fail(db_, fmt::format("step \"{}\"", sql));
+  failStep();
 }
 
 void Statement::reset() {

@@ -46,6 +46,9 @@ class Statement {
   bool isNull(int column) const;
 
  private:
+  // Rewinds the statement and throws StoreError naming it.
+  [[noreturn]] void failStep();
+
   sqlite3* db_;
   sqlite3_stmt* stmt_ = nullptr;
 };

@@ -458,32 +458,6 @@ class SqliteCalls final : public CallRecordRepository {
     return record;
   }
 
-  static constexpr std::size_t kLegsPerInsert = 4;
-  static constexpr int kLegColumns = 13;
-
-  // "INSERT INTO call_legs ... VALUES (?1, ..., ?13), (?14, ...)" for `count` legs, made once.
-  static const std::string& legsInsert(std::size_t count) {
-    static const auto texts = [] {
-      std::array<std::string, kLegsPerInsert + 1> out;
-      for (std::size_t n = 1; n <= kLegsPerInsert; ++n) {
-        out[n] =
-            "INSERT INTO call_legs (call_id, position, role, party, sip_call_id, started_at, "
-            "answered_at, ended_at, sip_status, mos, packets_received, packets_lost, jitter_ms) "
-            "VALUES ";
-        for (std::size_t row = 0; row < n; ++row) {
-          out[n] += row == 0 ? "(" : ", (";
-          for (int column = 1; column <= kLegColumns; ++column) {
-            out[n] += fmt::format("{}?{}", column == 1 ? "" : ", ",
-                                  static_cast<int>(row) * kLegColumns + column);
-          }
-          out[n] += ")";
-        }
-      }
-      return out;
-    }();
-    return texts[count];
-  }
-
   std::vector<CallRecord> list(const CallFilter& filter) override {
     // One statement text per combination of filters (at most 32), each prepared once and cached,
     // so that every combination gets a plan that uses its index.
@@ -522,6 +496,32 @@ class SqliteCalls final : public CallRecordRepository {
 
  private:
   static constexpr std::size_t kMaxCallListLimit = 1000;
+  static constexpr std::size_t kLegsPerInsert = 4;
+  static constexpr int kLegColumns = 13;
+
+  // "INSERT INTO call_legs ... VALUES (?1, ..., ?13), (?14, ...)" for `count` legs, made once.
+  static const std::string& legsInsert(std::size_t count) {
+    static const auto texts = [] {
+      std::array<std::string, kLegsPerInsert + 1> out;
+      for (std::size_t n = 1; n <= kLegsPerInsert; ++n) {
+        out[n] =
+            "INSERT INTO call_legs (call_id, position, role, party, sip_call_id, started_at, "
+            "answered_at, ended_at, sip_status, mos, packets_received, packets_lost, jitter_ms) "
+            "VALUES ";
+        for (std::size_t row = 0; row < n; ++row) {
+          out[n] += row == 0 ? "(" : ", (";
+          for (int column = 1; column <= kLegColumns; ++column) {
+            out[n] += fmt::format("{}?{}", column == 1 ? "" : ", ",
+                                  static_cast<int>(row) * kLegColumns + column);
+          }
+          out[n] += ")";
+        }
+      }
+      return out;
+    }();
+    return texts[count];
+  }
+
   static constexpr const char* kSelect =
       "SELECT id, direction, caller, called, did, ivr_path, group_id, group_name, agent, "
       "arrived_at, queued_at, offered_at, answered_at, ended_at, wait_ms, ring_ms, talk_ms, "
