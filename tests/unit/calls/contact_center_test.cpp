@@ -364,6 +364,12 @@ class ContactCenterTest : public ::testing::Test {
   // from one counter (shifted past the worker index) and only this thread opens any, so the
   // next one is the probe's successor. How tests name the caller's or an agent's endpoint
   // (onDigit, onPlayed, onMediaSilent), which the contact center keeps to itself.
+  // The caller on `endpoint` presses `keys`, one after the other.
+  void press(media::EndpointId endpoint, std::string_view keys) {
+    for (char key : keys)
+      ASSERT_TRUE(center->onDigit({endpoint, key, 100ms})) << key;
+  }
+
   media::EndpointId nextEndpoint() {
     auto probe = engine->open(media::EndpointConfig{});
     EXPECT_TRUE(probe.ok());
@@ -963,8 +969,7 @@ TEST_F(ContactCenterTest, KeysPressedAheadAnswerTheMenusThatFollowInTurn) {
   signIn("1001", {kPreSales});
   auto callerEndpoint = nextEndpoint();
   auto& caller = dial(kFlowNumber, "13800000001");
-  ASSERT_TRUE(center->onDigit({callerEndpoint, '3', 100ms}));
-  ASSERT_TRUE(center->onDigit({callerEndpoint, '1', 100ms}));
+  ASSERT_NO_FATAL_FAILURE(press(callerEndpoint, "31"));
   ASSERT_TRUE(center->onPlayed(callerEndpoint));
   // Both menus took their keys; neither prompt played.
   EXPECT_EQ(asked("menu"), 0U);
@@ -979,8 +984,7 @@ TEST_F(ContactCenterTest, OnlyTheFirstKeyPressedAheadAnswersAMenuThatEndsInAQueu
   signIn("1001", {kPreSales});
   auto callerEndpoint = nextEndpoint();
   auto& caller = dial(kFlowNumber, "13800000001");
-  ASSERT_TRUE(center->onDigit({callerEndpoint, '1', 100ms}));
-  ASSERT_TRUE(center->onDigit({callerEndpoint, '9', 100ms}));
+  ASSERT_NO_FATAL_FAILURE(press(callerEndpoint, "19"));
   ASSERT_TRUE(center->onPlayed(callerEndpoint));
   // '1' answered the menu; '9' went nowhere: the call is offered, not re-prompted.
   EXPECT_EQ(asked("invalid"), 0U);
