@@ -177,6 +177,54 @@ CREATE INDEX calls_by_called ON calls(called, arrived_at, id);
 CREATE INDEX calls_by_did ON calls(did, arrived_at, id);
 CREATE INDEX calls_by_end_reason ON calls(end_reason, arrived_at, id);
 )sql"},
+    {5, "call records checked without temporary tables", R"sql(
+-- The checks on direction and end reason are comparisons now: SQLite evaluates an IN list of
+-- more than two values by building a temporary b-tree, once for every record inserted.
+CREATE TABLE calls_v5 (
+  id                 TEXT PRIMARY KEY,
+  direction          TEXT NOT NULL CHECK (direction = 'inbound' OR direction = 'outbound' OR
+                       direction = 'internal'),
+  caller             TEXT NOT NULL,
+  called             TEXT NOT NULL,
+  did                TEXT NOT NULL,
+  ivr_path           TEXT NOT NULL,
+  group_id           INTEGER NOT NULL,
+  group_name         TEXT NOT NULL,
+  agent              TEXT NOT NULL,
+  arrived_at         INTEGER NOT NULL,
+  queued_at          INTEGER NOT NULL,
+  offered_at         INTEGER NOT NULL,
+  answered_at        INTEGER NOT NULL,
+  ended_at           INTEGER NOT NULL,
+  wait_ms            INTEGER NOT NULL,
+  ring_ms            INTEGER NOT NULL,
+  talk_ms            INTEGER NOT NULL,
+  hold_ms            INTEGER NOT NULL,
+  after_call_work_ms INTEGER NOT NULL,
+  end_reason         TEXT NOT NULL CHECK (end_reason = 'normal' OR end_reason = 'unanswered' OR
+                       end_reason = 'ring_abandoned' OR end_reason = 'queue_abandoned' OR
+                       end_reason = 'after_hours_voicemail' OR end_reason = 'voicemail' OR
+                       end_reason = 'failed'),
+  ended_by           TEXT NOT NULL,
+  recording          TEXT NOT NULL,
+  voicemail          TEXT NOT NULL
+) WITHOUT ROWID;
+INSERT INTO calls_v5 SELECT id, direction, caller, called, did, ivr_path, group_id, group_name,
+  agent, arrived_at, queued_at, offered_at, answered_at, ended_at, wait_ms, ring_ms, talk_ms,
+  hold_ms, after_call_work_ms, end_reason, ended_by, recording, voicemail FROM calls;
+
+-- Foreign keys are off while a migration runs: dropping the old table leaves the legs alone,
+-- and their reference to "calls" names the new table once it is renamed.
+DROP TABLE calls;
+ALTER TABLE calls_v5 RENAME TO calls;
+
+CREATE INDEX calls_by_arrival ON calls(arrived_at, id);
+CREATE INDEX calls_by_agent ON calls(agent, arrived_at, id);
+CREATE INDEX calls_by_caller ON calls(caller, arrived_at, id);
+CREATE INDEX calls_by_called ON calls(called, arrived_at, id);
+CREATE INDEX calls_by_did ON calls(did, arrived_at, id);
+CREATE INDEX calls_by_end_reason ON calls(end_reason, arrived_at, id);
+)sql"},
 };
 
 }  // namespace

@@ -609,18 +609,16 @@ class SqliteStore final : public Store {
                       current, latestSchemaVersion()));
     }
     int applied = 0;
-    for (const auto& m : sqlite::migrations()) {
-      if (m.version <= current) continue;
-      Transaction tx(db_);
-      db_.exec(std::string(m.sql));
-      auto q = db_.prepare(
-          "INSERT INTO schema_version (version, description, applied_at) VALUES (?1, ?2, ?3)");
-      q->bind(1, m.version).bind(2, m.description).bind(3, now);
-      q->run();
-      tx.commit();
-      spdlog::info("applied migration version={} description=\"{}\"", m.version, m.description);
-      ++applied;
+    // SQLite's procedure for rebuilding a table: foreign keys off (they cannot be switched
+    // inside a transaction), and every reference checked before the migration commits.
+    db_.exec("PRAGMA foreign_keys=OFF");
+    try {
+      applied = applyMigrations(current, now);
+    } catch (...) {
+      db_.exec("PRAGMA foreign_keys=ON");
+      throw;
     }
+    db_.exec("PRAGMA foreign_keys=ON");
     return applied;
   }
 
@@ -651,6 +649,30 @@ class SqliteStore final : public Store {
   CallRecordRepository& calls() override { return calls_; }
 
  private:
+  int applyMigrations(int current, UnixSeconds now) {
+    int applied = 0;
+    for (const auto& m : sqlite::migrations()) {
+      if (m.version <= current) continue;
+      Transaction tx(db_);
+      db_.exec(std::string(m.sql));
+      {
+        auto dangling = db_.prepare("PRAGMA foreign_key_check");
+        if (dangling->step()) {
+          throw StoreError(fmt::format("migration {} leaves a row of {} without its {}", m.version,
+                                       dangling->textAt(0), dangling->textAt(2)));
+        }
+      }
+      auto q = db_.prepare(
+          "INSERT INTO schema_version (version, description, applied_at) VALUES (?1, ?2, ?3)");
+      q->bind(1, m.version).bind(2, m.description).bind(3, now);
+      q->run();
+      tx.commit();
+      spdlog::info("applied migration version={} description=\"{}\"", m.version, m.description);
+      ++applied;
+    }
+    return applied;
+  }
+
   Database db_;
   SqliteUsers users_;
   SqliteSkillGroups groups_;

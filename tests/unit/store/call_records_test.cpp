@@ -416,5 +416,69 @@ TEST(CallRecordsMigrationTest, Version3RecordsAndLegsSurviveTheMoveToKeyedTables
   fs::remove_all(dir);
 }
 
+TEST(CallRecordsMigrationTest, Version4RecordsKeepTheirChecksWithoutTemporaryTables) {
+  fs::path dir = fs::temp_directory_path() / ("sb-calls-v4-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  CallRecord expected = fullRecord();
+  {
+    sqlite::Database db(dir / "test.db");
+    db.exec(
+        "CREATE TABLE schema_version (version INTEGER PRIMARY KEY, description TEXT NOT NULL, "
+        "applied_at INTEGER NOT NULL)");
+    for (const auto& m : sqlite::migrations()) {
+      if (m.version > 4) break;
+      db.exec(std::string(m.sql));
+      db.exec("INSERT INTO schema_version VALUES (" + std::to_string(m.version) + ", 'v', 0)");
+    }
+  }
+  {
+    auto store = openSqliteStore(dir / "test.db");
+    ASSERT_EQ(store->schemaVersion(), 4);
+    ASSERT_TRUE(store->calls().insert(expected).ok());
+    EXPECT_EQ(store->migrate(kNow), store->latestSchemaVersion() - 4);
+    auto found = store->calls().findById("c-full");
+    ASSERT_TRUE(found);
+    EXPECT_EQ(*found, expected) << "the record and its legs survive the rebuild";
+    EXPECT_FALSE(store->calls().insert(expected).ok()) << "the key is still unique";
+    EXPECT_EQ(store->integrityCheck(), "ok");
+  }
+  {
+    sqlite::Database db(dir / "test.db");
+    auto plan = db.prepare(
+        "EXPLAIN INSERT INTO calls VALUES ('c-2', 'inbound', '', '', '', '', 0, '', '', 0, 0, 0, "
+        "0, 0, 0, 0, 0, 0, 0, 'normal', '', '', '')");
+    int temporaryTables = 0;
+    while (plan->step()) {
+      if (plan->textAt(1) == "OpenEphemeral") ++temporaryTables;
+    }
+    EXPECT_EQ(temporaryTables, 0);
+    auto insertWith = [&db](const std::string& direction, const std::string& endReason) {
+      try {
+        db.exec("INSERT INTO calls VALUES ('c-" + direction + endReason + "', '" + direction +
+                "', '', '', '', '', 0, '', '', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, '" + endReason +
+                "', '', '', '')");
+        return true;
+      } catch (const StoreError&) {
+        return false;
+      }
+    };
+    EXPECT_TRUE(insertWith("internal", "after_hours_voicemail"));
+    EXPECT_FALSE(insertWith("sideways", "normal"));
+    EXPECT_FALSE(insertWith("inbound", "lost"));
+    auto indexes = db.prepare(
+        "SELECT COUNT(*) FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'calls' AND "
+        "name LIKE 'calls_by_%'");
+    ASSERT_TRUE(indexes->step());
+    EXPECT_EQ(indexes->intAt(0), 6);
+    // The legs' reference names the rebuilt table: deleting the call takes them along.
+    db.exec("DELETE FROM calls WHERE id = 'c-full'");
+    auto legs = db.prepare("SELECT COUNT(*) FROM call_legs");
+    ASSERT_TRUE(legs->step());
+    EXPECT_EQ(legs->intAt(0), 0);
+  }
+  fs::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace sb::store
