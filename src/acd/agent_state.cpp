@@ -613,8 +613,11 @@ Result<AgentOutcome> AgentStateMachine::run(const AgentEvent& event) {
 
   AgentView after = view();
   if (after != before) {
-    spdlog::debug("agent state: {} -> {} status={} activity={}", describe(), agentPhaseCode(phase_),
-                  agentStatusCode(status_), agentActivityCode(activity()));
+    if (spdlog::should_log(spdlog::level::debug)) {
+      spdlog::debug("agent state: {} -> {} status={} activity={}", describe(),
+                    agentPhaseCode(phase_), agentStatusCode(status_),
+                    agentActivityCode(activity()));
+    }
     if (listener_)
       listener_(AgentChange{event, row, std::move(before), std::move(after), outcome.actions});
   }

@@ -11,6 +11,7 @@
 #include <spdlog/spdlog.h>
 
 #include "core/logging.hpp"
+#include "core/text.hpp"
 #include "sdp/sdp.hpp"
 #include "sip/core.hpp"
 #include "sip/headers.hpp"
@@ -386,7 +387,8 @@ void ContactCenter::handle(sip::ServerTxId tx, const sip::Message& invite, const
   r.legs.push_back(std::move(leg));
 
   s_.ua.answer(session, answered->sdp);
-  spdlog::debug("call {} from {} to service number {}", r.id, loggable(r.caller), number);
+  if (spdlog::should_log(spdlog::level::debug))
+    spdlog::debug("call {} from {} to service number {}", r.id, loggable(r.caller), number);
   if (!route->flow.empty()) {
     for (const auto& flow : options_.flows) {
       if (flow.name == route->flow) call.flow = &flow;
@@ -841,8 +843,8 @@ bool ContactCenter::ringAgent(Call& call, Agent& agent) {
   const auto& host = options_.domain;
   // The phone's screen shows the queue and the caller's number.
   sip::OutgoingInvite common;
-  common.from = fmt::format("\"{} {}\" <sip:{}@{}>", quotable(r.groupName), quotable(caller),
-                            uriUser(caller), host);
+  common.from = concat('"', quotable(r.groupName), ' ', quotable(caller),
+                       "\" <sip:", uriUser(caller), '@', host, '>');
   common.headers.emplace_back("X-Switchboard-Queue", r.groupName);
   common.headers.emplace_back("X-Switchboard-Call", r.id);
   std::vector<sip::OutgoingInvite> targets;
@@ -859,7 +861,7 @@ bool ContactCenter::ringAgent(Call& call, Agent& agent) {
     for (const auto& phone : s_.phones(agent.name)) {
       auto& out = targets.emplace_back(common);
       out.requestUri = phone.contact;
-      out.to = fmt::format("<sip:{}@{}>", uriUser(agent.name), host);
+      out.to = concat("<sip:", uriUser(agent.name), '@', host, '>');
       out.target = phone.source;
       if (agent.settings.autoAnswer) {
         // 自动应答: what the common phones understand as "answer at once".

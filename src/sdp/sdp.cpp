@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "core/text.hpp"
 #include "sdp/text.hpp"
 
 namespace sb::sdp {
@@ -391,7 +392,7 @@ void writeLine(std::string& out, char type, std::string_view value) {
 }
 
 void writeConnection(std::string& out, const Connection& c) {
-  writeLine(out, 'c', fmt::format("{} {} {}", c.netType, c.addrType, c.address));
+  appendTo(out, "c=", c.netType, ' ', c.addrType, ' ', c.address, "\r\n");
 }
 
 void writeAttribute(std::string& out, std::string_view name, std::string_view value) {
@@ -413,35 +414,31 @@ void writeOtherLines(std::string& out, const std::vector<Line>& lines, int (*ran
 }
 
 void writeMedia(std::string& out, const MediaDescription& m) {
-  auto mline = fmt::format("{} {}", m.media, m.port);
-  if (m.portCount != 1) mline += fmt::format("/{}", m.portCount);
-  mline += ' ';
-  mline += m.protocol;
-  for (const auto& format : m.formats) {
-    mline += ' ';
-    mline += format;
-  }
-  writeLine(out, 'm', mline);
+  appendTo(out, "m=", m.media, ' ', m.port);
+  if (m.portCount != 1) appendTo(out, '/', m.portCount);
+  appendTo(out, ' ', m.protocol);
+  for (const auto& format : m.formats)
+    appendTo(out, ' ', format);
+  out += "\r\n";
   writeOtherLines(out, m.otherLines, mediaRank, 1, 1);
   if (m.connection) writeConnection(out, *m.connection);
   writeOtherLines(out, m.otherLines, mediaRank, 2, 4);
   for (const auto& codec : m.codecs) {
     if (!codec.encodingName.empty()) {
-      auto map = fmt::format("{} {}/{}", codec.payloadType, codec.encodingName, codec.clockRate);
-      if (codec.channels != 1) map += fmt::format("/{}", codec.channels);
-      writeAttribute(out, "rtpmap", map);
+      appendTo(out, "a=rtpmap:", codec.payloadType, ' ', codec.encodingName, '/', codec.clockRate);
+      if (codec.channels != 1) appendTo(out, '/', codec.channels);
+      out += "\r\n";
     }
-    if (!codec.fmtp.empty())
-      writeAttribute(out, "fmtp", fmt::format("{} {}", codec.payloadType, codec.fmtp));
+    if (!codec.fmtp.empty()) appendTo(out, "a=fmtp:", codec.payloadType, ' ', codec.fmtp, "\r\n");
   }
-  if (m.ptime) writeAttribute(out, "ptime", std::to_string(*m.ptime));
+  if (m.ptime) appendTo(out, "a=ptime:", *m.ptime, "\r\n");
   if (m.rtcp) {
-    auto value = std::to_string(m.rtcp->port);
+    appendTo(out, "a=rtcp:", m.rtcp->port);
     if (m.rtcp->connection) {
       const auto& c = *m.rtcp->connection;
-      value += fmt::format(" {} {} {}", c.netType, c.addrType, c.address);
+      appendTo(out, ' ', c.netType, ' ', c.addrType, ' ', c.address);
     }
-    writeAttribute(out, "rtcp", value);
+    out += "\r\n";
   }
   for (const auto& a : m.attributes)
     writeAttribute(out, a.name, a.value);
@@ -558,15 +555,14 @@ std::string serialize(const SessionDescription& sd) {
   out.reserve(256 + sd.media.size() * 256);
   writeLine(out, 'v', "0");
   const auto& o = sd.origin;
-  writeLine(out, 'o',
-            fmt::format("{} {} {} {} {} {}", o.username, o.sessionId, o.sessionVersion, o.netType,
-                        o.addrType, o.address));
+  appendTo(out, "o=", o.username, ' ', o.sessionId, ' ', o.sessionVersion, ' ', o.netType, ' ',
+           o.addrType, ' ', o.address, "\r\n");
   // RFC 4566 §5.3: a single space when the session has no meaningful name.
   writeLine(out, 's', sd.sessionName.empty() ? std::string_view(" ") : sd.sessionName);
   writeOtherLines(out, sd.otherLines, sessionRank, 3, 6);
   if (sd.connection) writeConnection(out, *sd.connection);
   writeOtherLines(out, sd.otherLines, sessionRank, 7, 8);
-  writeLine(out, 't', fmt::format("{} {}", sd.timing.start, sd.timing.stop));
+  appendTo(out, "t=", sd.timing.start, ' ', sd.timing.stop, "\r\n");
   writeOtherLines(out, sd.otherLines, sessionRank, 9, 11);
   if (sd.direction != Direction::kSendRecv) writeAttribute(out, directionName(sd.direction), "");
   for (const auto& a : sd.attributes)

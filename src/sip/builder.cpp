@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "core/text.hpp"
 #include "sip/headers.hpp"
 #include "sip/syntax.hpp"
 
@@ -114,9 +115,8 @@ MessageBuilder MessageBuilder::request(std::string_view method, std::string_view
 MessageBuilder MessageBuilder::response(int status, std::string_view reason) {
   MessageBuilder b;
   b.out_.reserve(1024);
-  b.out_.append(fmt::format("SIP/2.0 {} ", status))
-      .append(reason.empty() ? reasonPhrase(status) : reason)
-      .append("\r\n");
+  appendTo(b.out_, "SIP/2.0 ", status, ' ');
+  b.out_.append(reason.empty() ? reasonPhrase(status) : reason).append("\r\n");
   return b;
 }
 
@@ -148,7 +148,7 @@ MessageBuilder responseTo(const Message& request, int status, std::string_view r
   if (auto to = request.header(HeaderId::kTo)) {
     auto parsed = parseNameAddr(*to);
     if (!toTag.empty() && status > 100 && parsed && parsed->tag().empty()) {
-      b.header(HeaderId::kTo, fmt::format("{};tag={}", *to, toTag));
+      b.header(HeaderId::kTo, concat(*to, ";tag=", toTag));
     } else {
       b.header(HeaderId::kTo, *to);
     }
@@ -176,8 +176,8 @@ std::string stampTopVia(std::string_view topVia, std::string_view sourceAddress,
   }
   std::string host(via->host);
   if (!host.empty() && host.front() == '[') host = host.substr(1, host.size() - 2);
-  if (host != sourceAddress || wantsRport) params += fmt::format(";received={}", sourceAddress);
-  if (wantsRport) params += fmt::format(";rport={}", sourcePort);
+  if (host != sourceAddress || wantsRport) appendTo(params, ";received=", sourceAddress);
+  if (wantsRport) appendTo(params, ";rport=", sourcePort);
   return head + params;
 }
 

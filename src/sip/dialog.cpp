@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "core/text.hpp"
 #include "sip/headers.hpp"
 
 namespace sb::sip {
@@ -10,8 +11,8 @@ namespace {
 
 // The address of a From/To header without its parameters (the tag is added back per request).
 std::string addressOf(const NameAddr& a) {
-  if (a.displayName.empty()) return fmt::format("<{}>", a.uriText);
-  return fmt::format("\"{}\" <{}>", a.displayName, a.uriText);
+  if (a.displayName.empty()) return concat('<', a.uriText, '>');
+  return concat('"', a.displayName, "\" <", a.uriText, '>');
 }
 
 Result<NameAddr> header(const Message& m, HeaderId id, const char* what) {
@@ -116,20 +117,20 @@ MessageBuilder Dialog::request(std::string_view method, std::string_view via,
     if (first && !first->uri.param("lr")) {
       requestUri = std::string(first->uriText);
       routes.erase(routes.begin());
-      routes.push_back(fmt::format("<{}>", remoteTarget_));
+      routes.push_back(concat('<', remoteTarget_, '>'));
     }
   }
   auto b = MessageBuilder::request(method, requestUri);
   b.header(HeaderId::kVia, via);
   b.header(HeaderId::kMaxForwards, "70");
-  b.header(HeaderId::kFrom, fmt::format("{};tag={}", localUri_, id_.localTag));
-  b.header(HeaderId::kTo, fmt::format("{};tag={}", remoteUri_, id_.remoteTag));
+  b.header(HeaderId::kFrom, concat(localUri_, ";tag=", id_.localTag));
+  b.header(HeaderId::kTo, concat(remoteUri_, ";tag=", id_.remoteTag));
   b.header(HeaderId::kCallId, id_.callId);
-  b.header(HeaderId::kCSeq, fmt::format("{} {}", number, method));
+  b.header(HeaderId::kCSeq, concat(number, ' ', method));
   for (const auto& r : routes)
     b.header(HeaderId::kRoute, r);
   if (!localContact_.empty() && method != "ACK" && method != "CANCEL" && method != "BYE") {
-    b.header(HeaderId::kContact, fmt::format("<{}>", localContact_));
+    b.header(HeaderId::kContact, concat('<', localContact_, '>'));
   }
   return b;
 }

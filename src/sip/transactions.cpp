@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include "core/logging.hpp"
+#include "core/text.hpp"
 #include "sip/builder.hpp"
 #include "sip/headers.hpp"
 
@@ -27,7 +28,7 @@ enum class State : std::uint8_t {
 constexpr std::string_view kMagicCookie = "z9hG4bK";
 
 std::string sentBy(const Via& via) {
-  return fmt::format("{}:{}", via.host, via.port.value_or(0));
+  return concat(via.host, ':', via.port.value_or(0));
 }
 
 // RFC 3261 §17.2.3: the branch with its magic cookie, sent-by and method (ACK belongs to the
@@ -40,7 +41,7 @@ std::optional<std::string> serverKey(const Message& m) {
   std::string_view method = m.method() == Method::kAck ? "INVITE" : m.methodText();
   auto branch = via->branch();
   if (branch.size() > kMagicCookie.size() && branch.starts_with(kMagicCookie)) {
-    return fmt::format("{}|{}|{}", branch, sentBy(*via), method);
+    return concat(branch, '|', sentBy(*via), '|', method);
   }
   auto from = m.header(HeaderId::kFrom);
   auto cseq = m.header(HeaderId::kCSeq);
@@ -62,7 +63,7 @@ std::optional<std::string> clientKey(const Message& m) {
   auto via = parseVia(vias.front());
   auto seq = parseCSeq(*cseq);
   if (!via || !seq || via->branch().empty()) return std::nullopt;
-  return fmt::format("{}|{}", via->branch(), seq->method);
+  return concat(via->branch(), '|', seq->method);
 }
 
 // Where responses to a request go: back to the source address and port, on the connection for
@@ -443,7 +444,7 @@ void TransactionLayer::sendAck(Client& c, const Message& response) {
   ack.header(HeaderId::kFrom, c.request.header(HeaderId::kFrom).value_or(""));
   ack.header(HeaderId::kTo, response.header(HeaderId::kTo).value_or(""));
   ack.header(HeaderId::kCallId, c.request.header(HeaderId::kCallId).value_or(""));
-  ack.header(HeaderId::kCSeq, fmt::format("{} ACK", cseq ? cseq->number : 0));
+  ack.header(HeaderId::kCSeq, concat(cseq ? cseq->number : 0, " ACK"));
   for (auto route : c.request.headerLines(HeaderId::kRoute))
     ack.header(HeaderId::kRoute, route);
   c.ack = ack.build();

@@ -19,6 +19,7 @@
 #include <spdlog/spdlog.h>
 
 #include "core/logging.hpp"
+#include "core/text.hpp"
 #include "sip/builder.hpp"
 #include "sip/syntax.hpp"
 
@@ -31,6 +32,14 @@ using tcp = asio::ip::tcp;
 using boost::system::error_code;
 
 namespace {
+
+// A sender's address as Peer keeps it. IPv4 by hand: asio's to_string goes through inet_ntop
+// and sprintf, which cost a fifth of reading a datagram.
+std::string addressText(const asio::ip::address& address) {
+  if (!address.is_v4()) return address.to_string();
+  auto bytes = address.to_v4().to_bytes();
+  return concat(bytes[0], '.', bytes[1], '.', bytes[2], '.', bytes[3]);
+}
 
 // A 400 (or 513) for a request the parser refused, built from its raw header lines when the
 // headers a response needs are there; nullopt otherwise (responses and garbage are dropped).
@@ -216,7 +225,7 @@ class SipTransport::Impl {
         if (stopped_ || ec == asio::error::operation_aborted) co_return;
         continue;  // e.g. ICMP port unreachable reported on the socket
       }
-      Peer peer{Transport::kUdp, from.address().to_string(), from.port(), 0, l.index};
+      Peer peer{Transport::kUdp, addressText(from.address()), from.port(), 0, l.index};
       if (admission_ && !admission_(peer.address)) {
         refused_.add();
         continue;

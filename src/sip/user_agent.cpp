@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include "core/logging.hpp"
+#include "core/text.hpp"
 #include "sip/digest.hpp"
 #include "sip/headers.hpp"
 #include "sip/syntax.hpp"
@@ -17,7 +18,7 @@ namespace {
 using std::chrono::milliseconds;
 
 std::string keyOf(const DialogId& id) {
-  return fmt::format("{}|{}|{}", id.callId, id.localTag, id.remoteTag);
+  return concat(id.callId, '|', id.localTag, '|', id.remoteTag);
 }
 
 bool lists(const Message& m, HeaderId id, std::string_view tag) {
@@ -147,8 +148,8 @@ const Dialog* UserAgent::dialog(SessionId id) const {
 }
 
 std::string UserAgent::via(const Peer& to) const {
-  return fmt::format("SIP/2.0/{} {};branch={};rport", transportName(to.transport),
-                     options_.viaSentBy, newBranch());
+  return concat("SIP/2.0/", transportName(to.transport), ' ', options_.viaSentBy,
+                ";branch=", newBranch(), ";rport");
 }
 
 void UserAgent::track(Session& s) {
@@ -234,7 +235,7 @@ std::string UserAgent::responseBytes(Session& s, ServerTxId tx, int status, std:
       tx, status, {},
       [&](MessageBuilder& b) {
         if (refreshesTarget && status > 100 && status < 300) {
-          b.header(HeaderId::kContact, fmt::format("<{}>", options_.contactUri));
+          b.header(HeaderId::kContact, concat('<', options_.contactUri, '>'));
           b.header(HeaderId::kAllow, kAllowedMethods);
           b.header(HeaderId::kSupported, kSupportedExtensions);
         }
@@ -516,11 +517,11 @@ bool UserAgent::sendInvite(Session& s, const OutgoingInvite& request,
   auto b = MessageBuilder::request("INVITE", request.requestUri);
   b.header(HeaderId::kVia, via(s.peer));
   b.header(HeaderId::kMaxForwards, "70");
-  b.header(HeaderId::kFrom, fmt::format("{};tag={}", request.from, s.localTag));
+  b.header(HeaderId::kFrom, concat(request.from, ";tag=", s.localTag));
   b.header(HeaderId::kTo, request.to);
   b.header(HeaderId::kCallId, s.callId);
-  b.header(HeaderId::kCSeq, fmt::format("{} INVITE", s.inviteCseq));
-  b.header(HeaderId::kContact, fmt::format("<{}>", options_.contactUri));
+  b.header(HeaderId::kCSeq, concat(s.inviteCseq, " INVITE"));
+  b.header(HeaderId::kContact, concat('<', options_.contactUri, '>'));
   b.header(HeaderId::kAllow, kAllowedMethods);
   b.header(HeaderId::kSupported, kSupportedExtensions);
   b.header(HeaderId::kUserAgent, options_.userAgent);
@@ -678,7 +679,7 @@ void UserAgent::sendCancel(Session& s) {
   b.header(HeaderId::kFrom, invite.header(HeaderId::kFrom).value_or(""));
   b.header(HeaderId::kTo, invite.header(HeaderId::kTo).value_or(""));
   b.header(HeaderId::kCallId, invite.header(HeaderId::kCallId).value_or(""));
-  b.header(HeaderId::kCSeq, fmt::format("{} CANCEL", s.inviteCseq));
+  b.header(HeaderId::kCSeq, concat(s.inviteCseq, " CANCEL"));
   for (auto route : invite.headerLines(HeaderId::kRoute))
     b.header(HeaderId::kRoute, route);
   transactions_.sendRequest(b.build(), s.peer, ignoreResult);
