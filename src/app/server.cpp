@@ -156,6 +156,7 @@ int runServer(const config::Config& config) {
   auto bound = http->localEndpoint();
   spdlog::info("switchboard ready http={}:{} sip={}:{}", bound.address().to_string(), bound.port(),
                config.sipAddresses.front(), telephony->port());
+  spdlog::default_logger()->flush();  // whoever started the server waits for this line
 
   bool stopping = false;
   std::function<void(const boost::system::error_code&, int)> onSignal =
