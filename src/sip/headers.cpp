@@ -33,9 +33,11 @@ bool isTokenOrSpace(std::string_view s) {
 
 }  // namespace
 
-std::vector<std::string_view> splitList(std::string_view value) {
-  std::vector<std::string_view> out;
-  if (!value.empty()) out.reserve(4);
+namespace {
+
+// Calls `take` with each element of a comma-separated list until it returns false.
+template <typename Take>
+void forEachListItem(std::string_view value, Take take) {
   std::size_t start = 0;
   bool inAngle = false;
   for (std::size_t i = 0; i < value.size(); ++i) {
@@ -50,13 +52,33 @@ std::vector<std::string_view> splitList(std::string_view value) {
       inAngle = false;
     } else if (c == ',' && !inAngle) {
       auto item = trimWsp(value.substr(start, i - start));
-      if (!item.empty()) out.push_back(item);
+      if (!item.empty() && !take(item)) return;
       start = i + 1;
     }
   }
   auto item = trimWsp(value.substr(start));
-  if (!item.empty()) out.push_back(item);
+  if (!item.empty()) take(item);
+}
+
+}  // namespace
+
+std::vector<std::string_view> splitList(std::string_view value) {
+  std::vector<std::string_view> out;
+  if (!value.empty()) out.reserve(4);
+  forEachListItem(value, [&out](std::string_view item) {
+    out.push_back(item);
+    return true;
+  });
   return out;
+}
+
+std::optional<std::string_view> firstListItem(std::string_view value) {
+  std::optional<std::string_view> first;
+  forEachListItem(value, [&first](std::string_view item) {
+    first = item;
+    return false;
+  });
+  return first;
 }
 
 Result<std::vector<Param>> parseParams(std::string_view text) {

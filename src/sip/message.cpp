@@ -130,6 +130,14 @@ std::vector<std::string_view> Message::headerLines(HeaderId id) const {
   return out;
 }
 
+std::optional<std::string_view> Message::firstValue(HeaderId id) const {
+  for (const auto& h : headers_) {
+    if (h.id != id) continue;
+    if (auto first = firstListItem(view(h.value))) return first;
+  }
+  return std::nullopt;
+}
+
 std::vector<std::string_view> Message::headerValues(HeaderId id) const {
   std::vector<std::string_view> out;
   for (const auto& h : headers_) {

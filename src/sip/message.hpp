@@ -128,6 +128,8 @@ class Message {
   // Every value of a list header: header lines split at top-level commas (not inside quotes or
   // <>), trimmed, empty elements dropped.
   std::vector<std::string_view> headerValues(HeaderId id) const;
+  // The first of those values (the top Via, say), without splitting the others.
+  std::optional<std::string_view> firstValue(HeaderId id) const;
   std::size_t headerCount(HeaderId id) const;
   // An unknown header by name, case-insensitively.
   std::optional<std::string_view> header(std::string_view name) const;

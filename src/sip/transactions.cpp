@@ -34,9 +34,9 @@ std::string sentBy(const Via& via) {
 // RFC 3261 §17.2.3: the branch with its magic cookie, sent-by and method (ACK belongs to the
 // INVITE); without the cookie, the RFC 2543 fields.
 std::optional<std::string> serverKey(const Message& m) {
-  auto vias = m.headerValues(HeaderId::kVia);
-  if (vias.empty()) return std::nullopt;
-  auto via = parseVia(vias.front());
+  auto topVia = m.firstValue(HeaderId::kVia);
+  if (!topVia) return std::nullopt;
+  auto via = parseVia(*topVia);
   if (!via) return std::nullopt;
   std::string_view method = m.method() == Method::kAck ? "INVITE" : m.methodText();
   auto branch = via->branch();
@@ -57,10 +57,10 @@ std::optional<std::string> serverKey(const Message& m) {
 // Client transactions are keyed by the top Via branch and the CSeq method: a request we send
 // and the responses to it give the same key.
 std::optional<std::string> clientKey(const Message& m) {
-  auto vias = m.headerValues(HeaderId::kVia);
+  auto topVia = m.firstValue(HeaderId::kVia);
   auto cseq = m.header(HeaderId::kCSeq);
-  if (vias.empty() || !cseq) return std::nullopt;
-  auto via = parseVia(vias.front());
+  if (!topVia || !cseq) return std::nullopt;
+  auto via = parseVia(*topVia);
   auto seq = parseCSeq(*cseq);
   if (!via || !seq || via->branch().empty()) return std::nullopt;
   return concat(via->branch(), '|', seq->method);
@@ -439,7 +439,7 @@ void TransactionLayer::sendAck(Client& c, const Message& response) {
   // INVITE; To from the response (with its tag).
   auto cseq = parseCSeq(*c.request.header(HeaderId::kCSeq));
   auto ack = MessageBuilder::request("ACK", c.request.requestUri());
-  ack.header(HeaderId::kVia, c.request.headerValues(HeaderId::kVia).front());
+  ack.header(HeaderId::kVia, c.request.firstValue(HeaderId::kVia).value_or(""));
   ack.header(HeaderId::kMaxForwards, "70");
   ack.header(HeaderId::kFrom, c.request.header(HeaderId::kFrom).value_or(""));
   ack.header(HeaderId::kTo, response.header(HeaderId::kTo).value_or(""));

@@ -674,7 +674,7 @@ void UserAgent::sendCancel(Session& s) {
   // RFC 3261 §9.1: the INVITE's Request-URI, top Via, From, To, Call-ID, CSeq number and Route.
   const Message& invite = s.invite;
   auto b = MessageBuilder::request("CANCEL", invite.requestUri());
-  b.header(HeaderId::kVia, invite.headerValues(HeaderId::kVia).front());
+  b.header(HeaderId::kVia, invite.firstValue(HeaderId::kVia).value_or(""));
   b.header(HeaderId::kMaxForwards, "70");
   b.header(HeaderId::kFrom, invite.header(HeaderId::kFrom).value_or(""));
   b.header(HeaderId::kTo, invite.header(HeaderId::kTo).value_or(""));

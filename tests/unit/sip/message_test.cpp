@@ -36,6 +36,23 @@ TEST(MessageParseTest, ReadsARequest) {
   EXPECT_FALSE(checkRequest(*m).has_value());
 }
 
+TEST(MessageParseTest, TheFirstValueIsTheFirstOfTheListAcrossLines) {
+  auto m = parseMessage(
+      "SIP/2.0 200 OK\r\n"
+      "Via: ,  SIP/2.0/UDP proxy.example.com;branch=z9hG4bK-top, SIP/2.0/UDP b;branch=z9hG4bK-2\r\n"
+      "Via: SIP/2.0/UDP c;branch=z9hG4bK-3\r\n"
+      "Contact: \"A, B\" <sip:1001@127.0.0.1>\r\n"
+      "Content-Length: 0\r\n"
+      "\r\n");
+  ASSERT_TRUE(m.ok()) << m.error().message;
+  EXPECT_EQ(m->firstValue(HeaderId::kVia), "SIP/2.0/UDP proxy.example.com;branch=z9hG4bK-top");
+  EXPECT_EQ(m->firstValue(HeaderId::kVia), m->headerValues(HeaderId::kVia).front());
+  EXPECT_EQ(m->firstValue(HeaderId::kContact), "\"A, B\" <sip:1001@127.0.0.1>");
+  EXPECT_FALSE(m->firstValue(HeaderId::kRecordRoute));
+  EXPECT_EQ(firstListItem(" , ,"), std::nullopt);
+  EXPECT_EQ(firstListItem("<sip:a@b;x=1,2>, <sip:c@d>"), "<sip:a@b;x=1,2>");
+}
+
 TEST(MessageParseTest, ReadsAResponse) {
   auto m = parseMessage(
       "SIP/2.0 401 Unauthorized\r\nVia: SIP/2.0/UDP h;branch=z9hG4bKx\r\nFrom: <sip:a@b>;tag=1\r\n"
