@@ -356,6 +356,32 @@ TEST(CallRecordsMigrationTest, AVersion1DatabaseIsMigratedAndKeepsItsUsers) {
   fs::remove_all(dir);
 }
 
+// A database as a release at schema `version` left it.
+void migrateUpTo(sqlite::Database& db, int version) {
+  db.exec(
+      "CREATE TABLE schema_version (version INTEGER PRIMARY KEY, description TEXT NOT NULL, "
+      "applied_at INTEGER NOT NULL)");
+  for (const auto& m : sqlite::migrations()) {
+    if (m.version > version) break;
+    db.exec(std::string(m.sql));
+    db.exec("INSERT INTO schema_version VALUES (" + std::to_string(m.version) + ", 'v', 0)");
+  }
+}
+
+// After a rebuild of the calls table: its six indexes are there, and the legs still belong to
+// call c-full (their reference names the rebuilt table), so deleting it takes them along.
+void expectIndexesAndLegsOfCFull(sqlite::Database& db) {
+  auto indexes = db.prepare(
+      "SELECT COUNT(*) FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'calls' AND "
+      "name LIKE 'calls_by_%'");
+  ASSERT_TRUE(indexes->step());
+  EXPECT_EQ(indexes->intAt(0), 6);
+  db.exec("DELETE FROM calls WHERE id = 'c-full'");
+  auto legs = db.prepare("SELECT COUNT(*) FROM call_legs");
+  ASSERT_TRUE(legs->step());
+  EXPECT_EQ(legs->intAt(0), 0);
+}
+
 TEST(CallRecordsMigrationTest, Version3RecordsAndLegsSurviveTheMoveToKeyedTables) {
   fs::path dir = fs::temp_directory_path() / ("sb-calls-v3-" + std::to_string(::getpid()));
   fs::remove_all(dir);
@@ -364,14 +390,7 @@ TEST(CallRecordsMigrationTest, Version3RecordsAndLegsSurviveTheMoveToKeyedTables
   {
     // fullRecord() as a version 3 database holds it: a rowid table and a key index.
     sqlite::Database db(dir / "test.db");
-    db.exec(
-        "CREATE TABLE schema_version (version INTEGER PRIMARY KEY, description TEXT NOT NULL, "
-        "applied_at INTEGER NOT NULL)");
-    for (const auto& m : sqlite::migrations()) {
-      if (m.version > 3) break;
-      db.exec(std::string(m.sql));
-      db.exec("INSERT INTO schema_version VALUES (" + std::to_string(m.version) + ", 'v', 0)");
-    }
+    migrateUpTo(db, 3);
     db.exec(
         "INSERT INTO calls VALUES ('c-full', 'outbound', '13800138000', '4000', '02150001234', "
         "'hours>welcome>menu[2]>after-sales', 7, '售后 After-sales', '1001', 1800000000000, "
@@ -402,16 +421,7 @@ TEST(CallRecordsMigrationTest, Version3RecordsAndLegsSurviveTheMoveToKeyedTables
         "sql LIKE '%WITHOUT ROWID' AND sql NOT LIKE '%_v4%'");
     ASSERT_TRUE(keyed->step());
     EXPECT_EQ(keyed->intAt(0), 2);
-    auto indexes = db.prepare(
-        "SELECT COUNT(*) FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'calls' AND "
-        "name LIKE 'calls_by_%'");
-    ASSERT_TRUE(indexes->step());
-    EXPECT_EQ(indexes->intAt(0), 6);
-    // The legs still belong to their call: deleting it takes them along.
-    db.exec("DELETE FROM calls WHERE id = 'c-full'");
-    auto legs = db.prepare("SELECT COUNT(*) FROM call_legs");
-    ASSERT_TRUE(legs->step());
-    EXPECT_EQ(legs->intAt(0), 0);
+    expectIndexesAndLegsOfCFull(db);
   }
   fs::remove_all(dir);
 }
@@ -423,14 +433,7 @@ TEST(CallRecordsMigrationTest, Version4RecordsKeepTheirChecksWithoutTemporaryTab
   CallRecord expected = fullRecord();
   {
     sqlite::Database db(dir / "test.db");
-    db.exec(
-        "CREATE TABLE schema_version (version INTEGER PRIMARY KEY, description TEXT NOT NULL, "
-        "applied_at INTEGER NOT NULL)");
-    for (const auto& m : sqlite::migrations()) {
-      if (m.version > 4) break;
-      db.exec(std::string(m.sql));
-      db.exec("INSERT INTO schema_version VALUES (" + std::to_string(m.version) + ", 'v', 0)");
-    }
+    migrateUpTo(db, 4);
   }
   {
     auto store = openSqliteStore(dir / "test.db");
@@ -466,16 +469,7 @@ TEST(CallRecordsMigrationTest, Version4RecordsKeepTheirChecksWithoutTemporaryTab
     EXPECT_TRUE(insertWith("internal", "after_hours_voicemail"));
     EXPECT_FALSE(insertWith("sideways", "normal"));
     EXPECT_FALSE(insertWith("inbound", "lost"));
-    auto indexes = db.prepare(
-        "SELECT COUNT(*) FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'calls' AND "
-        "name LIKE 'calls_by_%'");
-    ASSERT_TRUE(indexes->step());
-    EXPECT_EQ(indexes->intAt(0), 6);
-    // The legs' reference names the rebuilt table: deleting the call takes them along.
-    db.exec("DELETE FROM calls WHERE id = 'c-full'");
-    auto legs = db.prepare("SELECT COUNT(*) FROM call_legs");
-    ASSERT_TRUE(legs->step());
-    EXPECT_EQ(legs->intAt(0), 0);
+    expectIndexesAndLegsOfCFull(db);
   }
   fs::remove_all(dir);
 }
