@@ -668,6 +668,8 @@ TEST(SdpRoundTripTest, ParseSerializeParseGivesTheSameModel) {
       crlf(kFullRfc4566),
       withMedia("m=image 16384 udptl t38\na=T38FaxVersion:0\nm=audio 0 RTP/AVP 0\n"),
       withMedia("m=audio 1 RTP/AVP 0 96\na=rtpmap:101 telephone-event/8000\na=fmtp:96 x\n"),
+      withMedia("m=audio 4000 RTP/AVP 0\na=ptime:20\na=rtcp:4005\n"
+                "m=audio 5000 RTP/AVP 0\na=rtcp:53020 IN IP6 2001:db8::7\n"),
       crlf("v=0\no=- 1 1 IN IP4 h\ns=\nb=AS:1\ni=x\nc=IN IP4 h\nc=IN IP4 g\nt=1 2\nr=1 2 3\n"
            "t=3 4\nz=1 -1h\nk=clear:x\na=sendonly\nm=audio 1/2 RTP/AVP 0\nc=IN IP4 a\n"
            "c=IN IP4 b\nk=prompt\ni=t\na=recvonly\na=x:\n"),
