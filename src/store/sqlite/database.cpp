@@ -166,8 +166,8 @@ void Database::close() {
   db_ = nullptr;
 }
 
-// The three statements are prepared once, like any other: a batch of call records is one
-// transaction, a thousand a second at full load.
+// The three statements are prepared once, like any other: the store thread opens one
+// transaction per batch of call records.
 Transaction::Transaction(Database& db) : db_(db) {
   db_.prepare("BEGIN IMMEDIATE")->run();
 }
