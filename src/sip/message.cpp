@@ -87,15 +87,42 @@ std::string_view methodName(Method method) {
   return {};
 }
 
-HeaderId headerIdFromName(std::string_view name) {
-  if (name.size() == 1) {
-    char c = asciiLower(name[0]);
-    for (const auto& e : kHeaders) {
-      if (e.compact == c) return e.id;
+namespace {
+
+// kHeaders by the first letter of the name, lower-cased: every header line of every message
+// is looked up here.
+struct HeaderIndex {
+  static constexpr std::size_t kMaxPerLetter = 12;
+  std::uint8_t count[26] = {};
+  std::uint8_t entries[26][kMaxPerLetter] = {};
+  char compact[26] = {};  // the HeaderId (as a number) of each compact form, 0 for none
+  constexpr HeaderIndex() {
+    for (std::size_t i = 0; i < std::size(kHeaders); ++i) {
+      const auto& e = kHeaders[i];
+      auto letter = static_cast<std::size_t>(asciiLower(e.name.front()) - 'a');
+      entries[letter][count[letter]++] = static_cast<std::uint8_t>(i);
+      if (e.compact != 0) compact[e.compact - 'a'] = static_cast<char>(e.id);
     }
-    return HeaderId::kOther;
   }
-  for (const auto& e : kHeaders) {
+};
+constexpr HeaderIndex kHeaderIndex{};
+static_assert([] {
+  for (auto n : kHeaderIndex.count) {
+    if (n >= HeaderIndex::kMaxPerLetter) return false;
+  }
+  return true;
+}());
+
+}  // namespace
+
+HeaderId headerIdFromName(std::string_view name) {
+  if (name.empty()) return HeaderId::kOther;
+  char first = asciiLower(name.front());
+  if (first < 'a' || first > 'z') return HeaderId::kOther;
+  auto letter = static_cast<std::size_t>(first - 'a');
+  if (name.size() == 1) return static_cast<HeaderId>(kHeaderIndex.compact[letter]);
+  for (std::size_t i = 0; i < kHeaderIndex.count[letter]; ++i) {
+    const auto& e = kHeaders[kHeaderIndex.entries[letter][i]];
     if (e.name.size() == name.size() && iequals(e.name, name)) return e.id;
   }
   return HeaderId::kOther;

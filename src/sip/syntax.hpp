@@ -37,7 +37,7 @@ inline bool isTokenChar(char c) {
   return detail::kTokenTable.token[static_cast<unsigned char>(c)];
 }
 
-inline char asciiLower(char c) {
+constexpr char asciiLower(char c) {
   return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
 }
 

@@ -21,28 +21,49 @@ int hexValue(char c) {
   return -1;
 }
 
-// unreserved / escaped / the given extra characters; %-escapes must be complete.
-bool validChars(std::string_view s, std::string_view extra) {
+// Which characters each URI part may hold besides %-escapes (RFC 3261 §25.1): unreserved plus
+// the part's extra characters. A table, because every From, To and Contact carries a URI.
+enum CharClass : std::uint8_t {
+  kUser = 1,
+  kPassword = 2,
+  kParam = 4,
+  kHeader = 8,
+};
+
+struct UriCharTable {
+  std::uint8_t allowed[256] = {};
+  constexpr UriCharTable() {
+    auto add = [this](std::string_view chars, std::uint8_t classes) {
+      for (char c : chars)
+        allowed[static_cast<unsigned char>(c)] |= classes;
+    };
+    constexpr std::uint8_t kAll = kUser | kPassword | kParam | kHeader;
+    for (char c = '0'; c <= '9'; ++c)
+      allowed[static_cast<unsigned char>(c)] = kAll;
+    for (char c = 'a'; c <= 'z'; ++c)
+      allowed[static_cast<unsigned char>(c)] = kAll;
+    for (char c = 'A'; c <= 'Z'; ++c)
+      allowed[static_cast<unsigned char>(c)] = kAll;
+    add("-_.!~*'()", kAll);
+    add("&=+$,;?/", kUser);
+    add("&=+$,", kPassword);
+    add("[]/:&+$", kParam);
+    add("[]/?:+$=&", kHeader);
+  }
+};
+constexpr UriCharTable kUriChars{};
+
+// Characters of the given class or %-escapes, which must be complete.
+bool validChars(std::string_view s, CharClass cls) {
   for (std::size_t i = 0; i < s.size(); ++i) {
     char c = s[i];
-    if (c == '%') {
-      if (i + 2 >= s.size()) return false;
-      if (hexValue(s[i + 1]) < 0 || hexValue(s[i + 2]) < 0) return false;
-      i += 2;
-      continue;
-    }
-    if (isAlpha(c) || isDigit(c)) continue;
-    if (std::string_view("-_.!~*'()").find(c) != std::string_view::npos) continue;
-    if (extra.find(c) != std::string_view::npos) continue;
-    return false;
+    if (kUriChars.allowed[static_cast<unsigned char>(c)] & cls) continue;
+    if (c != '%' || i + 2 >= s.size()) return false;
+    if (hexValue(s[i + 1]) < 0 || hexValue(s[i + 2]) < 0) return false;
+    i += 2;
   }
   return true;
 }
-
-constexpr std::string_view kUserExtra = "&=+$,;?/";
-constexpr std::string_view kPasswordExtra = "&=+$,";
-constexpr std::string_view kParamExtra = "[]/:&+$";
-constexpr std::string_view kHeaderExtra = "[]/?:+$=&";
 
 bool validHost(std::string_view host) {
   if (host.empty()) return false;
@@ -113,7 +134,7 @@ Result<Uri> parseUri(std::string_view text) {
   if (question != std::string_view::npos) {
     uri.headers = rest.substr(question + 1);
     rest = rest.substr(0, question);
-    if (uri.headers.empty() || !validChars(uri.headers, kHeaderExtra)) {
+    if (uri.headers.empty() || !validChars(uri.headers, kHeader)) {
       return bad("malformed URI headers");
     }
   }
@@ -122,8 +143,7 @@ Result<Uri> parseUri(std::string_view text) {
     auto pw = userinfo.find(':');
     uri.user = userinfo.substr(0, pw);
     if (pw != std::string_view::npos) uri.password = userinfo.substr(pw + 1);
-    if (uri.user.empty() || !validChars(uri.user, kUserExtra) ||
-        !validChars(uri.password, kPasswordExtra)) {
+    if (uri.user.empty() || !validChars(uri.user, kUser) || !validChars(uri.password, kPassword)) {
       return bad("malformed URI user part");
     }
     rest = rest.substr(at + 1);
@@ -138,8 +158,8 @@ Result<Uri> parseUri(std::string_view text) {
       auto item = p.substr(0, next);
       auto eq = item.find('=');
       auto name = item.substr(0, eq);
-      if (name.empty() || !validChars(name, kParamExtra) ||
-          (eq != std::string_view::npos && !validChars(item.substr(eq + 1), kParamExtra))) {
+      if (name.empty() || !validChars(name, kParam) ||
+          (eq != std::string_view::npos && !validChars(item.substr(eq + 1), kParam))) {
         return bad("malformed URI parameter");
       }
       if (next == std::string_view::npos) break;

@@ -1,5 +1,8 @@
 #include "sip/message.hpp"
 
+#include <cctype>
+#include <utility>
+
 #include <gtest/gtest.h>
 
 #include "sip/builder.hpp"
@@ -72,6 +75,37 @@ TEST(MessageParseTest, CompactAndOddlyCasedNamesAreRecognised) {
   EXPECT_EQ(m->header(HeaderId::kCallId), "c");
   EXPECT_EQ(m->header(HeaderId::kSupported), "100rel");
   EXPECT_FALSE(checkRequest(*m).has_value());
+}
+
+TEST(MessageParseTest, EveryKnownHeaderIsFoundByItsNameInAnyCase) {
+  for (auto id = static_cast<int>(HeaderId::kVia);
+       id <= static_cast<int>(HeaderId::kPAssertedIdentity); ++id) {
+    std::string name(headerName(static_cast<HeaderId>(id)));
+    ASSERT_FALSE(name.empty()) << id;
+    EXPECT_EQ(headerIdFromName(name), static_cast<HeaderId>(id)) << name;
+    std::string lower = name;
+    std::string upper = name;
+    for (auto& c : lower)
+      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    for (auto& c : upper)
+      c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    EXPECT_EQ(headerIdFromName(lower), static_cast<HeaderId>(id)) << lower;
+    EXPECT_EQ(headerIdFromName(upper), static_cast<HeaderId>(id)) << upper;
+  }
+  const std::pair<std::string_view, HeaderId> compact[] = {
+      {"v", HeaderId::kVia},         {"F", HeaderId::kFrom},
+      {"t", HeaderId::kTo},          {"i", HeaderId::kCallId},
+      {"m", HeaderId::kContact},     {"L", HeaderId::kContentLength},
+      {"c", HeaderId::kContentType}, {"e", HeaderId::kContentEncoding},
+      {"k", HeaderId::kSupported},   {"x", HeaderId::kSessionExpires},
+      {"o", HeaderId::kEvent},       {"r", HeaderId::kReferTo},
+      {"b", HeaderId::kReferredBy},  {"s", HeaderId::kSubject}};
+  for (auto [name, id] : compact)
+    EXPECT_EQ(headerIdFromName(name), id) << name;
+  for (std::string_view other : {"", "a", "z", "1", "-", "Vias", "Vi", "To-", "X-Queue", "\xc3\x9c",
+                                 "Call-IDs", "Contac", "Record-Routes"}) {
+    EXPECT_EQ(headerIdFromName(other), HeaderId::kOther) << other;
+  }
 }
 
 TEST(MessageParseTest, FoldedLinesBecomeOneValue) {
@@ -193,6 +227,19 @@ TEST(UriTest, MalformedUrisAreRejected) {
   for (auto text :
        {"sip:", "sip:@host", "sip:a@", "sip:a@host:99999", "sip:a@host:5x", "sip:a@[::1",
         "sip:a b@host", "<sip:a@b>", "1sip:a@b", "sip:a@host;;x", "sip:a%4@host", "sip:a@ho_st"}) {
+    EXPECT_FALSE(parseUri(text).ok()) << text;
+  }
+}
+
+TEST(UriTest, EachPartAllowsItsOwnCharacters) {
+  // RFC 3261 §25.1: unreserved and escapes everywhere, plus each part's own extra characters.
+  for (auto text : {"sip:a-_.!~*'()&=+$,;?/%41@host", "sip:u:p-_.!~*'()&=+$,%4a@host",
+                    "sip:a@host;x=[]/:&+$;y", "sip:a@host?h=[]/?:+$=&%20"}) {
+    EXPECT_TRUE(parseUri(text).ok()) << text;
+  }
+  for (auto text :
+       {"sip:a#b@host", "sip:u:p;x@host", "sip:u:p?x@host", "sip:a@host;x=a,b", "sip:a@host;x=a?",
+        "sip:a@host?h=a;b", "sip:a@host?h=%4", "sip:a%zz@host", "sip:a%@host"}) {
     EXPECT_FALSE(parseUri(text).ok()) << text;
   }
 }
