@@ -56,7 +56,7 @@ std::filesystem::path dailyPath(std::string_view kind, store::UnixMillis at,
 
 // The user part of a From header: the caller's number.
 std::string callerNumber(const sip::Message& invite) {
-  auto from = sip::parseNameAddr(invite.header(sip::HeaderId::kFrom).value_or(""));
+  const auto& from = invite.from();
   if (!from) return {};
   return sip::unescape(from->uri.user).value_or("");
 }

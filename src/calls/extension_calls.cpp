@@ -93,7 +93,7 @@ void ExtensionCalls::handle(sip::ServerTxId tx, const sip::Message& invite, cons
     return;
   }
   // A phone calls as the agent it registered as: its From user must own the credentials.
-  auto caller = sip::parseNameAddr(invite.header(sip::HeaderId::kFrom).value_or(""));
+  const auto& caller = invite.from();
   auto user = caller ? sip::unescape(caller->uri.user) : std::nullopt;
   auth_.authenticate(tx, invite, from, sip::AuthScheme::kProxy, user.value_or(""),
                      [this, tx, from, number = *number](const sip::Message& request) {

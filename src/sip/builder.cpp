@@ -146,7 +146,7 @@ MessageBuilder responseTo(const Message& request, int status, std::string_view r
   }
   if (auto from = request.header(HeaderId::kFrom)) b.header(HeaderId::kFrom, *from);
   if (auto to = request.header(HeaderId::kTo)) {
-    auto parsed = parseNameAddr(*to);
+    const auto& parsed = request.to();
     if (!toTag.empty() && status > 100 && parsed && parsed->tag().empty()) {
       b.header(HeaderId::kTo, concat(*to, ";tag=", toTag));
     } else {

@@ -42,7 +42,7 @@ std::string unsupportedExtensions(const Message& request) {
 }
 
 bool hasToTag(const Message& request) {
-  auto to = parseNameAddr(request.header(HeaderId::kTo).value_or(""));
+  const auto& to = request.to();
   return to && !to->tag().empty();
 }
 

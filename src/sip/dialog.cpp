@@ -1,7 +1,5 @@
 #include "sip/dialog.hpp"
 
-#include <fmt/format.h>
-
 #include "core/text.hpp"
 #include "sip/headers.hpp"
 
@@ -13,12 +11,6 @@ namespace {
 std::string addressOf(const NameAddr& a) {
   if (a.displayName.empty()) return concat('<', a.uriText, '>');
   return concat('"', a.displayName, "\" <", a.uriText, '>');
-}
-
-Result<NameAddr> header(const Message& m, HeaderId id, const char* what) {
-  auto value = m.header(id);
-  if (!value) return Error::invalid(what, fmt::format("missing {}", what));
-  return parseNameAddr(*value);
 }
 
 std::optional<std::string> contactUri(const Message& m) {
@@ -33,8 +25,8 @@ std::optional<std::string> contactUri(const Message& m) {
 
 Result<Dialog> Dialog::asUas(const Message& request, std::string localTag, std::string localContact,
                              bool confirmed) {
-  auto from = header(request, HeaderId::kFrom, "From");
-  auto to = header(request, HeaderId::kTo, "To");
+  const auto& from = request.from();
+  const auto& to = request.to();
   auto cseq = parseCSeq(request.header(HeaderId::kCSeq).value_or(""));
   auto target = contactUri(request);
   if (!from || !to || !cseq) return Error::invalid("request", "malformed dialog headers");
@@ -55,8 +47,8 @@ Result<Dialog> Dialog::asUas(const Message& request, std::string localTag, std::
 }
 
 Result<Dialog> Dialog::asUac(const Message& request, const Message& response) {
-  auto from = header(request, HeaderId::kFrom, "From");
-  auto to = header(response, HeaderId::kTo, "To");
+  const auto& from = request.from();
+  const auto& to = response.to();
   auto cseq = parseCSeq(request.header(HeaderId::kCSeq).value_or(""));
   if (!from || !to || !cseq) return Error::invalid("response", "malformed dialog headers");
   if (to->tag().empty()) return Error::invalid("To", "the response has no To tag");
@@ -90,16 +82,16 @@ void Dialog::updateFromResponse(const Message& response) {
 }
 
 std::optional<DialogId> Dialog::idOfIncomingRequest(const Message& request) {
-  auto from = parseNameAddr(request.header(HeaderId::kFrom).value_or(""));
-  auto to = parseNameAddr(request.header(HeaderId::kTo).value_or(""));
+  const auto& from = request.from();
+  const auto& to = request.to();
   auto callId = request.header(HeaderId::kCallId);
   if (!from || !to || !callId || to->tag().empty()) return std::nullopt;
   return DialogId{std::string(*callId), std::string(to->tag()), std::string(from->tag())};
 }
 
 std::optional<DialogId> Dialog::idOfIncomingResponse(const Message& response) {
-  auto from = parseNameAddr(response.header(HeaderId::kFrom).value_or(""));
-  auto to = parseNameAddr(response.header(HeaderId::kTo).value_or(""));
+  const auto& from = response.from();
+  const auto& to = response.to();
   auto callId = response.header(HeaderId::kCallId);
   if (!from || !to || !callId || to->tag().empty()) return std::nullopt;
   return DialogId{std::string(*callId), std::string(from->tag()), std::string(to->tag())};

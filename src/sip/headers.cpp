@@ -260,12 +260,12 @@ std::optional<std::string_view> checkCommonHeaders(const Message& m) {
   }
   auto vias = m.headerValues(H::kVia);
   if (vias.empty()) return "Missing Via";
-  for (auto v : vias) {
-    auto via = parseVia(v);
-    if (!via) return "Malformed Via";
+  if (!m.topVia()) return "Malformed Via";
+  for (std::size_t i = 1; i < vias.size(); ++i) {
+    if (!parseVia(vias[i])) return "Malformed Via";
   }
-  if (!parseNameAddr(*m.header(H::kFrom))) return "Malformed From";
-  if (!parseNameAddr(*m.header(H::kTo))) return "Malformed To";
+  if (!m.from()) return "Malformed From";
+  if (!m.to()) return "Malformed To";
   auto callId = *m.header(H::kCallId);
   if (callId.empty()) return "Malformed Call-ID";
   for (char c : callId) {

@@ -8,47 +8,17 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "sip/header_types.hpp"
 #include "sip/message.hpp"
 #include "sip/uri.hpp"
 
 namespace sb::sip {
 
-struct Param {
-  std::string_view name;
-  std::string_view value;  // quoted values keep their quotes
-  bool hasValue = false;
-};
-
 // A header's ";name=value" parameters; the error names the malformed one (e.g. ";;").
 Result<std::vector<Param>> parseParams(std::string_view text);
-std::optional<std::string_view> findParam(const std::vector<Param>& params, std::string_view name);
-
-// From, To, Contact (one element), Route, Record-Route: name-addr or addr-spec with parameters.
-struct NameAddr {
-  std::string_view displayName;  // quotes removed, escapes kept
-  std::string_view uriText;
-  Uri uri;
-  bool bracketed = false;
-  std::vector<Param> params;
-
-  std::string_view tag() const { return findParam(params, "tag").value_or(std::string_view()); }
-};
+// A From, To, Contact or Route element (the types are in sip/header_types.hpp).
 Result<NameAddr> parseNameAddr(std::string_view value);
-
 // One via-parm.
-struct Via {
-  std::string_view transport;  // "UDP", "TCP", ... as written
-  std::string_view host;
-  std::optional<std::uint16_t> port;
-  std::vector<Param> params;
-
-  std::string_view branch() const {
-    return findParam(params, "branch").value_or(std::string_view());
-  }
-  std::optional<std::string_view> received() const { return findParam(params, "received"); }
-  // Present (possibly without a value) when the client asked for RFC 3581 symmetric responses.
-  std::optional<std::string_view> rport() const { return findParam(params, "rport"); }
-};
 Result<Via> parseVia(std::string_view value);
 
 struct CSeq {

@@ -2,6 +2,7 @@
 
 #include <array>
 
+#include "core/text.hpp"
 #include "sip/headers.hpp"
 #include "sip/syntax.hpp"
 
@@ -177,6 +178,32 @@ std::vector<std::string_view> Message::headerValues(HeaderId id) const {
     }
   }
   return out;
+}
+
+template <typename T, typename Parse>
+const Result<T>& Message::parsedOnce(Parsed<T>& slot, HeaderId id, Parse parse) const {
+  if (slot.value && slot.buffer == buffer_.data()) return *slot.value;
+  slot.buffer = buffer_.data();
+  auto text = id == HeaderId::kVia ? firstValue(id) : header(id);
+  if (text) {
+    slot.value = parse(*text);
+  } else {
+    std::string name(headerName(id));
+    slot.value = Result<T>(Error::invalid(name, concat("missing ", name)));
+  }
+  return *slot.value;
+}
+
+const Result<NameAddr>& Message::from() const {
+  return parsedOnce(from_, HeaderId::kFrom, parseNameAddr);
+}
+
+const Result<NameAddr>& Message::to() const {
+  return parsedOnce(to_, HeaderId::kTo, parseNameAddr);
+}
+
+const Result<Via>& Message::topVia() const {
+  return parsedOnce(topVia_, HeaderId::kVia, parseVia);
 }
 
 std::size_t Message::headerCount(HeaderId id) const {

@@ -1,7 +1,8 @@
 #pragma once
 // SIP messages (RFC 3261 §7, §20, §25): parsed once, zero-copy. A Message owns its bytes and
 // refers to the start line, headers and body by offsets, so it can be copied and moved freely.
-// Typed header values (URIs, Via, CSeq, ...) are parsed on demand by headers.hpp.
+// Typed header values (URIs, Via, CSeq, ...) are parsed on demand by headers.hpp; From, To and
+// the top Via, which every layer reads, are parsed once and kept with the message.
 
 #include <cstdint>
 #include <optional>
@@ -10,6 +11,7 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "sip/header_types.hpp"
 
 namespace sb::sip {
 
@@ -134,6 +136,13 @@ class Message {
   // An unknown header by name, case-insensitively.
   std::optional<std::string_view> header(std::string_view name) const;
 
+  // From, To and the top Via, parsed when first asked for and then kept: the transaction,
+  // dialog and call layers each read them. An absent header is an error like a malformed one.
+  // Not for concurrent use: the first call on a message writes the cache.
+  const Result<NameAddr>& from() const;
+  const Result<NameAddr>& to() const;
+  const Result<Via>& topVia() const;
+
   std::string_view body() const { return view(body_); }
   // The message as received, up to the end of its body (trailing datagram bytes excluded).
   std::string_view bytes() const { return std::string_view(buffer_).substr(0, end_); }
@@ -144,7 +153,22 @@ class Message {
     return std::string_view(buffer_).substr(s.offset, s.length);
   }
 
+  // A value parsed from buffer_, holding views into it. It remembers which buffer it was
+  // parsed from: a copy of the message (or a move that had to copy a short buffer) has another
+  // buffer, so it parses again rather than read through dangling views.
+  template <typename T>
+  struct Parsed {
+    const char* buffer = nullptr;
+    std::optional<Result<T>> value;
+  };
+  template <typename T, typename Parse>
+  // The top element for Via, the header's value for the others.
+  const Result<T>& parsedOnce(Parsed<T>& slot, HeaderId id, Parse parse) const;
+
   std::string buffer_;
+  mutable Parsed<NameAddr> from_;
+  mutable Parsed<NameAddr> to_;
+  mutable Parsed<Via> topVia_;
   std::uint32_t end_ = 0;
   Method method_ = Method::kUnknown;
   int statusCode_ = 0;

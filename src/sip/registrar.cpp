@@ -53,7 +53,7 @@ void Registrar::count(std::string_view result) {
 }
 
 void Registrar::handle(ServerTxId tx, const Message& request, const Peer& from) {
-  auto to = parseNameAddr(*request.header(HeaderId::kTo));
+  const auto& to = request.to();
   if (!to || !to->uri.isSip() || to->uri.user.empty()) {
     core_.respond(tx, 400, "To Must Be A SIP URI With A User");
     count("bad");

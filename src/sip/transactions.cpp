@@ -34,20 +34,17 @@ std::string sentBy(const Via& via) {
 // RFC 3261 §17.2.3: the branch with its magic cookie, sent-by and method (ACK belongs to the
 // INVITE); without the cookie, the RFC 2543 fields.
 std::optional<std::string> serverKey(const Message& m) {
-  auto topVia = m.firstValue(HeaderId::kVia);
-  if (!topVia) return std::nullopt;
-  auto via = parseVia(*topVia);
+  const auto& via = m.topVia();
   if (!via) return std::nullopt;
   std::string_view method = m.method() == Method::kAck ? "INVITE" : m.methodText();
   auto branch = via->branch();
   if (branch.size() > kMagicCookie.size() && branch.starts_with(kMagicCookie)) {
     return concat(branch, '|', sentBy(*via), '|', method);
   }
-  auto from = m.header(HeaderId::kFrom);
+  const auto& fromAddr = m.from();
   auto cseq = m.header(HeaderId::kCSeq);
   auto callId = m.header(HeaderId::kCallId);
-  if (!from || !cseq || !callId) return std::nullopt;
-  auto fromAddr = parseNameAddr(*from);
+  if (!cseq || !callId) return std::nullopt;
   auto seq = parseCSeq(*cseq);
   if (!fromAddr || !seq) return std::nullopt;
   return fmt::format("2543|{}|{}|{}|{}|{}|{}", m.requestUri(), fromAddr->tag(), *callId,
@@ -57,10 +54,9 @@ std::optional<std::string> serverKey(const Message& m) {
 // Client transactions are keyed by the top Via branch and the CSeq method: a request we send
 // and the responses to it give the same key.
 std::optional<std::string> clientKey(const Message& m) {
-  auto topVia = m.firstValue(HeaderId::kVia);
+  const auto& via = m.topVia();
   auto cseq = m.header(HeaderId::kCSeq);
-  if (!topVia || !cseq) return std::nullopt;
-  auto via = parseVia(*topVia);
+  if (!cseq) return std::nullopt;
   auto seq = parseCSeq(*cseq);
   if (!via || !seq || via->branch().empty()) return std::nullopt;
   return concat(via->branch(), '|', seq->method);

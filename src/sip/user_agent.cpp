@@ -585,8 +585,7 @@ void UserAgent::onInviteResponse(SessionId id, const Message* response) {
     s->provisionalSeen = true;
     if (s->cancelWanted) sendCancel(*s);
     if (status == 100) return;
-    if (auto to = parseNameAddr(response->header(HeaderId::kTo).value_or(""));
-        to && !to->tag().empty()) {
+    if (const auto& to = response->to(); to && !to->tag().empty()) {
       if (!s->dialog || s->dialog->id().remoteTag != to->tag()) {
         if (auto early = Dialog::asUac(s->invite, *response)) {
           s->dialog = std::move(*early);
@@ -615,7 +614,7 @@ void UserAgent::onInviteResponse(SessionId id, const Message* response) {
     sender_.send(s->peer, s->ack);  // the 2xx again: our ACK was lost
     return;
   }
-  auto to = parseNameAddr(response->header(HeaderId::kTo).value_or(""));
+  const auto& to = response->to();
   if (s->dialog && to && s->dialog->id().remoteTag == to->tag()) {
     s->dialog->updateFromResponse(*response);
   } else if (auto confirmed = Dialog::asUac(s->invite, *response)) {

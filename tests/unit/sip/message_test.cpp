@@ -1,6 +1,7 @@
 #include "sip/message.hpp"
 
 #include <cctype>
+#include <memory>
 #include <utility>
 
 #include <gtest/gtest.h>
@@ -175,6 +176,71 @@ TEST(MessageParseTest, CopiesAndMovesKeepTheirViewsValid) {
   EXPECT_EQ(copy.header(HeaderId::kCallId), "reg-1@127.0.0.1");
   EXPECT_EQ(moved.header(HeaderId::kCallId), "reg-1@127.0.0.1");
   EXPECT_EQ(copy.requestUri(), "sip:127.0.0.1:5060");
+}
+
+TEST(MessageParseTest, FromToAndTopViaAreParsedOnceAndKept) {
+  auto m = parseMessage(kRegister);
+  ASSERT_TRUE(m.ok());
+  ASSERT_TRUE(m->from().ok());
+  EXPECT_EQ(m->from()->tag(), "a1");
+  EXPECT_EQ(m->from()->uri.user, "1001");
+  ASSERT_TRUE(m->to().ok());
+  EXPECT_EQ(m->to()->tag(), "");
+  ASSERT_TRUE(m->topVia().ok());
+  EXPECT_EQ(m->topVia()->branch(), "z9hG4bK-1-0");
+  EXPECT_EQ(&m->from(), &m->from()) << "the second call parses again";
+}
+
+TEST(MessageParseTest, MissingAndMalformedAddressesAreErrors) {
+  auto m = parseMessage(
+      "OPTIONS sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bKx, junk\r\nTo: <sip:a@b\r\n"
+      "Call-ID: c\r\nl: 0\r\n\r\n");
+  ASSERT_TRUE(m.ok());
+  ASSERT_FALSE(m->from().ok());
+  EXPECT_EQ(m->from().error().message, "missing From");
+  EXPECT_FALSE(m->to().ok());
+  ASSERT_TRUE(m->topVia().ok()) << "only the top Via is parsed";
+  EXPECT_EQ(m->topVia()->host, "h");
+}
+
+// Whether every view of a parsed address points into the message's own bytes.
+bool viewsInto(const Message& m) {
+  auto inside = [&m](std::string_view v) {
+    return v.data() >= m.bytes().data() &&
+           v.data() + v.size() <= m.bytes().data() + m.bytes().size();
+  };
+  return m.from().ok() && m.to().ok() && m.topVia().ok() && inside(m.from()->uriText) &&
+         inside(m.from()->uri.host) && inside(m.from()->tag()) && inside(m.to()->uriText) &&
+         inside(m.topVia()->host) && inside(m.topVia()->branch());
+}
+
+TEST(MessageParseTest, CopiesAndMovesReadTheirOwnBytes) {
+  auto parsed = parseMessage(kRegister);
+  ASSERT_TRUE(parsed.ok());
+  auto original = std::make_unique<Message>(std::move(*parsed));
+  ASSERT_TRUE(viewsInto(*original));
+  Message copy = *original;
+  Message assigned;
+  assigned = *original;
+  Message moved = std::move(*original);
+  original.reset();
+  EXPECT_TRUE(viewsInto(copy));
+  EXPECT_TRUE(viewsInto(assigned));
+  EXPECT_TRUE(viewsInto(moved));
+  EXPECT_EQ(copy.from()->tag(), "a1");
+  EXPECT_EQ(moved.topVia()->branch(), "z9hG4bK-1-0");
+
+  // A message assigned over one that had parsed its own addresses reads the new ones.
+  auto other = parseMessage(
+      "OPTIONS sip:b@c SIP/2.0\r\nVia: SIP/2.0/UDP other;branch=z9hG4bKy\r\n"
+      "From: <sip:x@y>;tag=x9\r\nTo: <sip:b@c>\r\nCall-ID: d\r\nl: 0\r\n\r\n");
+  ASSERT_TRUE(other.ok());
+  copy = *other;
+  EXPECT_TRUE(viewsInto(copy));
+  EXPECT_EQ(copy.from()->tag(), "x9");
+  moved = std::move(*other);
+  EXPECT_TRUE(viewsInto(moved));
+  EXPECT_EQ(moved.topVia()->host, "other");
 }
 
 TEST(CheckRequestTest, NamesWhatIsWrong) {
