@@ -105,23 +105,80 @@ std::string_view reasonPhrase(int status) {
   }
 }
 
+namespace {
+
+Span spanAt(std::size_t offset, std::size_t length) {
+  return {static_cast<std::uint32_t>(offset), static_cast<std::uint32_t>(length)};
+}
+
+bool isToken(std::string_view text) {
+  if (text.empty()) return false;
+  for (char c : text) {
+    if (!isTokenChar(c)) return false;
+  }
+  return true;
+}
+
+bool hasLineBreak(std::string_view text) {
+  return text.find_first_of("\r\n") != std::string_view::npos;
+}
+
+}  // namespace
+
 MessageBuilder MessageBuilder::request(std::string_view method, std::string_view requestUri) {
   MessageBuilder b;
   b.out_.reserve(1024);
+  b.headers_.reserve(16);
   b.out_.append(method).append(" ").append(requestUri).append(" SIP/2.0\r\n");
+  b.method_ = methodFromName(method);
+  b.methodText_ = spanAt(0, method.size());
+  b.requestUri_ = spanAt(method.size() + 1, requestUri.size());
+  b.version_ = spanAt(method.size() + 1 + requestUri.size() + 1, 7);
+  bool uriReadable = !requestUri.empty();
+  for (char c : requestUri)
+    uriReadable = uriReadable && static_cast<unsigned char>(c) > 0x20 && c != 0x7f;
+  b.readBack_ = !isToken(method) || !uriReadable;
   return b;
 }
 
 MessageBuilder MessageBuilder::response(int status, std::string_view reason) {
   MessageBuilder b;
   b.out_.reserve(1024);
+  b.headers_.reserve(16);
   appendTo(b.out_, "SIP/2.0 ", status, ' ');
-  b.out_.append(reason.empty() ? reasonPhrase(status) : reason).append("\r\n");
+  auto phrase = reason.empty() ? reasonPhrase(status) : reason;
+  b.statusCode_ = status;
+  b.version_ = spanAt(0, 7);
+  b.reason_ = spanAt(b.out_.size(), phrase.size());
+  b.out_.append(phrase).append("\r\n");
+  b.readBack_ = status < 100 || status > 699 || hasLineBreak(phrase);
   return b;
 }
 
+void MessageBuilder::addHeader(HeaderId id, std::string_view name, std::string_view value) {
+  auto nameAt = out_.size();
+  out_.append(name).append(": ");
+  auto valueAt = out_.size();
+  out_.append(value).append("\r\n");
+  if (readBack_) return;
+  if (!isToken(name) || hasLineBreak(value) || id == HeaderId::kContentLength) {
+    // Content-Length is build()'s to write: one from outside is left to the parser to judge.
+    readBack_ = true;
+    return;
+  }
+  // The parser's view of a value leaves out the blanks around it.
+  auto trimmed = trimWsp(value);
+  auto lead = trimmed.empty() ? 0 : static_cast<std::size_t>(trimmed.data() - value.data());
+  headers_.push_back({id, spanAt(nameAt, name.size()), spanAt(valueAt + lead, trimmed.size())});
+}
+
 MessageBuilder& MessageBuilder::header(std::string_view name, std::string_view value) {
-  out_.append(name).append(": ").append(value).append("\r\n");
+  addHeader(headerIdFromName(name), name, value);
+  return *this;
+}
+
+MessageBuilder& MessageBuilder::header(HeaderId id, std::string_view value) {
+  addHeader(id, headerName(id), value);
   return *this;
 }
 
@@ -133,9 +190,35 @@ MessageBuilder& MessageBuilder::body(std::string_view contentType, std::string_v
 
 std::string MessageBuilder::build() {
   if (!body_.empty()) header(HeaderId::kContentType, contentType_);
-  out_.append("Content-Length: ").append(std::to_string(body_.size())).append("\r\n\r\n");
+  auto nameAt = out_.size();
+  out_.append("Content-Length: ");
+  auto valueAt = out_.size();
+  appendTo(out_, body_.size());
+  headers_.push_back(
+      {HeaderId::kContentLength, spanAt(nameAt, 14), spanAt(valueAt, out_.size() - valueAt)});
+  out_.append("\r\n\r\n");
   out_.append(body_);
   return std::move(out_);
+}
+
+Result<Message> MessageBuilder::message() {
+  ParseLimits limits;
+  auto bytes = build();
+  if (readBack_ || bytes.size() > limits.maxMessageBytes || headers_.size() > limits.maxHeaders) {
+    return parseMessage(std::move(bytes), limits);
+  }
+  Message m;
+  m.buffer_ = std::move(bytes);
+  m.method_ = method_;
+  m.statusCode_ = statusCode_;
+  m.methodText_ = methodText_;
+  m.requestUri_ = requestUri_;
+  m.version_ = version_;
+  m.reason_ = reason_;
+  m.headers_ = std::move(headers_);
+  m.body_ = spanAt(m.buffer_.size() - body_.size(), body_.size());
+  m.end_ = static_cast<std::uint32_t>(m.buffer_.size());
+  return m;
 }
 
 MessageBuilder responseTo(const Message& request, int status, std::string_view reason,

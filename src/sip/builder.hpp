@@ -4,7 +4,9 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
+#include "core/error.hpp"
 #include "sip/message.hpp"
 
 namespace sb::sip {
@@ -19,18 +21,29 @@ class MessageBuilder {
   static MessageBuilder response(int status, std::string_view reason = {});
 
   MessageBuilder& header(std::string_view name, std::string_view value);
-  MessageBuilder& header(HeaderId id, std::string_view value) {
-    return header(headerName(id), value);
-  }
+  MessageBuilder& header(HeaderId id, std::string_view value);
   MessageBuilder& body(std::string_view contentType, std::string_view content);
   // The finished message; the builder is left empty.
   std::string build();
+  // The same message as parseMessage(build()) would give it, without reading the bytes back:
+  // the builder knows where it put every part. Text the parser would treat differently (a
+  // line break inside a value, a name that is no token, a malformed start line, the size
+  // limits) is read back by the parser instead, with the same result or error.
+  Result<Message> message();
 
  private:
   MessageBuilder() = default;
+  void addHeader(HeaderId id, std::string_view name, std::string_view value);
+
   std::string out_;
   std::string_view contentType_;
   std::string_view body_;
+  // What message() hands over: the start line's parts and every header, as offsets into out_.
+  Method method_ = Method::kUnknown;
+  int statusCode_ = 0;
+  Span methodText_, requestUri_, version_, reason_;
+  std::vector<HeaderField> headers_;
+  bool readBack_ = false;
 };
 
 // A response to `request` with its Via headers, From, To, Call-ID and CSeq (RFC 3261 §8.2.6.2).

@@ -124,16 +124,24 @@ HeaderId headerIdFromName(std::string_view name) {
   if (name.size() == 1) return static_cast<HeaderId>(kHeaderIndex.compact[letter]);
   for (std::size_t i = 0; i < kHeaderIndex.count[letter]; ++i) {
     const auto& e = kHeaders[kHeaderIndex.entries[letter][i]];
-    if (e.name.size() == name.size() && iequals(e.name, name)) return e.id;
+    // Most senders write the canonical spelling: an exact comparison settles those.
+    if (e.name.size() == name.size() && (e.name == name || iequals(e.name, name))) return e.id;
   }
   return HeaderId::kOther;
 }
 
-std::string_view headerName(HeaderId id) {
-  for (const auto& e : kHeaders) {
-    if (e.id == id) return e.name;
+// kHeaders lists the headers in HeaderId order, so that a name is found by its id.
+static_assert([] {
+  for (std::size_t i = 0; i < std::size(kHeaders); ++i) {
+    if (static_cast<std::size_t>(kHeaders[i].id) != i + 1) return false;
   }
-  return {};
+  return true;
+}());
+
+std::string_view headerName(HeaderId id) {
+  auto index = static_cast<std::size_t>(id);
+  if (index == 0 || index > std::size(kHeaders)) return {};
+  return kHeaders[index - 1].name;
 }
 
 std::optional<std::string_view> Message::header(HeaderId id) const {

@@ -149,6 +149,7 @@ class Message {
 
  private:
   friend Result<Message> parseMessage(std::string bytes, const ParseLimits& limits);
+  friend class MessageBuilder;
   std::string_view view(Span s) const {
     return std::string_view(buffer_).substr(s.offset, s.length);
   }

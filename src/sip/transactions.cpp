@@ -315,12 +315,21 @@ std::optional<ServerTxId> TransactionLayer::pendingInviteFor(const Message& canc
 }
 
 ClientTxId TransactionLayer::sendRequest(std::string bytes, const Peer& to, ClientHandler handler) {
-  auto parsed = parseMessage(std::move(bytes));
-  if (!parsed) {
+  return sendParsed(parseMessage(std::move(bytes)), to, std::move(handler));
+}
+
+ClientTxId TransactionLayer::sendRequest(MessageBuilder request, const Peer& to,
+                                         ClientHandler handler) {
+  return sendParsed(request.message(), to, std::move(handler));
+}
+
+ClientTxId TransactionLayer::sendParsed(Result<Message> request, const Peer& to,
+                                        ClientHandler handler) {
+  if (!request) {
     SB_BUG("sendRequest: the request does not parse");
     return 0;
   }
-  return sendRequest(std::move(*parsed), to, std::move(handler));
+  return sendRequest(std::move(*request), to, std::move(handler));
 }
 
 ClientTxId TransactionLayer::sendRequest(Message request, const Peer& to, ClientHandler handler) {

@@ -20,6 +20,7 @@
 #include <unordered_map>
 
 #include "core/timers.hpp"
+#include "sip/builder.hpp"
 #include "sip/message.hpp"
 #include "sip/peer.hpp"
 
@@ -83,8 +84,9 @@ class TransactionLayer {
   // handler gets every response (provisional and final) and the timeout. For INVITE the ACK of
   // a non-2xx final response is sent here; the ACK of a 2xx is the dialog's.
   ClientTxId sendRequest(std::string bytes, const Peer& to, ClientHandler handler);
-  // The same for a request its sender has parsed already.
+  // The same for a request its sender has parsed already, or is building.
   ClientTxId sendRequest(Message request, const Peer& to, ClientHandler handler);
+  ClientTxId sendRequest(MessageBuilder request, const Peer& to, ClientHandler handler);
   // Forgets a client transaction without telling its handler: an INVITE still without a final
   // answer 64*T1 after its CANCEL (RFC 3261 §9.1).
   void abandon(ClientTxId id);
@@ -102,6 +104,7 @@ class TransactionLayer {
   void retransmitRequest(ClientTxId id, std::chrono::milliseconds interval);
   void finishClient(ClientTxId id, std::chrono::milliseconds after);
   void sendAck(Client& c, const Message& response);
+  ClientTxId sendParsed(Result<Message> request, const Peer& to, ClientHandler handler);
 
   Timers& timers_;
   Sender& sender_;

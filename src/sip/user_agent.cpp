@@ -474,7 +474,7 @@ bool UserAgent::request(SessionId id, std::string_view method, std::string_view 
   auto cseq = s->dialog->localCseq();
   auto answered = std::make_shared<bool>(false);
   transactions_.sendRequest(
-      b.build(), s->peer,
+      std::move(b), s->peer,
       [this, id, cseq, invite, answered, done = std::move(done)](const ClientEvent& e) {
         if (e.response != nullptr && e.response->statusCode() < 200) return;
         Session* session = find(id);
@@ -529,7 +529,7 @@ bool UserAgent::sendInvite(Session& s, const OutgoingInvite& request,
   for (const auto& [name, value] : request.headers)
     b.header(name, value);
   if (!request.sdp.empty()) b.body("application/sdp", request.sdp);
-  auto parsed = parseMessage(b.build());
+  auto parsed = b.message();
   if (!parsed) {
     SB_BUG("UserAgent::invite built an unparsable INVITE");
     return false;
@@ -658,7 +658,7 @@ void UserAgent::onStrayResponse(const Message& response, const Peer&) {
 void UserAgent::sendPrack(Session& s) {
   auto b = s.dialog->request("PRACK", via(s.peer));
   b.header(HeaderId::kRAck, fmt::format("{} {} INVITE", s.lastRseq, s.inviteCseq));
-  transactions_.sendRequest(b.build(), s.peer, ignoreResult);
+  transactions_.sendRequest(std::move(b), s.peer, ignoreResult);
 }
 
 void UserAgent::sendAck(Session& s, std::uint32_t cseq) {
@@ -681,7 +681,7 @@ void UserAgent::sendCancel(Session& s) {
   b.header(HeaderId::kCSeq, concat(s.inviteCseq, " CANCEL"));
   for (auto route : invite.headerLines(HeaderId::kRoute))
     b.header(HeaderId::kRoute, route);
-  transactions_.sendRequest(b.build(), s.peer, ignoreResult);
+  transactions_.sendRequest(std::move(b), s.peer, ignoreResult);
   auto id = s.id;
   s.cancelTimer = timers_.start(64 * timerSettings_.t1, [this, id] {
     // RFC 3261 §9.1: no final answer 64*T1 after the CANCEL: the INVITE is over.
@@ -694,7 +694,7 @@ void UserAgent::sendCancel(Session& s) {
 
 void UserAgent::sendBye(Session& s) {
   if (!s.dialog) return;
-  transactions_.sendRequest(s.dialog->request("BYE", via(s.peer)).build(), s.peer, ignoreResult);
+  transactions_.sendRequest(s.dialog->request("BYE", via(s.peer)), s.peer, ignoreResult);
 }
 
 // ---------------------------------------------------------------------------------------------

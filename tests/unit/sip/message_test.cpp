@@ -456,6 +456,107 @@ TEST(BuilderTest, SerializeReproducesAParsedMessage) {
   EXPECT_EQ(serialize(*m), kRegister);
 }
 
+// The builder's message() against the parser reading what build() wrote: the same parts, or
+// the same error.
+void expectSameAsParsed(const MessageBuilder& builder, const std::string& what) {
+  SCOPED_TRACE(what);
+  auto copy = builder;
+  auto parsed = parseMessage(copy.build());
+  copy = builder;
+  auto direct = copy.message();
+  ASSERT_EQ(direct.ok(), parsed.ok()) << (parsed.ok() ? direct.error().message : "parse failed");
+  if (!parsed.ok()) {
+    EXPECT_EQ(direct.error().message, parsed.error().message);
+    return;
+  }
+  const Message& a = *direct;
+  const Message& b = *parsed;
+  EXPECT_EQ(a.bytes(), b.bytes());
+  EXPECT_EQ(a.isRequest(), b.isRequest());
+  EXPECT_EQ(a.method(), b.method());
+  EXPECT_EQ(a.methodText(), b.methodText());
+  EXPECT_EQ(a.requestUri(), b.requestUri());
+  EXPECT_EQ(a.version(), b.version());
+  EXPECT_EQ(a.statusCode(), b.statusCode());
+  EXPECT_EQ(a.reasonPhrase(), b.reasonPhrase());
+  EXPECT_EQ(a.body(), b.body());
+  ASSERT_EQ(a.headers().size(), b.headers().size());
+  for (std::size_t i = 0; i < a.headers().size(); ++i) {
+    EXPECT_EQ(a.headers()[i].id, b.headers()[i].id) << i;
+    EXPECT_EQ(a.name(a.headers()[i]), b.name(b.headers()[i])) << i;
+    EXPECT_EQ(a.value(a.headers()[i]), b.value(b.headers()[i])) << i;
+  }
+  EXPECT_EQ(a.from().ok(), b.from().ok());
+  EXPECT_EQ(a.topVia().ok(), b.topVia().ok());
+}
+
+MessageBuilder invite() {
+  auto b = MessageBuilder::request("INVITE", "sip:4000@127.0.0.1:5060");
+  b.header(HeaderId::kVia, "SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bK-1;rport");
+  b.header(HeaderId::kFrom, "\"Agent\" <sip:1001@127.0.0.1>;tag=a1");
+  b.header(HeaderId::kTo, "<sip:4000@127.0.0.1>");
+  b.header(HeaderId::kCallId, "c-1");
+  b.header(HeaderId::kCSeq, "1 INVITE");
+  return b;
+}
+
+TEST(BuilderTest, TheBuiltMessageIsWhatTheParserWouldRead) {
+  auto withBody = invite();
+  withBody.body("application/sdp", "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\n");
+  expectSameAsParsed(withBody, "a request with a body");
+  expectSameAsParsed(invite(), "a request without one");
+  expectSameAsParsed(MessageBuilder::response(180), "the standard reason phrase");
+  expectSameAsParsed(MessageBuilder::response(200, "Fine Thanks"), "a reason phrase of our own");
+  expectSameAsParsed(MessageBuilder::response(499), "an unknown code");
+
+  auto blanks = invite();
+  blanks.header("Subject", "  \tspaced out\t ").header("X-Empty", "").header("X-Blank", "   ");
+  expectSameAsParsed(blanks, "blanks around values and empty values");
+  auto names = invite();
+  names.header("f", "<sip:a@b>;tag=2").header("cSeQ", "2 INVITE").header("X-Queue", "售后");
+  expectSameAsParsed(names, "compact, oddly cased and unknown names");
+}
+
+TEST(BuilderTest, WhatTheParserReadsDifferentlyIsReadBack) {
+  auto folded = invite();
+  folded.header("Subject", "one\r\n two");
+  expectSameAsParsed(folded, "a folded value");
+  auto stray = invite();
+  stray.header("Subject", "one\rtwo");
+  expectSameAsParsed(stray, "a stray carriage return");
+  auto bare = invite();
+  bare.header("Subject", "one\ntwo");
+  expectSameAsParsed(bare, "a bare line feed");
+  auto badName = invite();
+  badName.header("Bad Name", "x");
+  expectSameAsParsed(badName, "a name that is no token");
+  auto emptyName = invite();
+  emptyName.header("", "x");
+  expectSameAsParsed(emptyName, "an empty name");
+  auto sameLength = invite();
+  sameLength.header(HeaderId::kContentLength, "0");
+  expectSameAsParsed(sameLength, "a Content-Length of the caller's, agreeing");
+  auto otherLength = invite();
+  otherLength.header(HeaderId::kContentLength, "5");
+  expectSameAsParsed(otherLength, "a Content-Length of the caller's, conflicting");
+  expectSameAsParsed(MessageBuilder::request("INVITE", "sip:a b@c"), "a blank in the URI");
+  expectSameAsParsed(MessageBuilder::request("INVITE", ""), "an empty URI");
+  expectSameAsParsed(MessageBuilder::request("IN VITE", "sip:a@b"), "a method that is no token");
+  expectSameAsParsed(MessageBuilder::request("", "sip:a@b"), "no method");
+  expectSameAsParsed(MessageBuilder::response(99), "a status below 100");
+  expectSameAsParsed(MessageBuilder::response(700), "a status above 699");
+  expectSameAsParsed(MessageBuilder::response(200, "O\r\nK"), "a line break in the reason");
+
+  auto many = invite();
+  for (int i = 0; i < 130; ++i)
+    many.header("X-N", "1");
+  expectSameAsParsed(many, "more headers than the parser takes");
+  std::string big(70000, 'x');
+  auto large = invite();
+  large.body("text/plain", big);
+  expectSameAsParsed(large, "more bytes than the parser takes");
+}
+
 TEST(ReasonPhraseTest, KnownAndUnknownCodes) {
   EXPECT_EQ(reasonPhrase(487), "Request Terminated");
   EXPECT_EQ(reasonPhrase(499), "Unknown");
