@@ -9,13 +9,20 @@
 
 namespace sb::sdp {
 
+// Loops rather than find_first_of and its kin, which call memchr once per character scanned:
+// every SDP line goes through these.
+inline bool isBlank(char c) {
+  return c == ' ' || c == '\t';
+}
+
 // Blanks around values are noise from sloppy writers; a lone CR is what remains of CRLF.
 inline std::string_view trim(std::string_view s) {
-  constexpr std::string_view kBlanks = " \t\r";
-  auto first = s.find_first_not_of(kBlanks);
-  if (first == std::string_view::npos) return {};
-  auto last = s.find_last_not_of(kBlanks);
-  return s.substr(first, last - first + 1);
+  auto noise = [](char c) { return isBlank(c) || c == '\r'; };
+  while (!s.empty() && noise(s.front()))
+    s.remove_prefix(1);
+  while (!s.empty() && noise(s.back()))
+    s.remove_suffix(1);
+  return s;
 }
 
 inline char lowerAscii(char c) {
@@ -36,12 +43,13 @@ inline std::vector<std::string_view> splitBlanks(std::string_view s) {
   if (!s.empty()) out.reserve(8);  // o= has six fields: one allocation, not four
   std::size_t pos = 0;
   while (pos < s.size()) {
-    auto start = s.find_first_not_of(" \t", pos);
-    if (start == std::string_view::npos) break;
-    auto end = s.find_first_of(" \t", start);
-    if (end == std::string_view::npos) end = s.size();
-    out.push_back(s.substr(start, end - start));
-    pos = end;
+    while (pos < s.size() && isBlank(s[pos]))
+      ++pos;
+    if (pos == s.size()) break;
+    auto start = pos;
+    while (pos < s.size() && !isBlank(s[pos]))
+      ++pos;
+    out.push_back(s.substr(start, pos - start));
   }
   return out;
 }

@@ -119,8 +119,12 @@ bool isToken(std::string_view text) {
   return true;
 }
 
+// A loop rather than find_first_of, which calls memchr once per character of `text`.
 bool hasLineBreak(std::string_view text) {
-  return text.find_first_of("\r\n") != std::string_view::npos;
+  for (char c : text) {
+    if (c == '\r' || c == '\n') return true;
+  }
+  return false;
 }
 
 }  // namespace

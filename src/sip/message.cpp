@@ -188,30 +188,62 @@ std::vector<std::string_view> Message::headerValues(HeaderId id) const {
   return out;
 }
 
-template <typename T, typename Parse>
-const Result<T>& Message::parsedOnce(Parsed<T>& slot, HeaderId id, Parse parse) const {
-  if (slot.value && slot.buffer == buffer_.data()) return *slot.value;
-  slot.buffer = buffer_.data();
-  auto text = id == HeaderId::kVia ? firstValue(id) : header(id);
-  if (text) {
-    slot.value = parse(*text);
-  } else {
-    std::string name(headerName(id));
-    slot.value = Result<T>(Error::invalid(name, concat("missing ", name)));
+struct Message::Parsed {
+  const char* buffer = nullptr;
+  std::optional<Result<NameAddr>> from;
+  std::optional<Result<NameAddr>> to;
+  std::optional<Result<Via>> topVia;
+};
+
+Message::ParsedSlot::ParsedSlot() = default;
+Message::ParsedSlot::ParsedSlot(const ParsedSlot& /*other*/) {}
+Message::ParsedSlot& Message::ParsedSlot::operator=(const ParsedSlot& other) {
+  if (this != &other) parsed_.reset();
+  return *this;
+}
+Message::ParsedSlot::ParsedSlot(ParsedSlot&& other) noexcept = default;
+Message::ParsedSlot& Message::ParsedSlot::operator=(ParsedSlot&& other) noexcept = default;
+Message::ParsedSlot::~ParsedSlot() = default;
+
+Message::Parsed& Message::ParsedSlot::of(const std::string& buffer) {
+  if (!parsed_) {
+    parsed_ = std::make_unique<Parsed>();
+  } else if (parsed_->buffer != buffer.data()) {
+    *parsed_ = Parsed{};
   }
-  return *slot.value;
+  parsed_->buffer = buffer.data();
+  return *parsed_;
 }
 
+namespace {
+
+// The top element for Via, the header's value for the others.
+template <typename T, typename Parse>
+const Result<T>& parsedOnce(std::optional<Result<T>>& slot, const Message& m, HeaderId id,
+                            Parse parse) {
+  if (slot) return *slot;
+  auto text = id == HeaderId::kVia ? m.firstValue(id) : m.header(id);
+  if (text) {
+    slot = parse(*text);
+  } else {
+    std::string name(headerName(id));
+    slot = Result<T>(Error::invalid(name, concat("missing ", name)));
+  }
+  return *slot;
+}
+
+}  // namespace
+
 const Result<NameAddr>& Message::from() const {
-  return parsedOnce(from_, HeaderId::kFrom, parseNameAddr);
+  return parsedOnce(parsed_.of(buffer_).from, *this, HeaderId::kFrom, parseNameAddr);
 }
 
 const Result<NameAddr>& Message::to() const {
-  return parsedOnce(to_, HeaderId::kTo, parseNameAddr);
+  return parsedOnce(parsed_.of(buffer_).to, *this, HeaderId::kTo, parseNameAddr);
 }
 
 const Result<Via>& Message::topVia() const {
-  return parsedOnce(topVia_, HeaderId::kVia, parseVia);
+  return parsedOnce(parsed_.of(buffer_).topVia, *this, HeaderId::kVia, parseVia);
 }
 
 std::size_t Message::headerCount(HeaderId id) const {

@@ -5,6 +5,7 @@
 // the top Via, which every layer reads, are parsed once and kept with the message.
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -154,22 +155,26 @@ class Message {
     return std::string_view(buffer_).substr(s.offset, s.length);
   }
 
-  // A value parsed from buffer_, holding views into it. It remembers which buffer it was
-  // parsed from: a copy of the message (or a move that had to copy a short buffer) has another
-  // buffer, so it parses again rather than read through dangling views.
-  template <typename T>
-  struct Parsed {
-    const char* buffer = nullptr;
-    std::optional<Result<T>> value;
+  // From, To and the top Via once parsed, apart from the message so that it stays small to
+  // move. They hold views into buffer_: a copy of the message starts without them, and they
+  // remember the buffer they were read from, for a move that had to copy a short buffer.
+  struct Parsed;
+  class ParsedSlot {
+   public:
+    ParsedSlot();
+    ParsedSlot(const ParsedSlot& other);
+    ParsedSlot& operator=(const ParsedSlot& other);
+    ParsedSlot(ParsedSlot&& other) noexcept;
+    ParsedSlot& operator=(ParsedSlot&& other) noexcept;
+    ~ParsedSlot();
+    Parsed& of(const std::string& buffer);
+
+   private:
+    std::unique_ptr<Parsed> parsed_;
   };
-  template <typename T, typename Parse>
-  // The top element for Via, the header's value for the others.
-  const Result<T>& parsedOnce(Parsed<T>& slot, HeaderId id, Parse parse) const;
 
   std::string buffer_;
-  mutable Parsed<NameAddr> from_;
-  mutable Parsed<NameAddr> to_;
-  mutable Parsed<Via> topVia_;
+  mutable ParsedSlot parsed_;
   std::uint32_t end_ = 0;
   Method method_ = Method::kUnknown;
   int statusCode_ = 0;
