@@ -127,6 +127,17 @@ bool hasLineBreak(std::string_view text) {
   return false;
 }
 
+// How many times `c` occurs in `text`.
+std::size_t occurrences(std::string_view text, char c) {
+  std::size_t n = 0;
+  for (auto rest = text;;) {
+    const void* found = std::memchr(rest.data(), c, rest.size());
+    if (found == nullptr) return n;
+    ++n;
+    rest.remove_prefix(static_cast<std::size_t>(static_cast<const char*>(found) - rest.data()) + 1);
+  }
+}
+
 }  // namespace
 
 MessageBuilder MessageBuilder::request(std::string_view method, std::string_view requestUri) {
@@ -165,7 +176,8 @@ void MessageBuilder::addHeader(HeaderId id, std::string_view name, std::string_v
   auto valueAt = out_.size();
   out_.append(value).append("\r\n");
   if (readBack_) return;
-  if (!isToken(name) || hasLineBreak(value) || id == HeaderId::kContentLength) {
+  // A line break inside a value is found by message(), in one pass over all of them.
+  if (id == HeaderId::kContentLength || (id == HeaderId::kOther && !isToken(name))) {
     // Content-Length is build()'s to write: one from outside is left to the parser to judge.
     readBack_ = true;
     return;
@@ -208,7 +220,13 @@ std::string MessageBuilder::build() {
 Result<Message> MessageBuilder::message() {
   ParseLimits limits;
   auto bytes = build();
-  if (readBack_ || bytes.size() > limits.maxMessageBytes || headers_.size() > limits.maxHeaders) {
+  // The builder wrote one CRLF after the start line and after each header, and one more to
+  // end them: any other CR or LF came in with a value, and the parser may read it differently.
+  std::string_view head(bytes.data(), bytes.size() - body_.size());
+  auto lines = headers_.size() + 2;
+  bool ownLineBreaks = occurrences(head, '\n') == lines && occurrences(head, '\r') == lines;
+  if (readBack_ || !ownLineBreaks || bytes.size() > limits.maxMessageBytes ||
+      headers_.size() > limits.maxHeaders) {
     return parseMessage(std::move(bytes), limits);
   }
   Message m;

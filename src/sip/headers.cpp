@@ -35,6 +35,16 @@ bool isTokenOrSpace(std::string_view s) {
 
 namespace {
 
+// The characters that matter when splitting a list: the rest is skipped a table lookup at a time.
+struct ListSyntax {
+  bool special[256] = {};
+  constexpr ListSyntax() {
+    for (char c : std::string_view("\"<>,"))
+      special[static_cast<unsigned char>(c)] = true;
+  }
+};
+constexpr ListSyntax kListSyntax{};
+
 // Calls `take` with each element of a comma-separated list until it returns false.
 template <typename Take>
 void forEachListItem(std::string_view value, Take take) {
@@ -42,6 +52,7 @@ void forEachListItem(std::string_view value, Take take) {
   bool inAngle = false;
   for (std::size_t i = 0; i < value.size(); ++i) {
     char c = value[i];
+    if (!kListSyntax.special[static_cast<unsigned char>(c)]) continue;
     if (c == '"') {
       auto len = quotedLength(value.substr(i));
       if (len == std::string_view::npos) break;

@@ -2,6 +2,7 @@
 
 #include <array>
 #include <deque>
+#include <optional>
 #include <stdexcept>
 #include <unordered_map>
 
@@ -241,10 +242,24 @@ class SipTransport::Impl {
     }
   }
 
+  // The address of the last datagram's destination: calls go back and forth between a few
+  // peers, so most sends skip parsing the same text again.
+  std::optional<asio::ip::address> addressOf(const std::string& text) {
+    if (!lastAddress_ || text != lastAddressText_) {
+      error_code ec;
+      auto address = asio::ip::make_address(text, ec);
+      if (ec) return std::nullopt;
+      lastAddressText_ = text;
+      lastAddress_ = address;
+    }
+    return lastAddress_;
+  }
+
   void sendUdp(const Peer& to, std::string bytes) {
     error_code ec;
-    auto address = asio::ip::make_address(to.address, ec);
-    if (ec) return;
+    auto parsed = addressOf(to.address);
+    if (!parsed) return;
+    const auto& address = *parsed;
     udp::endpoint endpoint(address, to.port);
     Listener* l = listenerFor(to, address.is_v6());
     if (l == nullptr) {
@@ -423,6 +438,8 @@ class SipTransport::Impl {
   std::unordered_map<std::string, std::uint64_t> byRemote_;
   std::uint64_t nextConnection_ = 1;
   bool stopped_ = false;
+  std::string lastAddressText_;
+  std::optional<asio::ip::address> lastAddress_;
   Counter& received_;
   Counter& sent_;
   Counter& malformed_;

@@ -28,6 +28,8 @@ enum CharClass : std::uint8_t {
   kPassword = 2,
   kParam = 4,
   kHeader = 8,
+  kHostName = 16,  // a hostname or IPv4 address: alphanumerics, '-' and '.'
+  kUriText = 32,   // anything a URI may hold at all
 };
 
 struct UriCharTable {
@@ -49,6 +51,18 @@ struct UriCharTable {
     add("&=+$,", kPassword);
     add("[]/:&+$", kParam);
     add("[]/?:+$=&", kHeader);
+    for (int c = '0'; c <= '9'; ++c)
+      allowed[c] |= kHostName;
+    for (int c = 'a'; c <= 'z'; ++c)
+      allowed[c] |= kHostName;
+    for (int c = 'A'; c <= 'Z'; ++c)
+      allowed[c] |= kHostName;
+    add("-.", kHostName);
+    for (int c = 0x21; c < 0x7f; ++c) {
+      if (c != '<' && c != '>' && c != '"') allowed[c] |= kUriText;
+    }
+    for (int c = 0x80; c < 0x100; ++c)
+      allowed[c] |= kUriText;
   }
 };
 constexpr UriCharTable kUriChars{};
@@ -77,7 +91,7 @@ bool validHost(std::string_view host) {
     return true;
   }
   for (char c : host) {
-    if (!(isAlpha(c) || isDigit(c) || c == '-' || c == '.')) return false;
+    if (!(kUriChars.allowed[static_cast<unsigned char>(c)] & kHostName)) return false;
   }
   return true;
 }
@@ -118,7 +132,7 @@ Result<Uri> parseUri(std::string_view text) {
   std::string_view rest = text.substr(colon + 1);
   if (rest.empty()) return bad("empty URI");
   for (char c : rest) {
-    if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f || c == '<' || c == '>' || c == '"') {
+    if (!(kUriChars.allowed[static_cast<unsigned char>(c)] & kUriText)) {
       return bad("invalid character in URI");
     }
   }

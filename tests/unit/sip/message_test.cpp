@@ -300,12 +300,14 @@ TEST(UriTest, MalformedUrisAreRejected) {
 TEST(UriTest, EachPartAllowsItsOwnCharacters) {
   // RFC 3261 §25.1: unreserved and escapes everywhere, plus each part's own extra characters.
   for (auto text : {"sip:a-_.!~*'()&=+$,;?/%41@host", "sip:u:p-_.!~*'()&=+$,%4a@host",
-                    "sip:a@host;x=[]/:&+$;y", "sip:a@host?h=[]/?:+$=&%20"}) {
+                    "sip:a@host;x=[]/:&+$;y", "sip:a@host?h=[]/?:+$=&%20",
+                    "sip:a@Ho-st.Example.com", "sip:a@192.0.2.1", "tel:\xe5\x94\xae\xe5\x90\x8e"}) {
     EXPECT_TRUE(parseUri(text).ok()) << text;
   }
   for (auto text :
        {"sip:a#b@host", "sip:u:p;x@host", "sip:u:p?x@host", "sip:a@host;x=a,b", "sip:a@host;x=a?",
-        "sip:a@host?h=a;b", "sip:a@host?h=%4", "sip:a%zz@host", "sip:a%@host"}) {
+        "sip:a@host?h=a;b", "sip:a@host?h=%4", "sip:a%zz@host", "sip:a%@host", "sip:a@ho!st",
+        "sip:a@ho_st", "sip:a@b\x7f", "sip:a\"b@c", "sip:a@b>", "tel:1\t2"}) {
     EXPECT_FALSE(parseUri(text).ok()) << text;
   }
 }
