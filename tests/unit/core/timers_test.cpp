@@ -129,5 +129,34 @@ TEST(AsioTimersTest, FireOnTheLoopInOrder) {
   EXPECT_EQ(fired, (std::vector<int>{1, 2}));
 }
 
+TEST(AsioTimersTest, DeadlinesRoundUpToTheEndOfTheirWindow) {
+  using Clock = Timers::Clock;
+  auto window = std::chrono::duration_cast<Clock::duration>(kCoalescing);
+  auto boundary = Clock::time_point(window * 1000);
+  EXPECT_EQ(coalescedDeadline(boundary), boundary);
+  EXPECT_EQ(coalescedDeadline(boundary + Clock::duration(1)), boundary + window);
+  EXPECT_EQ(coalescedDeadline(boundary + window - Clock::duration(1)), boundary + window);
+  EXPECT_EQ(coalescedDeadline(boundary + window), boundary + window);
+}
+
+TEST(AsioTimersTest, NeverFireEarlyAndShareWakeUps) {
+  boost::asio::io_context io;
+  AsioTimers timers(io);
+  auto started = timers.now();
+  int count = 0;
+  bool early = false;
+  // Forty timers a millisecond apart: without coalescing each would wake the loop.
+  for (int ms = 1; ms <= 40; ++ms) {
+    timers.start(milliseconds(ms), [&, ms] {
+      ++count;
+      early = early || timers.now() < started + milliseconds(ms);
+    });
+  }
+  io.run();
+  EXPECT_EQ(count, 40);
+  EXPECT_FALSE(early);
+  EXPECT_LE(timers.wakeups(), 40 / (kCoalescing / milliseconds(1)) + 1);
+}
+
 }  // namespace
 }  // namespace sb
