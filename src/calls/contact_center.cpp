@@ -882,7 +882,7 @@ bool ContactCenter::ringAgent(Call& call, Agent& agent) {
       continue;
     }
     callOfEndpoint_[leg->endpoint] = call.key;
-    offer.phones.push_back({session, *leg});
+    offer.phones.push_back({session, std::move(*leg)});
   }
   if (offer.phones.empty()) {
     // No phone to ring (unregistered meanwhile): a failed offer, with its own break reason.
@@ -987,7 +987,7 @@ void ContactCenter::agentAnswered(Call& call, AgentOffer& offer, sip::SessionId 
   MediaLeg leg;
   for (auto& phone : offer.phones) {
     if (phone.session == session) {
-      leg = phone.leg;
+      leg = std::move(phone.leg);  // the offer goes away below
       continue;
     }
     s_.ua.hangUp(phone.session);  // the agent's other phones stop ringing
@@ -999,7 +999,7 @@ void ContactCenter::agentAnswered(Call& call, AgentOffer& offer, sip::SessionId 
                                  [&](const AgentOffer& o) { return o.agent == agentId; }));
   call.agent = agentId;
   call.agentSession = session;
-  call.agentLeg = leg;
+  call.agentLeg = std::move(leg);
   call.stage = Call::Stage::kTalking;
   call.answered = now;
   call.playing = false;
@@ -1007,7 +1007,7 @@ void ContactCenter::agentAnswered(Call& call, AgentOffer& offer, sip::SessionId 
   call.announceTimer = 0;
   auto& engine = s_.media.engine();
   engine.stopPlaying(call.callerLeg.endpoint);
-  engine.connect(call.callerLeg.endpoint, leg.endpoint);
+  engine.connect(call.callerLeg.endpoint, call.agentLeg.endpoint);
 
   Agent* agent = agentById(agentId);
   auto answered = router_.answered(call.key, agentId, now);

@@ -58,11 +58,10 @@ bool isSessionChange(const sip::Message& request) {
   return request.method() == sip::Method::kInvite || request.method() == sip::Method::kUpdate;
 }
 
-sdp::LocalMedia MediaLegs::local(std::uint16_t port) const {
-  sdp::LocalMedia m;
-  m.address = anchor_.address;
-  m.port = port;
-  return m;
+const sdp::LocalMedia& MediaLegs::local(std::uint16_t port) {
+  local_.address = anchor_.address;
+  local_.port = port;
+  return local_;
 }
 
 std::optional<MediaLeg> MediaLegs::open(const media::EndpointConfig& config) {
@@ -81,13 +80,16 @@ std::optional<MediaLeg> MediaLegs::open(const media::EndpointConfig& config) {
 Result<MediaLegs::Answered> MediaLegs::answer(std::string_view offerText, std::uint64_t shard) {
   auto offer = sdp::parse(offerText);
   if (!offer) return Error::invalid("sdp", offer.error().message);
-  // The answer without its port yet (the port comes with the endpoint) says which codec.
-  auto audio = engineAudio(*offer, sdp::makeAnswer(*offer, local(9), shard, 1));
+  // The answer says which codec before it has its port, which comes with the endpoint; until
+  // then it holds the discard port (a port of 0 would refuse the stream).
+  auto answer = sdp::makeAnswer(*offer, local(9), shard, 1);
+  auto audio = engineAudio(*offer, answer);
   if (!audio) return Error::invalid("sdp", audio.error().message);
   auto leg = open(endpointConfig(*audio, audio->offerer, shard));
   if (!leg) return Error::unavailable("no media port");
   leg->negotiated = true;
-  return Answered{*leg, sdp::serialize(*sdp::makeAnswer(*offer, local(leg->port), shard, 1))};
+  answer->media[audio->mediaIndex].port = leg->port;
+  return Answered{*leg, sdp::serialize(*answer)};
 }
 
 std::optional<MediaLeg> MediaLegs::offer(std::uint64_t shard) {

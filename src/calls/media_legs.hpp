@@ -62,9 +62,11 @@ class MediaLegs {
 
  private:
   std::optional<MediaLeg> open(const media::EndpointConfig& config);
-  sdp::LocalMedia local(std::uint16_t port) const;
+  // Our media with `port`; every leg shares the codec list.
+  const sdp::LocalMedia& local(std::uint16_t port);
 
   MediaAnchor anchor_;
+  sdp::LocalMedia local_;
 };
 
 // Answers an INVITE whose offer `answer()` could not take: 503 without a free port, else 488.

@@ -147,6 +147,12 @@ class Parser {
   }
 
  private:
+  // The line's blank-separated fields, in a vector every line reuses.
+  const std::vector<std::string_view>& fields(std::string_view value) {
+    splitBlanks(value, fields_);
+    return fields_;
+  }
+
   Error fail(std::string_view message) const {
     return Error::invalid("sdp", fmt::format("line {}: {}", line_, message));
   }
@@ -172,7 +178,7 @@ class Parser {
           sd_.otherLines.push_back({type, std::string(value)});
           return std::nullopt;
         }
-        sd_.connection = parseConnection(splitBlanks(value), 0);
+        sd_.connection = parseConnection(fields(value), 0);
         if (!sd_.connection) return fail("c= must be <network type> <address type> <address>");
         return std::nullopt;
       case 't':
@@ -198,7 +204,7 @@ class Parser {
   std::optional<Error> origin(std::string_view value) {
     if (sawOrigin_) return fail("a second o= line");
     sawOrigin_ = true;
-    auto t = splitBlanks(value);
+    const auto& t = fields(value);
     if (t.size() != 6) {
       return fail(
           "o= must be <username> <session id> <version> <network type> <address type> <address>");
@@ -214,7 +220,7 @@ class Parser {
 
   std::optional<Error> timing(std::string_view value) {
     sawTiming_ = true;
-    auto t = splitBlanks(value);
+    const auto& t = fields(value);
     if (t.size() != 2) return fail("t= must be <start time> <stop time>");
     auto start = parseNumber<std::uint64_t>(t[0]);
     auto stop = parseNumber<std::uint64_t>(t[1]);
@@ -226,7 +232,7 @@ class Parser {
   std::optional<Error> startMedia(std::string_view value) {
     if (sd_.media.size() >= kMaxMediaSections)
       return fail(fmt::format("more than {} m= lines", kMaxMediaSections));
-    auto t = splitBlanks(value);
+    const auto& t = fields(value);
     if (t.size() < 4) return fail("m= must be <media> <port> <protocol> <format>...");
     if (t.size() - 3 > kMaxFormats)
       return fail(fmt::format("m= lists more than {} formats", kMaxFormats));
@@ -250,6 +256,8 @@ class Parser {
     hasRtpmap_.fill(false);
     hasFmtp_.fill(false);
     rtp_ = isRtpProtocol(m.protocol);
+    m.formats.reserve(t.size() - 3);
+    if (rtp_) m.codecs.reserve(t.size() - 3);
     for (std::size_t i = 3; i < t.size(); ++i) {
       if (!rtp_) {
         m.formats.emplace_back(t[i]);
@@ -278,7 +286,7 @@ class Parser {
           media_->otherLines.push_back({type, std::string(value)});
           return std::nullopt;
         }
-        media_->connection = parseConnection(splitBlanks(value), 0);
+        media_->connection = parseConnection(fields(value), 0);
         if (!media_->connection) return fail("c= must be <network type> <address type> <address>");
         return std::nullopt;
       case 'a':
@@ -360,7 +368,7 @@ class Parser {
   }
 
   std::optional<Error> rtcp(std::string_view value) {
-    auto t = splitBlanks(value);
+    const auto& t = fields(value);
     auto port = t.empty() ? std::nullopt : parseNumber<std::uint16_t>(t[0]);
     if (!port || (t.size() != 1 && t.size() != 4))
       return fail("a=rtcp must be <port> [<network type> <address type> <address>]");
@@ -374,6 +382,7 @@ class Parser {
   SessionDescription sd_;
   MediaDescription* media_ = nullptr;  // the section being read; null at session level
   std::vector<std::size_t> mediaLines_;
+  std::vector<std::string_view> fields_;
   std::size_t line_ = 0;
   bool sawOrigin_ = false;
   bool sawName_ = false;
@@ -536,6 +545,7 @@ const Codec* MediaDescription::findCodec(std::uint8_t payloadType) const {
 void MediaDescription::setCodecs(std::vector<Codec> newCodecs) {
   codecs = std::move(newCodecs);
   formats.clear();
+  formats.reserve(codecs.size());
   for (const auto& codec : codecs)
     formats.push_back(std::to_string(codec.payloadType));
 }

@@ -38,9 +38,9 @@ inline bool equalsIgnoreCase(std::string_view a, std::string_view b) {
 }
 
 // Fields separated by runs of spaces or tabs; RFC 4566 asks for single spaces, phones vary.
-inline std::vector<std::string_view> splitBlanks(std::string_view s) {
-  std::vector<std::string_view> out;
-  if (!s.empty()) out.reserve(8);  // o= has six fields: one allocation, not four
+// Into `out` (cleared first), so that a parser reuses one vector for all its lines.
+inline void splitBlanks(std::string_view s, std::vector<std::string_view>& out) {
+  out.clear();
   std::size_t pos = 0;
   while (pos < s.size()) {
     while (pos < s.size() && isBlank(s[pos]))
@@ -51,7 +51,6 @@ inline std::vector<std::string_view> splitBlanks(std::string_view s) {
       ++pos;
     out.push_back(s.substr(start, pos - start));
   }
-  return out;
 }
 
 // Decimal digits only (no sign, no blanks), the whole text, within T: anything else, including
