@@ -580,7 +580,8 @@ Result<AgentOutcome> AgentStateMachine::run(const AgentEvent& event) {
     SB_BUG(fmt::format("agent state: phase {} with status {}", agentPhaseCode(phase_),
                        agentStatusCode(status_)));
 
-  for (AgentAction a : row->actions.list()) {
+  for (AgentAction a : kAllAgentActions) {  // list() in place, without its vector
+    if (!row->actions.has(a)) continue;
     switch (a) {
       case A::kCancelRingTimer:
         cancelTimer(ringTimer_);

@@ -16,7 +16,7 @@ bool Guard::admit(const std::string& address) {
     ++dropped_;
     return false;
   }
-  if (isTrusted_ && isTrusted_(address)) return true;
+  if (trusted(address, s)) return true;
   double elapsed = std::chrono::duration<double>(now - s.refilled).count();
   s.tokens = std::min<double>(options_.packetBurst, s.tokens + elapsed * options_.packetsPerSecond);
   s.refilled = now;
@@ -26,6 +26,20 @@ bool Guard::admit(const std::string& address) {
   }
   s.tokens -= 1;
   return true;
+}
+
+bool Guard::trusted(const std::string& address, const Source& s) const {
+  if (s.trust == Source::Trust::kUnknown) {
+    s.trust =
+        isTrusted_ && isTrusted_(address) ? Source::Trust::kTrusted : Source::Trust::kUntrusted;
+  }
+  return s.trust == Source::Trust::kTrusted;
+}
+
+bool Guard::isTrusted(const std::string& address) const {
+  auto it = sources_.find(address);
+  if (it == sources_.end()) return isTrusted_ && isTrusted_(address);
+  return trusted(address, it->second);
 }
 
 void Guard::authFailed(const std::string& address) {

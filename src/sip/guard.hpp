@@ -42,7 +42,7 @@ class Guard {
   void authSucceeded(const std::string& address);
 
   // A trunk's address: calls from it need no digest authentication.
-  bool isTrusted(const std::string& address) const { return isTrusted_ && isTrusted_(address); }
+  bool isTrusted(const std::string& address) const;
 
   std::vector<Ban> bans() const;
   bool unban(const std::string& address);
@@ -57,7 +57,11 @@ class Guard {
     Timers::Clock::time_point bannedUntil{};
     UnixSeconds bannedSince = 0;
     UnixSeconds bannedUntilWall = 0;
+    // isTrusted_ for this address, asked once: every packet of a trunk would ask again.
+    enum class Trust : std::uint8_t { kUnknown, kTrusted, kUntrusted };
+    mutable Trust trust = Trust::kUnknown;
   };
+  bool trusted(const std::string& address, const Source& s) const;
   Source& source(const std::string& address, Timers::Clock::time_point now);
   void forgetIdle(Timers::Clock::time_point now);
 

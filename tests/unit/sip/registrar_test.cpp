@@ -238,5 +238,32 @@ TEST(GuardTest, PacketBudgetPerSource) {
     EXPECT_TRUE(guard.admit("10.0.0.1"));  // a trunk
 }
 
+TEST(GuardTest, AsksWhetherASourceIsTrustedOnceAndStillBansIt) {
+  FakeTimers timers;
+  ManualClock wall(0);
+  std::map<std::string, int> asked;
+  Guard guard(timers, wall,
+              GuardOptions{10, 20, 3, std::chrono::seconds(60), std::chrono::seconds(600)},
+              [&asked](const std::string& a) {
+                ++asked[a];
+                return a == "10.0.0.1";
+              });
+  for (int i = 0; i < 50; ++i) {
+    EXPECT_TRUE(guard.admit("10.0.0.1"));
+    guard.admit("203.0.113.5");
+  }
+  EXPECT_TRUE(guard.isTrusted("10.0.0.1"));
+  EXPECT_FALSE(guard.isTrusted("203.0.113.5"));
+  EXPECT_FALSE(guard.isTrusted("198.51.100.7"));  // never seen: asked, not remembered
+  EXPECT_EQ(asked["10.0.0.1"], 1);
+  EXPECT_EQ(asked["203.0.113.5"], 1);
+  EXPECT_EQ(asked["198.51.100.7"], 1);
+  // Trust exempts from the packet budget, never from a ban.
+  for (int i = 0; i < 3; ++i)
+    guard.authFailed("10.0.0.1");
+  EXPECT_FALSE(guard.admit("10.0.0.1"));
+  EXPECT_TRUE(guard.isTrusted("10.0.0.1"));
+}
+
 }  // namespace
 }  // namespace sb::sip
