@@ -155,17 +155,21 @@ struct TransactionLayer::Client {
 
 TransactionLayer::TransactionLayer(Timers& timers, Sender& sender, TransactionUser& user,
                                    TimerSettings settings)
-    : timers_(timers), sender_(sender), user_(user), settings_(settings) {}
+    : timers_(timers),
+      sender_(sender),
+      user_(user),
+      settings_(settings),
+      clients_(/*tagged=*/true) {}
 
 TransactionLayer::~TransactionLayer() {
-  for (auto& [id, s] : servers_) {
-    timers_.cancel(s->retransmitTimer);
-    timers_.cancel(s->ackTimer);
-  }
-  for (auto& [id, c] : clients_) {
-    timers_.cancel(c->retransmitTimer);
-    timers_.cancel(c->timeoutTimer);
-  }
+  servers_.forEach([this](Server& s) {
+    timers_.cancel(s.retransmitTimer);
+    timers_.cancel(s.ackTimer);
+  });
+  clients_.forEach([this](Client& c) {
+    timers_.cancel(c.retransmitTimer);
+    timers_.cancel(c.timeoutTimer);
+  });
 }
 
 void TransactionLayer::receive(Message message, const Peer& from) {
@@ -190,7 +194,7 @@ void TransactionLayer::serverRequest(Message message, const Peer& from) {
     return;
   }
   if (auto it = serverKeys_.find(*key); it != serverKeys_.end()) {
-    Server& s = *servers_.at(it->second);
+    Server& s = *servers_.find(it->second);
     if (message.method() == Method::kAck) {
       if (s.invite && s.state == State::kCompleted) {
         s.state = State::kConfirmed;
@@ -216,13 +220,12 @@ void TransactionLayer::serverRequest(Message message, const Peer& from) {
   }
   auto server = std::make_unique<Server>();
   Server& s = *server;
-  s.id = nextId_++;
   s.key = *key;
   s.invite = message.method() == Method::kInvite;
   s.peer = responsePeer(from);
   s.state = s.invite ? State::kProceeding : State::kTrying;
   s.request = std::move(message);
-  servers_.emplace(s.id, std::move(server));
+  s.id = servers_.insert(std::move(server));
   serverKeys_.emplace(s.key, s.id);
   auto id = s.id;
   bool invite = s.invite;
@@ -230,18 +233,18 @@ void TransactionLayer::serverRequest(Message message, const Peer& from) {
   if (!invite) return;
   // 100 Trying at once rather than after 200 ms (the B2BUA rarely answers that fast), unless
   // the INVITE was answered (a service number) or refused while it was being handled.
-  auto it = servers_.find(id);
-  if (it == servers_.end()) return;
-  Server& handled = *it->second;
+  Server* found = servers_.find(id);
+  if (found == nullptr) return;
+  Server& handled = *found;
   if (handled.state != State::kProceeding || !handled.lastResponse.empty()) return;
   handled.lastResponse = responseTo(handled.request, 100).build();
   sender_.send(handled.peer, handled.lastResponse);
 }
 
 bool TransactionLayer::respond(ServerTxId id, int status, std::string bytes) {
-  auto it = servers_.find(id);
-  if (it == servers_.end()) return false;
-  Server& s = *it->second;
+  Server* found = servers_.find(id);
+  if (found == nullptr) return false;
+  Server& s = *found;
   if (s.state != State::kTrying && s.state != State::kProceeding) return false;
   s.lastResponse = std::move(bytes);
   sender_.send(s.peer, s.lastResponse);
@@ -264,11 +267,10 @@ bool TransactionLayer::respond(ServerTxId id, int status, std::string bytes) {
     if (!reliable) retransmitFinal(id, settings_.t1);           // timer G
     s.ackTimer = timers_.start(64 * settings_.t1, [this, id] {  // timer H
       ++counters_.timeouts;
-      auto found = servers_.find(id);
-      if (found == servers_.end()) return;
-      timers_.cancel(found->second->retransmitTimer);
-      serverKeys_.erase(found->second->key);
-      servers_.erase(found);
+      auto unacknowledged = servers_.erase(id);
+      if (!unacknowledged) return;
+      timers_.cancel(unacknowledged->retransmitTimer);
+      serverKeys_.erase(unacknowledged->key);
       user_.onAckTimeout(id);
     });
   }
@@ -276,10 +278,10 @@ bool TransactionLayer::respond(ServerTxId id, int status, std::string bytes) {
 }
 
 void TransactionLayer::retransmitFinal(ServerTxId id, std::chrono::milliseconds interval) {
-  servers_.at(id)->retransmitTimer = timers_.start(interval, [this, id, interval] {
-    auto it = servers_.find(id);
-    if (it == servers_.end() || it->second->state != State::kCompleted) return;
-    sender_.send(it->second->peer, it->second->lastResponse);
+  servers_.find(id)->retransmitTimer = timers_.start(interval, [this, id, interval] {
+    Server* s = servers_.find(id);
+    if (s == nullptr || s->state != State::kCompleted) return;
+    sender_.send(s->peer, s->lastResponse);
     ++counters_.retransmissionsSent;
     retransmitFinal(id, std::min(2 * interval, settings_.t2));
   });
@@ -287,18 +289,17 @@ void TransactionLayer::retransmitFinal(ServerTxId id, std::chrono::milliseconds 
 
 void TransactionLayer::finishServer(ServerTxId id, std::chrono::milliseconds after) {
   timers_.start(after, [this, id] {
-    auto it = servers_.find(id);
-    if (it == servers_.end()) return;
-    timers_.cancel(it->second->retransmitTimer);
-    timers_.cancel(it->second->ackTimer);
-    serverKeys_.erase(it->second->key);
-    servers_.erase(it);
+    auto finished = servers_.erase(id);
+    if (!finished) return;
+    timers_.cancel(finished->retransmitTimer);
+    timers_.cancel(finished->ackTimer);
+    serverKeys_.erase(finished->key);
   });
 }
 
 const Message* TransactionLayer::request(ServerTxId id) const {
-  auto it = servers_.find(id);
-  return it == servers_.end() || it->second->requestReleased ? nullptr : &it->second->request;
+  const Server* s = servers_.find(id);
+  return s == nullptr || s->requestReleased ? nullptr : &s->request;
 }
 
 std::optional<ServerTxId> TransactionLayer::pendingInviteFor(const Message& cancel) const {
@@ -309,7 +310,7 @@ std::optional<ServerTxId> TransactionLayer::pendingInviteFor(const Message& canc
   auto inviteKey = key->substr(0, bar) + "|INVITE";
   auto it = serverKeys_.find(inviteKey);
   if (it == serverKeys_.end()) return std::nullopt;
-  const Server& s = *servers_.at(it->second);
+  const Server& s = *servers_.find(it->second);
   if (!s.invite || s.state != State::kProceeding) return std::nullopt;
   return s.id;
 }
@@ -341,47 +342,43 @@ ClientTxId TransactionLayer::sendRequest(Message request, const Peer& to, Client
   }
   auto client = std::make_unique<Client>();
   Client& c = *client;
-  c.id = nextId_++;
   c.key = *key;
   c.invite = request.method() == Method::kInvite;
   c.peer = to;
   c.state = c.invite ? State::kCalling : State::kTrying;
   c.request = std::move(request);
   c.handler = std::move(handler);
-  clients_.emplace(c.id, std::move(client));
+  c.id = clients_.insert(std::move(client));
   clientKeys_.emplace(c.key, c.id);
   sender_.send(c.peer, std::string(c.request.bytes()));
   if (!isReliable(to.transport)) retransmitRequest(c.id, settings_.t1);  // timer A or E
   auto id = c.id;
   c.timeoutTimer = timers_.start(64 * settings_.t1, [this, id] {  // timer B or F
-    auto it = clients_.find(id);
-    if (it == clients_.end()) return;
-    Client& timedOut = *it->second;
-    if (timedOut.invite && timedOut.state != State::kCalling) return;
+    Client* timedOut = clients_.find(id);
+    if (timedOut == nullptr || (timedOut->invite && timedOut->state != State::kCalling)) return;
     ++counters_.timeouts;
-    auto h = std::move(timedOut.handler);
-    timers_.cancel(timedOut.retransmitTimer);
-    clientKeys_.erase(timedOut.key);
-    clients_.erase(it);
+    auto h = std::move(timedOut->handler);
+    timers_.cancel(timedOut->retransmitTimer);
+    clientKeys_.erase(timedOut->key);
+    clients_.erase(id);
     h(ClientEvent{nullptr});
   });
   return c.id;
 }
 
 void TransactionLayer::abandon(ClientTxId id) {
-  auto it = clients_.find(id);
-  if (it == clients_.end()) return;
-  timers_.cancel(it->second->retransmitTimer);
-  timers_.cancel(it->second->timeoutTimer);
-  clientKeys_.erase(it->second->key);
-  clients_.erase(it);
+  auto abandoned = clients_.erase(id);
+  if (!abandoned) return;
+  timers_.cancel(abandoned->retransmitTimer);
+  timers_.cancel(abandoned->timeoutTimer);
+  clientKeys_.erase(abandoned->key);
 }
 
 void TransactionLayer::retransmitRequest(ClientTxId id, std::chrono::milliseconds interval) {
-  clients_.at(id)->retransmitTimer = timers_.start(interval, [this, id, interval] {
-    auto it = clients_.find(id);
-    if (it == clients_.end()) return;
-    Client& c = *it->second;
+  clients_.find(id)->retransmitTimer = timers_.start(interval, [this, id, interval] {
+    Client* found = clients_.find(id);
+    if (found == nullptr) return;
+    Client& c = *found;
     bool again = c.invite ? c.state == State::kCalling
                           : (c.state == State::kTrying || c.state == State::kProceeding);
     if (!again) return;
@@ -402,7 +399,7 @@ void TransactionLayer::clientResponse(Message message, const Peer& from) {
     return;
   }
   auto id = it->second;
-  Client& c = *clients_.at(id);
+  Client& c = *clients_.find(id);
   int status = message.statusCode();
   if (c.state == State::kCompleted) {
     if (c.invite && status >= 300 && !c.ack.empty()) sender_.send(c.peer, c.ack);
@@ -458,10 +455,8 @@ void TransactionLayer::sendAck(Client& c, const Message& response) {
 
 void TransactionLayer::finishClient(ClientTxId id, std::chrono::milliseconds after) {
   timers_.start(after, [this, id] {
-    auto it = clients_.find(id);
-    if (it == clients_.end()) return;
-    clientKeys_.erase(it->second->key);
-    clients_.erase(it);
+    auto finished = clients_.erase(id);
+    if (finished) clientKeys_.erase(finished->key);
   });
 }
 

@@ -19,6 +19,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "core/slot_map.hpp"
 #include "core/timers.hpp"
 #include "sip/builder.hpp"
 #include "sip/message.hpp"
@@ -110,11 +111,12 @@ class TransactionLayer {
   Sender& sender_;
   TransactionUser& user_;
   TimerSettings settings_;
-  std::unordered_map<ServerTxId, std::unique_ptr<Server>> servers_;
+  // By id in slot maps: a lingering transaction's timer finds it, 32 s later, without walking
+  // a hash table's cold buckets. Client ids are tagged, so no server id equals a client id.
+  SlotMap<Server> servers_;
   std::unordered_map<std::string, ServerTxId> serverKeys_;
-  std::unordered_map<ClientTxId, std::unique_ptr<Client>> clients_;
+  SlotMap<Client> clients_;
   std::unordered_map<std::string, ClientTxId> clientKeys_;
-  ServerTxId nextId_ = 1;
   TransactionStats counters_;
 };
 
