@@ -36,6 +36,10 @@ std::unique_ptr<store::Store> openStore(const config::Config& config, const Cloc
   }
   auto store = store::openSqliteStore(config.databasePath());
   store->migrate(clock.now());
+  if (auto replayed = store->openCallJournal(); replayed > 0) {
+    spdlog::warn("call journal: {} entries the last run left uncommitted are in the database now",
+                 replayed);
+  }
   return store;
 }
 

@@ -7,6 +7,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
@@ -59,11 +60,16 @@ class StoreCredentials final : public sip::CredentialSource {
 };
 
 // Call records go to the store in batches: the calls that ended while the store thread was busy
-// share one transaction, so a busy second costs a few commits and wake-ups, not one per call.
-// Work on the store thread keeps its order, so after-call work always finds its record.
+// share one write, so a busy second costs a few wake-ups, not one per call. The store journals
+// them and commits hundreds at a time; a timer commits what a quiet spell leaves waiting. Work on
+// the store thread keeps its order, so after-call work always finds its record.
 class CallRecordSaver {
  public:
-  CallRecordSaver(store::Store& store, WorkerPool& pool) : store_(store), pool_(pool) {}
+  // `commitDelay`: how long a record may stay uncommitted (the journal has it meanwhile): other
+  // processes reading the database see it, and a CLI writing to it gets the write lock, at most
+  // this much later.
+  CallRecordSaver(store::Store& store, WorkerPool& pool, std::chrono::milliseconds commitDelay)
+      : store_(store), pool_(pool), commitDelay_(commitDelay), commitTimer_(pool.executor()) {}
 
   // On the control loop.
   void save(store::CallRecord record) {
@@ -84,6 +90,16 @@ class CallRecordSaver {
       } catch (const std::exception& e) {
         spdlog::error("call record {}: after-call work not saved: {}", id, e.what());
       }
+      commitSoon();
+    });
+  }
+
+  // The store commits what is left when it closes: the timer must not hold up the store thread's
+  // last work until it fires.
+  void stop() {
+    asio::post(pool_.executor(), [this] {
+      stopped_ = true;
+      commitTimer_.cancel();
     });
   }
 
@@ -114,6 +130,23 @@ class CallRecordSaver {
         }
       }
     }
+    commitSoon();
+  }
+
+  // On the store thread.
+  void commitSoon() {
+    if (commitArmed_ || stopped_) return;
+    commitArmed_ = true;
+    commitTimer_.expires_after(commitDelay_);
+    commitTimer_.async_wait([this](const boost::system::error_code& ec) {
+      if (ec) return;  // cancelled: the saver is going away
+      commitArmed_ = false;
+      try {
+        store_.commitPending();
+      } catch (const std::exception& e) {
+        spdlog::error("call records: commit failed, the journal keeps them: {}", e.what());
+      }
+    });
   }
 
   store::Store& store_;
@@ -121,6 +154,10 @@ class CallRecordSaver {
   std::mutex mutex_;
   std::vector<store::CallRecord> pending_;
   bool flushQueued_ = false;
+  std::chrono::milliseconds commitDelay_;
+  asio::steady_timer commitTimer_;  // store thread only
+  bool commitArmed_ = false;
+  bool stopped_ = false;
 };
 
 }  // namespace
@@ -172,7 +209,7 @@ struct TelephonyStack::Impl {
               return true;
             }),
         filesPool("sb-files", 1),
-        recordSaver(store, pool),
+        recordSaver(store, pool, config.callRecordsCommit),
         legs(calls::MediaAnchor{&media, config.sipAdvertisedAddress}),
         prompts(loadPrompts(config)),
         contactCenter(calls::ContactCenterServices{
@@ -480,6 +517,7 @@ void TelephonyStack::stop() {
   for (auto& [name, client] : impl_->registrations)
     client->stop();
   impl_->transport.stop();
+  impl_->recordSaver.stop();
 }
 std::uint16_t TelephonyStack::port() const {
   return impl_->transport.port();

@@ -116,6 +116,7 @@ const Entry kEntries[] = {
      }},
     {"server.data_dir", setPath<&Config::dataDir>},
     {"server.shutdown_grace_seconds", setSeconds<&Config::shutdownGrace>},
+    {"server.call_records_commit_ms", setMilliseconds<&Config::callRecordsCommit>},
     {"sip.port", setPort<&Config::sipPort>},
     {"sip.realm",
      [](Config& c, const toml::node& n, const fs::path&, const std::string& key) -> Result<void> {

@@ -130,6 +130,9 @@ struct Config {
   std::string bind = "127.0.0.1";
   std::filesystem::path dataDir;
   std::chrono::seconds shutdownGrace{10};
+  // How long a finished call's record may wait in the journal for the database's next commit
+  // (other processes see it that much later; a crash loses nothing either way).
+  std::chrono::milliseconds callRecordsCommit{500};
 
   // [sip]; port 0 picks a free port.
   std::uint16_t sipPort = 5060;

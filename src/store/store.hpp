@@ -79,7 +79,8 @@ class CallRecordRepository {
   virtual ~CallRecordRepository() = default;
   // kConflict when the id exists.
   virtual Result<void> insert(const CallRecord& record) = 0;
-  // Many in one transaction (one commit for a busy second's calls); a result per record.
+  // Many in one transaction (one commit for a busy second's calls); a result per record. With the
+  // journal open (Store::openCallJournal) they join the open batch instead.
   virtual std::vector<Result<void>> insertAll(const std::vector<CallRecord>& records) = 0;
   // After-call work ended: its duration; false when the call is unknown.
   virtual bool setAfterCallWork(const std::string& id, std::int64_t afterCallWorkMs) = 0;
@@ -100,6 +101,15 @@ class Store {
   virtual std::string integrityCheck() = 0;
   // Flushes and closes; the store is unusable afterwards. Also done by the destructor.
   virtual void close() = 0;
+
+  // The server's mode for call records: they and their after-call work are appended to a journal
+  // beside the database (FILE-calls) and committed in batches, by commitPending() or once
+  // hundreds have come, while reads on this store see them at once. What a crash left in the
+  // journal is replayed first; returns how many entries that was. Throws StoreError when another
+  // process holds the journal.
+  virtual std::size_t openCallJournal() = 0;
+  // Commits the call records batched since the last commit; a no-op without any.
+  virtual void commitPending() = 0;
 
   virtual UserRepository& users() = 0;
   virtual SkillGroupRepository& skillGroups() = 0;

@@ -10,6 +10,7 @@ import http.client
 import os
 import re
 import shutil
+import sqlite3
 import struct
 import sys
 import tempfile
@@ -41,7 +42,7 @@ class AcdTest(unittest.TestCase):
     """Helpers: a server per test (`serve`), agents' phones, callers, the API."""
 
     def serve(self, ring_timeout=30, after_call_work=0, rtp_timeout=30, open_hours=True,
-              max_wait=300, extra_config=""):
+              max_wait=300, commit_ms=500, extra_config=""):
         self.workdir = tempfile.mkdtemp(prefix="sb-acd-")
         self.addCleanup(shutil.rmtree, self.workdir, True)
         prompts = self.make_prompts()
@@ -60,6 +61,7 @@ class AcdTest(unittest.TestCase):
         set_value(r"^timeout_seconds = \d+", "timeout_seconds = %d" % rtp_timeout)  # [rtp]
         set_value(r"^# prompts_dir = .*$", 'prompts_dir = "%s"' % prompts)
         set_value(r"^max_wait_seconds = \d+", "max_wait_seconds = %d" % max_wait)  # 售后
+        set_value(r"^call_records_commit_ms = \d+", "call_records_commit_ms = %d" % commit_ms)
         if not open_hours:  # no hours at all: the demo-hours schedule is always closed
             set_value(r'^hours = \["mon-sun 00:00-24:00"\]', "hours = []")
         config = os.path.join(self.workdir, "switchboard.toml")
@@ -294,6 +296,43 @@ class QueueTest(AcdTest):
         self.hang_up(caller)
         self.assertTrue(wait_until(lambda: self.queue(AFTER_SALES)["waiting"] == 0))
         self.assertIn('sb_queue_waiting{group="%s"} 0' % AFTER_SALES, self.get("/metrics")[2])
+
+
+class CrashTest(AcdTest):
+    """A crash (SIGKILL: no shutdown, no last commit) loses no finished call's record."""
+
+    def test_records_not_yet_committed_when_the_server_is_killed_are_there_after_restart(self):
+        # Records wait for the database's commit for up to a minute: the kill comes before it.
+        self.serve(commit_ms=60000, after_call_work=2)
+        agent = "1006"  # in After-sales
+        phone = self.sipp_phone(agent, "uas-agent-answer", calls=2, talk_ms=300)
+        self.sign_in(agent)
+        caller = Sipp("uac-call-wait-bye", server=self.server, service="4000", calls=2,
+                      timeout=30)
+        self.addCleanup(caller.stop)
+        self.assertEqual(caller.wait(60), 0, caller.output())
+        self.assert_peer_done(phone)
+        calls = wait_until(lambda: (lambda listed: listed if len(listed) == 2 else None)(
+            self.get("/api/v1/calls")[2]["calls"]))
+        self.assertTrue(calls, self.server.output()[-3000:])
+        # The second call's after-call work ends (2 s): its duration goes to the record too.
+        self.assertTrue(wait_until(lambda: self.agents()[agent]["activity"] == "none", 10))
+        before = {c["id"]: self.get("/api/v1/calls/" + c["id"])[2] for c in calls}
+        with sqlite3.connect(self.server.database) as db:
+            committed = db.execute("SELECT COUNT(*) FROM calls").fetchone()[0]
+        self.assertEqual(committed, 0, "committed already: the kill would prove nothing")
+
+        self.server.kill()
+        killed = self.server
+        self.server = Server(config=killed.config, data_dir=killed.data_dir, env={
+            "SWITCHBOARD_STATIC_DIR": os.path.join(SOURCE_DIR, "web", "placeholder")}).start()
+        self.server.owned_dir = True  # the cleanup removes the data
+        self.admin = self.server.login("admin", "demo")
+        # Two records and two after-call-work durations.
+        self.wait_log(r"call journal: 4 entries the last run left uncommitted")
+        after = {c["id"]: self.get("/api/v1/calls/" + c["id"])[2] for c in calls}
+        self.assertEqual(after, before)
+        self.assertTrue(all(r["after_call_work_ms"] > 0 for r in after.values()), after)
 
 
 class ConversationTest(AcdTest):

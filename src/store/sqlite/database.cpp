@@ -79,6 +79,10 @@ void Statement::reset() {
   sqlite3_clear_bindings(stmt_);
 }
 
+bool Statement::readOnly() const {
+  return sqlite3_stmt_readonly(stmt_) != 0;
+}
+
 std::int64_t Statement::intAt(int column) const {
   return sqlite3_column_int64(stmt_, column);
 }
@@ -131,6 +135,7 @@ Database::~Database() {
 }
 
 void Database::exec(const std::string& sql) {
+  if (!writingBatch_) commitBatch();
   char* error = nullptr;
   if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &error) != SQLITE_OK) {
     std::string message = error ? error : "unknown error";
@@ -144,7 +149,30 @@ Query Database::prepare(const std::string& sql) {
   if (it == statements_.end()) {
     it = statements_.emplace(sql, std::make_unique<Statement>(db_, sql)).first;
   }
+  if (batchOpen_ && !writingBatch_ && !it->second->readOnly()) commitBatch();
   return Query(*it->second);
+}
+
+void Database::beginBatch() {
+  if (batchOpen_) return;
+  prepare("BEGIN IMMEDIATE")->run();
+  batchOpen_ = true;
+}
+
+void Database::commitBatch() {
+  if (!batchOpen_) return;
+  batchOpen_ = false;
+  try {
+    prepare("COMMIT")->run();
+  } catch (...) {
+    // A COMMIT that failed (busy, I/O error) can leave the transaction open.
+    if (sqlite3_get_autocommit(db_) == 0) {
+      sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    }
+    if (batchEnd_) batchEnd_(false);
+    throw;
+  }
+  if (batchEnd_) batchEnd_(true);
 }
 
 std::int64_t Database::lastInsertId() const {
@@ -157,6 +185,11 @@ int Database::changes() const {
 
 void Database::close() {
   if (db_ == nullptr) return;
+  try {
+    commitBatch();
+  } catch (const std::exception& e) {
+    spdlog::error("closing database: the last batch: {}", e.what());
+  }
   statements_.clear();
   // Fold the WAL back into the main file so that a cleanly stopped server leaves one file.
   sqlite3_exec(db_, "PRAGMA wal_checkpoint(TRUNCATE);", nullptr, nullptr, nullptr);
@@ -169,6 +202,7 @@ void Database::close() {
 // The three statements are prepared once, like any other: the store thread opens one
 // transaction per batch of call records.
 Transaction::Transaction(Database& db) : db_(db) {
+  db_.commitBatch();
   db_.prepare("BEGIN IMMEDIATE")->run();
 }
 

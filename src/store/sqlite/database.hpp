@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -39,6 +40,8 @@ class Statement {
   bool insertUnlessDuplicate();
   // Clears bindings and rewinds so the cached statement can be reused.
   void reset();
+  // True for statements that write nothing (SELECT, BEGIN, COMMIT...).
+  bool readOnly() const;
 
   std::int64_t intAt(int column) const;
   std::string textAt(int column) const;
@@ -78,7 +81,31 @@ class Database {
 
   void exec(const std::string& sql);
   // A prepared statement cached by its text, ready to bind. Do not nest two uses of the same text.
+  // A statement that writes commits the open batch first, unless it is part of it.
   Query prepare(const std::string& sql);
+
+  // A batch: one write transaction left open across many small writes (call records), so that
+  // they share one commit. Any other write on this connection commits the batch first (its
+  // durability must not wait for the batch's), and so do exec(), Transaction and close().
+  // Writes prepared while a BatchWrites lives join the batch instead.
+  void beginBatch();
+  bool batchOpen() const { return batchOpen_; }
+  // Commits the open batch (a no-op without one) and tells the batch-end hook. When COMMIT fails
+  // the batch is rolled back, the hook hears of it, and StoreError is thrown.
+  void commitBatch();
+  void onBatchEnd(std::function<void(bool committed)> hook) { batchEnd_ = std::move(hook); }
+
+  class BatchWrites {
+   public:
+    explicit BatchWrites(Database& db) : db_(db) { db_.writingBatch_ = true; }
+    ~BatchWrites() { db_.writingBatch_ = false; }
+    BatchWrites(const BatchWrites&) = delete;
+    BatchWrites& operator=(const BatchWrites&) = delete;
+
+   private:
+    Database& db_;
+  };
+
   std::int64_t lastInsertId() const;
   int changes() const;
   void close();
@@ -87,6 +114,9 @@ class Database {
  private:
   sqlite3* db_ = nullptr;
   std::map<std::string, std::unique_ptr<Statement>, std::less<>> statements_;
+  bool batchOpen_ = false;
+  bool writingBatch_ = false;
+  std::function<void(bool committed)> batchEnd_;
 };
 
 // BEGIN IMMEDIATE ... COMMIT; rolls back unless committed.

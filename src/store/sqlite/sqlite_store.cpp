@@ -1,10 +1,12 @@
 #include <algorithm>
 #include <array>
 #include <limits>
+#include <variant>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "store/call_journal.hpp"
 #include "store/sqlite/database.hpp"
 #include "store/sqlite/migrations.hpp"
 #include "store/store.hpp"
@@ -358,11 +360,72 @@ class SqliteMeta final : public MetaRepository {
 };
 
 // Call records: one row in `calls` and one per leg in `call_legs`, written in one transaction.
+// With the journal open, records and after-call work are journaled first and then written into
+// the connection's open batch, which commits after kBatchRecords records, on commitPending(), or
+// before any other write; the journal is emptied after every commit.
 class SqliteCalls final : public CallRecordRepository {
  public:
+  // Enough for the commit to be shared by many calls at 1,000 calls/s; the store thread's
+  // commitPending() timer bounds how long a quiet minute's records wait.
+  static constexpr std::size_t kBatchRecords = 256;
+
   explicit SqliteCalls(Database& db) : db_(db) {}
+  ~SqliteCalls() override {
+    if (journal_) {
+      try {
+        db_.commitBatch();
+      } catch (const std::exception& e) {
+        spdlog::error("call records: the last batch was not committed ({}); the journal keeps it",
+                      e.what());
+      }
+      db_.onBatchEnd(nullptr);
+    }
+  }
+  SqliteCalls(const SqliteCalls&) = delete;
+  SqliteCalls& operator=(const SqliteCalls&) = delete;
+
+  std::size_t openJournal(const std::filesystem::path& file) {
+    auto journal = std::make_unique<CallJournal>(file);
+    auto contents = journal->read();
+    if (contents.discardedBytes > 0) {
+      spdlog::warn(
+          "call journal {}: {} bytes after the last whole entry dropped (a write cut "
+          "off by a crash)",
+          file.string(), contents.discardedBytes);
+    }
+    if (!contents.entries.empty()) {
+      Transaction tx(db_);
+      replay(contents.entries);
+      tx.commit();
+    }
+    journal->clear();
+    journal_ = std::move(journal);
+    db_.onBatchEnd([this](bool committed) {
+      pending_ = 0;
+      if (!committed) {
+        // The journal still holds the batch: the next one writes it again.
+        replayNeeded_ = true;
+        return;
+      }
+      try {
+        journal_->clear();
+      } catch (const std::exception& e) {
+        spdlog::error("{}", e.what());  // replaying committed entries is harmless
+      }
+    });
+    return contents.entries.size();
+  }
+
+  void commitPending() { db_.commitBatch(); }
+
+  // After the database is closed: the lock on the journal goes with it.
+  void closeJournal() {
+    db_.onBatchEnd(nullptr);
+    journal_.reset();
+  }
 
   Result<void> insert(const CallRecord& r) override {
+    if (journal_) return std::move(insertAll({r}).front());
     Transaction tx(db_);
     auto inserted = insertRows(r);
     if (inserted) tx.commit();
@@ -372,10 +435,31 @@ class SqliteCalls final : public CallRecordRepository {
   std::vector<Result<void>> insertAll(const std::vector<CallRecord>& records) override {
     std::vector<Result<void>> out;
     out.reserve(records.size());
-    Transaction tx(db_);
+    if (!journal_) {
+      Transaction tx(db_);
+      for (const auto& r : records)
+        out.push_back(insertRows(r));
+      tx.commit();
+      return out;
+    }
+    std::string entries;
     for (const auto& r : records)
-      out.push_back(insertRows(r));
-    tx.commit();
+      encodeJournalEntry(r, entries);
+    inBatch(entries, [&] {
+      try {
+        for (const auto& r : records)
+          out.push_back(insertRows(r));
+      } catch (...) {
+        // All or nothing, as the transaction of the journal-less path: the caller may retry the
+        // records one by one.
+        for (std::size_t i = 0; i < out.size(); ++i) {
+          if (out[i]) removeUnlessBroken(records[i].id);
+        }
+        throw;
+      }
+    });
+    pending_ += records.size();
+    if (pending_ >= kBatchRecords) db_.commitBatch();
     return out;
   }
 
@@ -414,7 +498,18 @@ class SqliteCalls final : public CallRecordRepository {
       if (!q->insertUnlessDuplicate())
         return Error::conflict(fmt::format("call \"{}\" is already recorded", r.id));
     }
-    // The legs in statements of up to kLegsPerInsert rows: one step for a usual call's two.
+    try {
+      insertLegs(r);
+    } catch (...) {
+      // In a batch there is no transaction of its own to roll back: the record goes again.
+      removeUnlessBroken(r.id);
+      throw;
+    }
+    return Ok{};
+  }
+
+  // The legs in statements of up to kLegsPerInsert rows: one step for a usual call's two.
+  void insertLegs(const CallRecord& r) {
     for (std::size_t first = 0; first < r.legs.size(); first += kLegsPerInsert) {
       auto count = std::min(kLegsPerInsert, r.legs.size() - first);
       auto q = db_.prepare(legsInsert(count));
@@ -437,17 +532,31 @@ class SqliteCalls final : public CallRecordRepository {
       }
       q->run();
     }
-    return Ok{};
+  }
+
+  // The record and its legs (by the foreign key's cascade); a database too broken for that has
+  // already failed the write being undone.
+  void removeUnlessBroken(const std::string& id) {
+    try {
+      auto q = db_.prepare("DELETE FROM calls WHERE id = ?1");
+      q->bind(1, id);
+      q->run();
+    } catch (const std::exception& e) {
+      spdlog::error("call record {}: cannot undo a part-written record: {}", id, e.what());
+    }
   }
 
   bool setAfterCallWork(const std::string& id, std::int64_t afterCallWorkMs) override {
-    auto q = db_.prepare("UPDATE calls SET after_call_work_ms = ?1 WHERE id = ?2");
-    q->bind(1, afterCallWorkMs).bind(2, id);
-    q->run();
-    return db_.changes() > 0;
+    if (!journal_) return updateAfterCallWork(id, afterCallWorkMs);
+    std::string entry;
+    encodeJournalEntry(AfterCallWorkEntry{id, afterCallWorkMs}, entry);
+    bool found = false;
+    inBatch(entry, [&] { found = updateAfterCallWork(id, afterCallWorkMs); });
+    return found;
   }
 
   std::optional<CallRecord> findById(const std::string& id) override {
+    // Reads on this connection see the open batch: no commit needed.
     std::optional<CallRecord> record;
     {
       auto q = db_.prepare(std::string(kSelect) + "WHERE id = ?1");
@@ -495,6 +604,52 @@ class SqliteCalls final : public CallRecordRepository {
   }
 
  private:
+  // Journals `entries`, then runs `write` in the open batch. Should the journal refuse them, the
+  // batch commits at once: the database keeps them instead.
+  template <typename Write>
+  void inBatch(std::string_view entries, Write write) {
+    Database::BatchWrites writes(db_);
+    db_.beginBatch();
+    if (replayNeeded_) {
+      // The last batch failed to commit: what it held is still in the journal, and only there.
+      replay(journal_->read().entries);
+      replayNeeded_ = false;
+    }
+    bool journaled = true;
+    try {
+      journal_->append(entries);
+    } catch (const std::exception& e) {
+      spdlog::error("{}; committing at once", e.what());
+      journaled = false;
+    }
+    write();
+    if (!journaled) db_.commitBatch();
+  }
+
+  // Entries from the journal, inside the caller's transaction: a record there already was
+  // committed before the journal could be emptied.
+  void replay(const std::vector<JournalEntry>& entries) {
+    for (const auto& entry : entries) {
+      try {
+        if (const auto* record = std::get_if<CallRecord>(&entry)) {
+          (void)insertRows(*record);
+        } else {
+          const auto& work = std::get<AfterCallWorkEntry>(entry);
+          updateAfterCallWork(work.callId, work.afterCallWorkMs);
+        }
+      } catch (const std::exception& e) {
+        spdlog::error("call journal: an entry was not replayed: {}", e.what());
+      }
+    }
+  }
+
+  bool updateAfterCallWork(const std::string& id, std::int64_t afterCallWorkMs) {
+    auto q = db_.prepare("UPDATE calls SET after_call_work_ms = ?1 WHERE id = ?2");
+    q->bind(1, afterCallWorkMs).bind(2, id);
+    q->run();
+    return db_.changes() > 0;
+  }
+
   static constexpr std::size_t kMaxCallListLimit = 1000;
   static constexpr std::size_t kLegsPerInsert = 4;
   static constexpr int kLegColumns = 13;
@@ -589,12 +744,15 @@ class SqliteCalls final : public CallRecordRepository {
   }
 
   Database& db_;
+  std::unique_ptr<CallJournal> journal_;
+  std::size_t pending_ = 0;  // records in the open batch
+  bool replayNeeded_ = false;
 };
 
 class SqliteStore final : public Store {
  public:
   explicit SqliteStore(const std::filesystem::path& file)
-      : db_(file), users_(db_), groups_(db_), tokens_(db_), meta_(db_), calls_(db_) {
+      : file_(file), db_(file), users_(db_), groups_(db_), tokens_(db_), meta_(db_), calls_(db_) {
     db_.exec(
         "CREATE TABLE IF NOT EXISTS schema_version ("
         "version INTEGER PRIMARY KEY, description TEXT NOT NULL, applied_at INTEGER NOT NULL)");
@@ -640,7 +798,18 @@ class SqliteStore final : public Store {
     return result;
   }
 
-  void close() override { db_.close(); }
+  std::size_t openCallJournal() override {
+    auto journal = file_;
+    journal += "-calls";
+    return calls_.openJournal(journal);
+  }
+
+  void commitPending() override { calls_.commitPending(); }
+
+  void close() override {
+    db_.close();
+    calls_.closeJournal();
+  }
 
   UserRepository& users() override { return users_; }
   SkillGroupRepository& skillGroups() override { return groups_; }
@@ -673,6 +842,7 @@ class SqliteStore final : public Store {
     return applied;
   }
 
+  std::filesystem::path file_;
   Database db_;
   SqliteUsers users_;
   SqliteSkillGroups groups_;

@@ -1,6 +1,7 @@
 // Call records in the SQLite store: what goes in comes out, lists narrow and page as asked, and a
 // record is whole or absent.
 
+#include <algorithm>
 #include <filesystem>
 
 #include <gtest/gtest.h>
@@ -61,16 +62,24 @@ CallRecord fullRecord() {
   return r;
 }
 
-class CallRecordsTest : public ::testing::Test {
+// Every test runs twice: records committed as they come, and journaled in batches the way the
+// server keeps them (Store::openCallJournal).
+class CallRecordsTest : public ::testing::TestWithParam<bool> {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("sb-calls-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::string name = ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    std::replace(name.begin(), name.end(), '/', '-');
+    dir_ = fs::temp_directory_path() / ("sb-calls-" + std::to_string(::getpid()) + "-" + name);
     fs::remove_all(dir_);
     fs::create_directories(dir_);
+    open();
+  }
+
+  void open() {
+    store_.reset();
     store_ = openSqliteStore(dir_ / "test.db");
     store_->migrate(kNow);
+    if (GetParam()) store_->openCallJournal();
   }
   void TearDown() override {
     store_.reset();
@@ -95,7 +104,7 @@ class CallRecordsTest : public ::testing::Test {
 
 using Ids = std::vector<std::string>;
 
-TEST_F(CallRecordsTest, ARecordWithItsLegsComesBackAsItWent) {
+TEST_P(CallRecordsTest, ARecordWithItsLegsComesBackAsItWent) {
   insert(fullRecord());
   auto found = store_->calls().findById("c-full");
   ASSERT_TRUE(found);
@@ -108,13 +117,13 @@ TEST_F(CallRecordsTest, ARecordWithItsLegsComesBackAsItWent) {
   EXPECT_EQ(listed[0], fullRecord());
 }
 
-TEST_F(CallRecordsTest, AnUnknownIdIsNotFound) {
+TEST_P(CallRecordsTest, AnUnknownIdIsNotFound) {
   insert(record("c1", kT0));
   EXPECT_FALSE(store_->calls().findById("c2"));
   EXPECT_FALSE(store_->calls().findById(""));
 }
 
-TEST_F(CallRecordsTest, ADuplicateIdIsAConflictAndKeepsTheFirstRecord) {
+TEST_P(CallRecordsTest, ADuplicateIdIsAConflictAndKeepsTheFirstRecord) {
   insert(fullRecord());
   CallRecord again = record("c-full", kT0 + 1);
   again.legs = {CallLegRecord{"caller", "110", "x", 0, 0, 0, 486, 0, 0, 0, 0}};
@@ -124,7 +133,7 @@ TEST_F(CallRecordsTest, ADuplicateIdIsAConflictAndKeepsTheFirstRecord) {
   EXPECT_EQ(*store_->calls().findById("c-full"), fullRecord());
 }
 
-TEST_F(CallRecordsTest, ABatchSavesEachRecordAndReportsTheDuplicateAlone) {
+TEST_P(CallRecordsTest, ABatchSavesEachRecordAndReportsTheDuplicateAlone) {
   insert(fullRecord());
   auto results = store_->calls().insertAll(
       {record("c-1", kT0 + 1), record("c-full", kT0 + 2), record("c-2", kT0 + 3)});
@@ -138,7 +147,7 @@ TEST_F(CallRecordsTest, ABatchSavesEachRecordAndReportsTheDuplicateAlone) {
   EXPECT_EQ(*store_->calls().findById("c-full"), fullRecord());
 }
 
-TEST_F(CallRecordsTest, ARecordIsWrittenWholeOrNotAtAll) {
+TEST_P(CallRecordsTest, ARecordIsWrittenWholeOrNotAtAll) {
   {
     // Another connection makes the second leg's insert fail.
     sqlite::Database db(dir_ / "test.db");
@@ -157,7 +166,25 @@ TEST_F(CallRecordsTest, ARecordIsWrittenWholeOrNotAtAll) {
   EXPECT_EQ(store_->calls().findById("c-full")->legs.size(), 2U);
 }
 
-TEST_F(CallRecordsTest, ListsAreNewestFirstAndTiesGoByIdDescending) {
+TEST_P(CallRecordsTest, ABatchThatFailsLeavesNoneOfItsRecords) {
+  {
+    sqlite::Database db(dir_ / "test.db");
+    db.exec(
+        "CREATE TRIGGER refuse_leg BEFORE INSERT ON call_legs WHEN NEW.party = 'boom' "
+        "BEGIN SELECT RAISE(ABORT, 'refused'); END");
+  }
+  CallRecord bad = fullRecord();
+  bad.legs[1].party = "boom";
+  EXPECT_THROW((void)store_->calls().insertAll({record("c-1", kT0), bad, record("c-2", kT0 + 1)}),
+               StoreError);
+  EXPECT_TRUE(store_->calls().list({}).empty());
+  // One by one, the good ones go in.
+  insert(record("c-1", kT0));
+  insert(record("c-2", kT0 + 1));
+  EXPECT_EQ(ids({}), (Ids{"c-2", "c-1"}));
+}
+
+TEST_P(CallRecordsTest, ListsAreNewestFirstAndTiesGoByIdDescending) {
   insert(record("b", kT0 + 1'000));
   insert(record("a", kT0 + 2'000));
   insert(record("c", kT0));
@@ -165,7 +192,7 @@ TEST_F(CallRecordsTest, ListsAreNewestFirstAndTiesGoByIdDescending) {
   EXPECT_EQ(ids({}), (Ids{"a", "d", "b", "c"}));
 }
 
-TEST_F(CallRecordsTest, FromIsInclusiveAndToIsExclusive) {
+TEST_P(CallRecordsTest, FromIsInclusiveAndToIsExclusive) {
   insert(record("t0", kT0));
   insert(record("t1", kT0 + 1'000));
   insert(record("t2", kT0 + 2'000));
@@ -180,7 +207,7 @@ TEST_F(CallRecordsTest, FromIsInclusiveAndToIsExclusive) {
   EXPECT_EQ(ids(f), (Ids{"t1", "t0"}));
 }
 
-TEST_F(CallRecordsTest, TheAgentFilterKeepsThatAgentsCalls) {
+TEST_P(CallRecordsTest, TheAgentFilterKeepsThatAgentsCalls) {
   auto a = record("a", kT0);
   a.agent = "1001";
   auto b = record("b", kT0 + 1);
@@ -196,7 +223,7 @@ TEST_F(CallRecordsTest, TheAgentFilterKeepsThatAgentsCalls) {
   EXPECT_TRUE(ids(f).empty());
 }
 
-TEST_F(CallRecordsTest, TheNumberFilterMatchesCallerCalledOrDidExactly) {
+TEST_P(CallRecordsTest, TheNumberFilterMatchesCallerCalledOrDidExactly) {
   auto byCaller = record("caller", kT0);
   byCaller.caller = "555";
   auto byCalled = record("called", kT0 + 1);
@@ -214,7 +241,7 @@ TEST_F(CallRecordsTest, TheNumberFilterMatchesCallerCalledOrDidExactly) {
   EXPECT_EQ(ids(f), (Ids{"did", "called", "caller"}));
 }
 
-TEST_F(CallRecordsTest, TheEndReasonFilterKeepsCallsThatEndedThatWay) {
+TEST_P(CallRecordsTest, TheEndReasonFilterKeepsCallsThatEndedThatWay) {
   auto answered = record("answered", kT0);
   auto abandoned = record("abandoned", kT0 + 1);
   abandoned.endReason = CallEndReason::kQueueAbandoned;
@@ -232,7 +259,7 @@ TEST_F(CallRecordsTest, TheEndReasonFilterKeepsCallsThatEndedThatWay) {
   EXPECT_TRUE(ids(f).empty());
 }
 
-TEST_F(CallRecordsTest, FiltersCombine) {
+TEST_P(CallRecordsTest, FiltersCombine) {
   for (int i = 0; i < 6; ++i) {
     auto r = record("c" + std::to_string(i), kT0 + i * 1'000);
     r.agent = i % 2 == 0 ? "1001" : "1002";
@@ -253,7 +280,7 @@ TEST_F(CallRecordsTest, FiltersCombine) {
   EXPECT_EQ(ids(f), (Ids{"c2"}));
 }
 
-TEST_F(CallRecordsTest, LimitAndOffsetPageThroughTheList) {
+TEST_P(CallRecordsTest, LimitAndOffsetPageThroughTheList) {
   for (int i = 0; i < 5; ++i)
     insert(record("c" + std::to_string(i), kT0 + i));
   CallFilter f;
@@ -270,7 +297,7 @@ TEST_F(CallRecordsTest, LimitAndOffsetPageThroughTheList) {
   EXPECT_TRUE(ids(f).empty());
 }
 
-TEST_F(CallRecordsTest, TheLimitIsCappedAtAThousand) {
+TEST_P(CallRecordsTest, TheLimitIsCappedAtAThousand) {
   for (int i = 0; i < 1'001; ++i)
     insert(record("c" + std::to_string(i), kT0 + i));
   CallFilter f;
@@ -281,7 +308,7 @@ TEST_F(CallRecordsTest, TheLimitIsCappedAtAThousand) {
   EXPECT_EQ(listed.back().id, "c1");
 }
 
-TEST_F(CallRecordsTest, AfterCallWorkIsFilledInLater) {
+TEST_P(CallRecordsTest, AfterCallWorkIsFilledInLater) {
   insert(record("c1", kT0));
   insert(record("c2", kT0 + 1));
   EXPECT_TRUE(store_->calls().setAfterCallWork("c1", 12'345));
@@ -290,7 +317,7 @@ TEST_F(CallRecordsTest, AfterCallWorkIsFilledInLater) {
   EXPECT_FALSE(store_->calls().setAfterCallWork("nope", 1));
 }
 
-TEST_F(CallRecordsTest, ManyLegsComeBackInTheirOrder) {
+TEST_P(CallRecordsTest, ManyLegsComeBackInTheirOrder) {
   CallRecord r = fullRecord();
   for (int i = 0; i < 7; ++i) {
     CallLegRecord leg = r.legs[static_cast<std::size_t>(i % 2)];
@@ -304,24 +331,29 @@ TEST_F(CallRecordsTest, ManyLegsComeBackInTheirOrder) {
   EXPECT_EQ(*found, r);
 }
 
-TEST_F(CallRecordsTest, ARecordIsThereAfterReopeningTheDatabase) {
+TEST_P(CallRecordsTest, ARecordIsThereAfterReopeningTheDatabase) {
   insert(fullRecord());
   store_->close();
-  store_ = openSqliteStore(dir_ / "test.db");
-  EXPECT_EQ(store_->migrate(kNow), 0);
+  open();
   auto found = store_->calls().findById("c-full");
   ASSERT_TRUE(found);
   EXPECT_EQ(*found, fullRecord());
   EXPECT_EQ(store_->integrityCheck(), "ok");
 }
 
-TEST_F(CallRecordsTest, RemovingTheAgentKeepsTheirCalls) {
+TEST_P(CallRecordsTest, RemovingTheAgentKeepsTheirCalls) {
   auto id =
       store_->users().create({"1001", "Agent", "hash", "sip", {Role::kAgent}, {}, {}}, kNow)->id;
   insert(fullRecord());
   ASSERT_TRUE(store_->users().remove(id).ok());
   EXPECT_EQ(store_->calls().findById("c-full")->agent, "1001");
 }
+
+std::string modeName(const ::testing::TestParamInfo<bool>& mode) {
+  return mode.param ? "Journaled" : "Committed";
+}
+
+INSTANTIATE_TEST_SUITE_P(CommittedOrJournaled, CallRecordsTest, ::testing::Bool(), modeName);
 
 TEST(CallRecordsMigrationTest, AVersion1DatabaseIsMigratedAndKeepsItsUsers) {
   fs::path dir = fs::temp_directory_path() / ("sb-calls-migration-" + std::to_string(::getpid()));
