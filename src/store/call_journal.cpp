@@ -129,24 +129,8 @@ class Reader {
     value = static_cast<T>(take(8));
   }
   void operator()(double& value) { value = std::bit_cast<double>(take(8)); }
-  void operator()(CallDirection& d) {
-    std::string code;
-    (*this)(code);
-    if (auto parsed = parseCallDirection(code)) {
-      d = *parsed;
-    } else {
-      fail();
-    }
-  }
-  void operator()(CallEndReason& r) {
-    std::string code;
-    (*this)(code);
-    if (auto parsed = parseCallEndReason(code)) {
-      r = *parsed;
-    } else {
-      fail();
-    }
-  }
+  void operator()(CallDirection& d) { readCode(d, parseCallDirection); }
+  void operator()(CallEndReason& r) { readCode(r, parseCallEndReason); }
   void operator()(std::vector<CallLegRecord>& legs) {
     auto count = take(4);
     // A leg takes more than 8 bytes: a count beyond that is damage, not a reason to allocate.
@@ -167,6 +151,17 @@ class Reader {
     return value;
   }
   void fail() { ok_ = false; }
+
+  template <typename Enum, typename Parse>
+  void readCode(Enum& value, Parse parse) {
+    std::string code;
+    (*this)(code);
+    if (auto parsed = parse(code)) {
+      value = *parsed;
+    } else {
+      fail();
+    }
+  }
 
   std::string_view in_;
   bool ok_ = true;

@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include "call_record_samples.hpp"
 #include "store/sqlite/database.hpp"
 #include "store/sqlite/migrations.hpp"
 #include "store/store.hpp"
@@ -14,53 +15,6 @@ namespace sb::store {
 namespace {
 
 namespace fs = std::filesystem;
-
-constexpr UnixSeconds kNow = 1'800'000'000;
-constexpr UnixMillis kT0 = 1'800'000'000'000;
-
-CallRecord record(const std::string& id, UnixMillis arrivedAt) {
-  CallRecord r;
-  r.id = id;
-  r.caller = "13800138000";
-  r.called = "4000";
-  r.did = "02150001234";
-  r.arrivedAt = arrivedAt;
-  r.endedAt = arrivedAt + 60'000;
-  return r;
-}
-
-// Every field set to something other than its default.
-CallRecord fullRecord() {
-  CallRecord r = record("c-full", kT0);
-  r.direction = CallDirection::kOutbound;
-  r.ivrPath = "hours>welcome>menu[2]>after-sales";
-  r.groupId = 7;
-  r.groupName = "售后 After-sales";
-  r.agent = "1001";
-  r.queuedAt = kT0 + 4'000;
-  r.offeredAt = kT0 + 9'000;
-  r.answeredAt = kT0 + 12'500;
-  r.endedAt = kT0 + 95'250;
-  r.waitMs = 8'500;
-  r.ringMs = 3'500;
-  r.talkMs = 82'750;
-  r.holdMs = 10'000;
-  r.afterCallWorkMs = 15'000;
-  r.endReason = CallEndReason::kRingAbandoned;
-  r.endedBy = "caller";
-  r.recording = "recordings/2027/01/15/c-full.wav";
-  r.voicemail = "voicemail/c-full.wav";
-  CallLegRecord caller{"caller", "13800138000", "a84b4c76e66710@pc33",
-                       kT0,      kT0 + 12'500,  kT0 + 95'250,
-                       200,      4.37,          4'100,
-                       12,       3.25};
-  CallLegRecord agent{"agent",     "1001",       "f81d4fae-7dec-11d0",
-                      kT0 + 9'000, kT0 + 12'500, kT0 + 95'250,
-                      200,         4.1,          4'090,
-                      0,           1.5};
-  r.legs = {caller, agent};
-  return r;
-}
 
 // Every test runs twice: records committed as they come, and journaled in batches the way the
 // server keeps them (Store::openCallJournal).
@@ -89,6 +43,13 @@ class CallRecordsTest : public ::testing::TestWithParam<bool> {
   void insert(const CallRecord& r) {
     auto ok = store_->calls().insert(r);
     ASSERT_TRUE(ok.ok()) << ok.error().message;
+  }
+
+  // Another connection makes the insert of a leg with this party fail.
+  void refuseLegsOf(const std::string& party) {
+    sqlite::Database db(dir_ / "test.db");
+    db.exec("CREATE TRIGGER refuse_leg BEFORE INSERT ON call_legs WHEN NEW.party = '" + party +
+            "' BEGIN SELECT RAISE(ABORT, 'refused'); END");
   }
 
   std::vector<std::string> ids(const CallFilter& filter) {
@@ -148,13 +109,7 @@ TEST_P(CallRecordsTest, ABatchSavesEachRecordAndReportsTheDuplicateAlone) {
 }
 
 TEST_P(CallRecordsTest, ARecordIsWrittenWholeOrNotAtAll) {
-  {
-    // Another connection makes the second leg's insert fail.
-    sqlite::Database db(dir_ / "test.db");
-    db.exec(
-        "CREATE TRIGGER refuse_leg BEFORE INSERT ON call_legs WHEN NEW.party = 'boom' "
-        "BEGIN SELECT RAISE(ABORT, 'refused'); END");
-  }
+  refuseLegsOf("boom");
   CallRecord r = fullRecord();
   r.legs[1].party = "boom";
   EXPECT_THROW((void)store_->calls().insert(r), StoreError);
@@ -167,12 +122,7 @@ TEST_P(CallRecordsTest, ARecordIsWrittenWholeOrNotAtAll) {
 }
 
 TEST_P(CallRecordsTest, ABatchThatFailsLeavesNoneOfItsRecords) {
-  {
-    sqlite::Database db(dir_ / "test.db");
-    db.exec(
-        "CREATE TRIGGER refuse_leg BEFORE INSERT ON call_legs WHEN NEW.party = 'boom' "
-        "BEGIN SELECT RAISE(ABORT, 'refused'); END");
-  }
+  refuseLegsOf("boom");
   CallRecord bad = fullRecord();
   bad.legs[1].party = "boom";
   EXPECT_THROW((void)store_->calls().insertAll({record("c-1", kT0), bad, record("c-2", kT0 + 1)}),
