@@ -17,7 +17,6 @@
 #include <memory>
 #include <optional>
 #include <string>
-#include <unordered_map>
 
 #include "core/slot_map.hpp"
 #include "core/timers.hpp"
@@ -97,6 +96,7 @@ class TransactionLayer {
  private:
   struct Server;
   struct Client;
+  struct Keys;
   void serverRequest(Message message, const Peer& from);
   void clientResponse(Message message, const Peer& from);
   void sendServerResponse(Server& s);
@@ -114,9 +114,8 @@ class TransactionLayer {
   // By id in slot maps: a lingering transaction's timer finds it, 32 s later, without walking
   // a hash table's cold buckets. Client ids are tagged, so no server id equals a client id.
   SlotMap<Server> servers_;
-  std::unordered_map<std::string, ServerTxId> serverKeys_;
   SlotMap<Client> clients_;
-  std::unordered_map<std::string, ClientTxId> clientKeys_;
+  std::unique_ptr<Keys> keys_;  // by the keys requests and responses are matched with
   TransactionStats counters_;
 };
 
