@@ -29,9 +29,12 @@ std::uint64_t checksum(std::string_view bytes) {
   return hash;
 }
 
+// Little-endian, whatever the host's byte order; one append, not one per byte.
 void putFixed(std::string& out, std::uint64_t value, int bytes) {
+  char buffer[8];
   for (int i = 0; i < bytes; ++i)
-    out.push_back(static_cast<char>((value >> (8 * i)) & 0xFF));
+    buffer[i] = static_cast<char>((value >> (8 * i)) & 0xFF);
+  out.append(buffer, static_cast<std::size_t>(bytes));
 }
 
 std::uint64_t getFixed(std::string_view in, int bytes) {

@@ -31,6 +31,9 @@ class Statement {
     return bind(index, std::string_view(value));
   }
   Statement& bind(int index, const char* value) { return bind(index, std::string_view(value)); }
+  // Text SQLite does not copy: it must stay alive and unchanged until the statement is reset
+  // (a Query resets it when it goes out of scope).
+  Statement& bindUnowned(int index, std::string_view value);
 
   // Advances; true while a row is available. Throws StoreError on failure.
   bool step();

@@ -472,15 +472,15 @@ class SqliteCalls final : public CallRecordRepository {
           "talk_ms, hold_ms, after_call_work_ms, end_reason, ended_by, recording, voicemail) "
           "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, "
           "?18, ?19, ?20, ?21, ?22, ?23)");
-      q->bind(1, r.id)
+      q->bindUnowned(1, r.id)
           .bind(2, callDirectionCode(r.direction))
-          .bind(3, r.caller)
-          .bind(4, r.called)
-          .bind(5, r.did)
-          .bind(6, r.ivrPath)
+          .bindUnowned(3, r.caller)
+          .bindUnowned(4, r.called)
+          .bindUnowned(5, r.did)
+          .bindUnowned(6, r.ivrPath)
           .bind(7, r.groupId)
-          .bind(8, r.groupName)
-          .bind(9, r.agent)
+          .bindUnowned(8, r.groupName)
+          .bindUnowned(9, r.agent)
           .bind(10, r.arrivedAt)
           .bind(11, r.queuedAt)
           .bind(12, r.offeredAt)
@@ -492,9 +492,9 @@ class SqliteCalls final : public CallRecordRepository {
           .bind(18, r.holdMs)
           .bind(19, r.afterCallWorkMs)
           .bind(20, callEndReasonCode(r.endReason))
-          .bind(21, r.endedBy)
-          .bind(22, r.recording)
-          .bind(23, r.voicemail);
+          .bindUnowned(21, r.endedBy)
+          .bindUnowned(22, r.recording)
+          .bindUnowned(23, r.voicemail);
       if (!q->insertUnlessDuplicate())
         return Error::conflict(fmt::format("call \"{}\" is already recorded", r.id));
     }
@@ -516,11 +516,11 @@ class SqliteCalls final : public CallRecordRepository {
       for (std::size_t i = 0; i < count; ++i) {
         const auto& leg = r.legs[first + i];
         int base = static_cast<int>(i) * kLegColumns;
-        q->bind(base + 1, r.id)
+        q->bindUnowned(base + 1, r.id)
             .bind(base + 2, static_cast<std::int64_t>(first + i))
-            .bind(base + 3, leg.role)
-            .bind(base + 4, leg.party)
-            .bind(base + 5, leg.sipCallId)
+            .bindUnowned(base + 3, leg.role)
+            .bindUnowned(base + 4, leg.party)
+            .bindUnowned(base + 5, leg.sipCallId)
             .bind(base + 6, leg.startedAt)
             .bind(base + 7, leg.answeredAt)
             .bind(base + 8, leg.endedAt)
