@@ -8,6 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#include <boost/container/small_vector.hpp>
+
 #include "sip/uri.hpp"
 
 namespace sb::sip {
@@ -19,6 +21,9 @@ struct Param {
 };
 
 std::optional<std::string_view> findParam(const std::vector<Param>& params, std::string_view name);
+
+// The elements of a list header (Via, Contact, Route, ...), with inline room for the usual few.
+using ListItems = boost::container::small_vector<std::string_view, 4>;
 
 // From, To, Contact (one element), Route, Record-Route: name-addr or addr-spec with parameters.
 struct NameAddr {

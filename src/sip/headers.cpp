@@ -73,9 +73,8 @@ void forEachListItem(std::string_view value, Take take) {
 
 }  // namespace
 
-std::vector<std::string_view> splitList(std::string_view value) {
-  std::vector<std::string_view> out;
-  if (!value.empty()) out.reserve(4);
+ListItems splitList(std::string_view value) {
+  ListItems out;
   forEachListItem(value, [&out](std::string_view item) {
     out.push_back(item);
     return true;

@@ -32,7 +32,7 @@ std::optional<std::uint32_t> parseNumber(std::string_view value, std::uint32_t m
 
 // Splits a header value at top-level commas (not inside quoted strings or <...>); elements are
 // trimmed and empty ones dropped.
-std::vector<std::string_view> splitList(std::string_view value);
+ListItems splitList(std::string_view value);
 // The first element of such a list, without splitting the rest.
 std::optional<std::string_view> firstListItem(std::string_view value);
 

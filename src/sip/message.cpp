@@ -174,16 +174,12 @@ std::optional<std::string_view> Message::firstValue(HeaderId id) const {
   return std::nullopt;
 }
 
-std::vector<std::string_view> Message::headerValues(HeaderId id) const {
-  std::vector<std::string_view> out;
+ListItems Message::headerValues(HeaderId id) const {
+  ListItems out;
   for (const auto& h : headers_) {
     if (h.id != id) continue;
     auto values = splitList(view(h.value));
-    if (out.empty()) {
-      out = std::move(values);  // the usual single header line: no second vector
-    } else {
-      out.insert(out.end(), values.begin(), values.end());
-    }
+    out.insert(out.end(), values.begin(), values.end());
   }
   return out;
 }

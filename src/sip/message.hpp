@@ -130,7 +130,7 @@ class Message {
   std::vector<std::string_view> headerLines(HeaderId id) const;
   // Every value of a list header: header lines split at top-level commas (not inside quotes or
   // <>), trimmed, empty elements dropped.
-  std::vector<std::string_view> headerValues(HeaderId id) const;
+  ListItems headerValues(HeaderId id) const;
   // The first of those values (the top Via, say), without splitting the others.
   std::optional<std::string_view> firstValue(HeaderId id) const;
   std::size_t headerCount(HeaderId id) const;

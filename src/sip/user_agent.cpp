@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include <boost/unordered/unordered_flat_map.hpp>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
@@ -117,6 +118,16 @@ struct UserAgent::Session {
   int challenges = 0;
 };
 
+struct UserAgent::LingeringAcks {
+  struct Ack {
+    std::string bytes;
+    std::uint32_t cseq = 0;
+    Peer peer;
+    Timers::Id expiry = 0;
+  };
+  boost::unordered_flat_map<std::string, Ack> byDialog;
+};
+
 UserAgent::UserAgent(SipCore& core, TransactionLayer& transactions, Sender& sender, Timers& timers,
                      TimerSettings timerSettings, UserAgentOptions options)
     : core_(core),
@@ -124,7 +135,8 @@ UserAgent::UserAgent(SipCore& core, TransactionLayer& transactions, Sender& send
       sender_(sender),
       timers_(timers),
       timerSettings_(timerSettings),
-      options_(std::move(options)) {}
+      options_(std::move(options)),
+      lingeringAcks_(std::make_unique<LingeringAcks>()) {}
 
 UserAgent::~UserAgent() {
   for (auto& [id, s] : sessions_) {
@@ -132,7 +144,7 @@ UserAgent::~UserAgent() {
     timers_.cancel(s->okTimer);
     timers_.cancel(s->cancelTimer);
   }
-  for (auto& [key, a] : lingeringAcks_)
+  for (auto& [key, a] : lingeringAcks_->byDialog)
     timers_.cancel(a.expiry);
 }
 
@@ -172,12 +184,11 @@ void UserAgent::forget(SessionId id) {
   if (!s.uas && !s.ack.empty()) {
     // A 2xx retransmitted after the session ended still needs its ACK, or the far end keeps
     // resending and finally hangs up a call that already ended cleanly.
-    auto key = s.dialogKey;
-    auto expiry = timers_.start(64 * timerSettings_.t1, [this, key] { lingeringAcks_.erase(key); });
-    if (auto old = lingeringAcks_.find(key); old != lingeringAcks_.end()) {
-      timers_.cancel(old->second.expiry);
-    }
-    lingeringAcks_[key] = LingeringAck{s.ack, s.ackCseq, s.peer, expiry};
+    auto expiry = timers_.start(64 * timerSettings_.t1,
+                                [this, key = s.dialogKey] { lingeringAcks_->byDialog.erase(key); });
+    auto [ack, added] = lingeringAcks_->byDialog.try_emplace(std::move(s.dialogKey));
+    if (!added) timers_.cancel(ack->second.expiry);
+    ack->second = LingeringAcks::Ack{std::move(s.ack), s.ackCseq, s.peer, expiry};
   }
   sessions_.erase(it);
 }
@@ -650,7 +661,8 @@ void UserAgent::onStrayResponse(const Message& response, const Peer&) {
     if (!s.ack.empty() && s.ackCseq == number) sender_.send(s.peer, s.ack);
     return;
   }
-  if (auto it = lingeringAcks_.find(key); it != lingeringAcks_.end() && it->second.cseq == number) {
+  const auto& lingering = lingeringAcks_->byDialog;
+  if (auto it = lingering.find(key); it != lingering.end() && it->second.cseq == number) {
     sender_.send(it->second.peer, it->second.bytes);
   }
 }
