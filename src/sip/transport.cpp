@@ -11,6 +11,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ip/udp.hpp>
 #include <boost/asio/ip/v6_only.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -215,31 +216,48 @@ class SipTransport::Impl {
     receiver_(std::move(*message), from);
   }
 
+  // Waits until the socket is readable, then reads what is queued without going back to the
+  // event loop: under load datagrams arrive in bursts, and each trip through the loop costs a
+  // poll of the reactor and a posted completion. After kBurst datagrams the loop runs others.
   asio::awaitable<void> udpLoop(Listener& l) {
+    static constexpr int kBurst = 64;
     std::vector<char> buffer(65536);
+    l.datagrams.non_blocking(true);
     for (;;) {
-      udp::endpoint from;
       error_code ec;
-      std::size_t n = co_await l.datagrams.async_receive_from(
-          asio::buffer(buffer), from, asio::redirect_error(asio::use_awaitable, ec));
-      if (ec) {
-        if (stopped_ || ec == asio::error::operation_aborted) co_return;
-        continue;  // e.g. ICMP port unreachable reported on the socket
+      co_await l.datagrams.async_wait(udp::socket::wait_read,
+                                      asio::redirect_error(asio::use_awaitable, ec));
+      if (stopped_ || ec == asio::error::operation_aborted) co_return;
+      int burst = 0;
+      for (;;) {
+        udp::endpoint from;
+        std::size_t n = l.datagrams.receive_from(asio::buffer(buffer), from, 0, ec);
+        if (stopped_) co_return;
+        if (ec == asio::error::would_block || ec == asio::error::try_again) break;
+        // Other errors, e.g. ICMP port unreachable reported on the socket, concern one datagram.
+        if (!ec) datagram(l, std::string_view(buffer.data(), n), from);
+        if (++burst == kBurst) {
+          burst = 0;
+          co_await asio::post(io_, asio::use_awaitable);
+          if (stopped_) co_return;
+        }
       }
-      Peer peer{Transport::kUdp, addressText(from.address()), from.port(), 0, l.index};
-      if (admission_ && !admission_(peer.address)) {
-        refused_.add();
-        continue;
-      }
-      std::string_view raw(buffer.data(), n);
-      if (raw.find_first_not_of("\r\n") == std::string_view::npos) continue;  // keep-alive
-      if (n > options_.limits.maxMessageBytes) {
-        malformed_.add();
-        if (auto answer = answerForUnparsable(raw, 513, "Message Too Large")) send(peer, *answer);
-        continue;
-      }
-      deliver(std::string(raw), raw, peer, nullptr);
     }
+  }
+
+  void datagram(const Listener& l, std::string_view raw, const udp::endpoint& from) {
+    Peer peer{Transport::kUdp, addressText(from.address()), from.port(), 0, l.index};
+    if (admission_ && !admission_(peer.address)) {
+      refused_.add();
+      return;
+    }
+    if (raw.find_first_not_of("\r\n") == std::string_view::npos) return;  // keep-alive
+    if (raw.size() > options_.limits.maxMessageBytes) {
+      malformed_.add();
+      if (auto answer = answerForUnparsable(raw, 513, "Message Too Large")) send(peer, *answer);
+      return;
+    }
+    deliver(std::string(raw), raw, peer, nullptr);
   }
 
   // The address of the last datagram's destination: calls go back and forth between a few
