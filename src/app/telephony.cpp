@@ -287,6 +287,9 @@ struct TelephonyStack::Impl {
       auto stats = transactions.stats();
       return static_cast<double>(stats.servers + stats.clients);
     });
+    metrics.gauge("sb_sip_transaction_bytes",
+                  "Message bytes held by live and lingering SIP transactions.",
+                  [this] { return static_cast<double>(transactions.stats().heldBytes); });
     metrics.gauge("sb_sip_bans", "Source addresses banned after authentication failures.",
                   [this] { return static_cast<double>(guard.bans().size()); });
     metrics.gauge("sb_sip_guard_dropped_packets", "Packets dropped by bans and rate limits.",

@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <utility>
 #include <vector>
 
 namespace sb {
@@ -60,6 +61,12 @@ class SlotMap {
   void forEach(F&& f) {
     for (auto& slot : slots_) {
       if (slot.value) f(*slot.value);
+    }
+  }
+  template <typename F>
+  void forEach(F&& f) const {
+    for (const auto& slot : slots_) {
+      if (slot.value) f(std::as_const(*slot.value));
     }
   }
 

@@ -147,6 +147,8 @@ class Message {
   std::string_view body() const { return view(body_); }
   // The message as received, up to the end of its body (trailing datagram bytes excluded).
   std::string_view bytes() const { return std::string_view(buffer_).substr(0, end_); }
+  // Heap bytes the buffer holds, which may exceed bytes(): for memory accounting.
+  std::size_t bufferCapacity() const { return buffer_.capacity(); }
 
  private:
   friend Result<Message> parseMessage(std::string bytes, const ParseLimits& limits);

@@ -60,6 +60,7 @@ struct TransactionStats {
   std::uint64_t retransmissionsAbsorbed = 0;
   std::uint64_t retransmissionsSent = 0;
   std::uint64_t timeouts = 0;
+  std::size_t heldBytes = 0;  // message buffers kept by live and lingering transactions
 };
 
 class TransactionLayer {
@@ -91,6 +92,7 @@ class TransactionLayer {
   // answer 64*T1 after its CANCEL (RFC 3261 §9.1).
   void abandon(ClientTxId id);
 
+  // Walks every transaction for heldBytes: for a metrics scrape, not for every message.
   TransactionStats stats() const;
 
  private:

@@ -188,6 +188,7 @@ void UserAgent::forget(SessionId id) {
                                 [this, key = s.dialogKey] { lingeringAcks_->byDialog.erase(key); });
     auto [ack, added] = lingeringAcks_->byDialog.try_emplace(std::move(s.dialogKey));
     if (!added) timers_.cancel(ack->second.expiry);
+    s.ack.shrink_to_fit();  // built in a 1 KiB buffer, kept 32 s
     ack->second = LingeringAcks::Ack{std::move(s.ack), s.ackCseq, s.peer, expiry};
   }
   sessions_.erase(it);

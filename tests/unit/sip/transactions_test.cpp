@@ -130,6 +130,37 @@ TEST_F(TransactionTest, TheRequestIsReleasedOnceAnsweredWhileItsAnswerLingers) {
   EXPECT_EQ(sender.sent[1].status(), 200);
 }
 
+// At 1,000 calls/s some 100,000 transactions linger at once: each keeps the bytes it may have
+// to send again and nothing more.
+TEST_F(TransactionTest, ALingeringServerKeepsOnlyItsAnswerSizedToFit) {
+  deliver(request("OPTIONS"), udp);
+  auto tx = user.requests[0].first;
+  EXPECT_GE(layer.stats().heldBytes, request("OPTIONS").size());  // the request, while pending
+  auto ok = answer(200);
+  layer.respond(tx, 200, ok);
+  EXPECT_EQ(layer.stats().heldBytes, ok.size());
+}
+
+TEST_F(TransactionTest, AnInviteAcceptedWithA2xxKeepsNoBytes) {
+  deliver(request("INVITE"), udp);
+  layer.respond(user.requests[0].first, 200, answer(200));
+  EXPECT_EQ(layer.stats().servers, 1U);  // timer L
+  EXPECT_EQ(layer.stats().heldBytes, 0U);
+}
+
+TEST_F(TransactionTest, AClientLingersWithItsAckAloneOrWithNothing) {
+  auto failed = request("INVITE", newBranch());
+  layer.sendRequest(failed, udp, [](const ClientEvent&) {});
+  deliver(responseTo(*parseMessage(failed), 486, {}, "callee").build(), udp);
+  auto accepted = request("INVITE", newBranch());
+  layer.sendRequest(accepted, udp, [](const ClientEvent&) {});
+  deliver(responseTo(*parseMessage(accepted), 200, {}, "callee").build(), udp);
+  EXPECT_EQ(layer.stats().clients, 2U);  // timers D and M
+  ASSERT_EQ(sender.sent.size(), 3U);     // INVITE, ACK of the 486, INVITE
+  ASSERT_EQ(sender.sent[1].method(), "ACK");
+  EXPECT_EQ(layer.stats().heldBytes, sender.sent[1].bytes.size());
+}
+
 TEST_F(TransactionTest, AnInviteAnsweredWhileItIsHandledGetsNo100) {
   user.answerAtOnce = [&](ServerTxId tx, const Message& invite) {
     layer.respond(tx, 180, responseTo(invite, 180, {}, "t9").build());
