@@ -14,9 +14,7 @@ std::string addressOf(const NameAddr& a) {
 }
 
 std::optional<std::string> contactUri(const Message& m) {
-  auto contacts = m.headerValues(HeaderId::kContact);
-  if (contacts.empty()) return std::nullopt;
-  auto c = parseNameAddr(contacts.front());
+  const auto& c = m.contact();
   if (!c) return std::nullopt;
   return std::string(c->uriText);
 }

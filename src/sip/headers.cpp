@@ -306,9 +306,12 @@ std::optional<Rejection> checkRequest(const Message& m) {
   if (auto ex = m.header(H::kExpires); ex && !parseNumber(*ex, 0xffffffff)) {
     return Rejection{400, "Malformed Expires"};
   }
-  for (auto c : m.headerValues(H::kContact)) {
-    if (c == "*") continue;
-    auto contact = parseNameAddr(c);
+  auto contacts = m.headerValues(H::kContact);
+  for (std::size_t i = 0; i < contacts.size(); ++i) {
+    if (contacts[i] == "*") continue;
+    // The first is parsed once for everyone who reads it (dialogs, the registrar).
+    auto parsed = i == 0 ? std::optional<Result<NameAddr>>() : parseNameAddr(contacts[i]);
+    const auto& contact = i == 0 ? m.contact() : *parsed;
     if (!contact) return Rejection{400, "Malformed Contact"};
     if (auto ex = findParam(contact->params, "expires"); ex && !parseNumber(*ex, 0xffffffff)) {
       return Rejection{400, "Malformed Contact Expires"};

@@ -189,6 +189,7 @@ struct Message::Parsed {
   std::optional<Result<NameAddr>> from;
   std::optional<Result<NameAddr>> to;
   std::optional<Result<Via>> topVia;
+  std::optional<Result<NameAddr>> contact;
 };
 
 Message::ParsedSlot::ParsedSlot() = default;
@@ -213,12 +214,12 @@ Message::Parsed& Message::ParsedSlot::of(const std::string& buffer) {
 
 namespace {
 
-// The top element for Via, the header's value for the others.
+// The first element for the list headers Via and Contact, the header's value for the others.
 template <typename T, typename Parse>
 const Result<T>& parsedOnce(std::optional<Result<T>>& slot, const Message& m, HeaderId id,
                             Parse parse) {
   if (slot) return *slot;
-  auto text = id == HeaderId::kVia ? m.firstValue(id) : m.header(id);
+  auto text = id == HeaderId::kVia || id == HeaderId::kContact ? m.firstValue(id) : m.header(id);
   if (text) {
     slot = parse(*text);
   } else {
@@ -240,6 +241,10 @@ const Result<NameAddr>& Message::to() const {
 
 const Result<Via>& Message::topVia() const {
   return parsedOnce(parsed_.of(buffer_).topVia, *this, HeaderId::kVia, parseVia);
+}
+
+const Result<NameAddr>& Message::contact() const {
+  return parsedOnce(parsed_.of(buffer_).contact, *this, HeaderId::kContact, parseNameAddr);
 }
 
 std::size_t Message::headerCount(HeaderId id) const {

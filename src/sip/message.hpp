@@ -143,6 +143,8 @@ class Message {
   const Result<NameAddr>& from() const;
   const Result<NameAddr>& to() const;
   const Result<Via>& topVia() const;
+  // The first Contact (an error for "*", which is no address).
+  const Result<NameAddr>& contact() const;
 
   std::string_view body() const { return view(body_); }
   // The message as received, up to the end of its body (trailing datagram bytes excluded).

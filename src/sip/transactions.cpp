@@ -110,17 +110,29 @@ namespace {
 
 // CSPRNG bytes drawn 4 KiB at a time: every RAND_bytes call checks the process id (a system
 // call), and a call takes several tokens. Each byte is handed out once.
-unsigned char randomByte() {
-  thread_local std::array<unsigned char, 4096> pool{};
-  thread_local std::size_t used = pool.size();
-  if (used == pool.size()) {
-    if (RAND_bytes(pool.data(), static_cast<int>(pool.size())) != 1) {
+class RandomPool {
+ public:
+  unsigned char next() {
+    if (used_ == bytes_.size()) refill();
+    return bytes_[used_++];
+  }
+
+ private:
+  void refill() {
+    if (RAND_bytes(bytes_.data(), static_cast<int>(bytes_.size())) != 1) {
       SB_BUG("RAND_bytes failed");
       std::abort();
     }
-    used = 0;
+    used_ = 0;
   }
-  return pool[used++];
+  std::array<unsigned char, 4096> bytes_{};
+  std::size_t used_ = bytes_.size();
+};
+
+// Looked up once per token: each access to a thread_local goes through the TLS machinery.
+RandomPool& randomPool() {
+  thread_local RandomPool pool;
+  return pool;
 }
 
 }  // namespace
@@ -130,11 +142,13 @@ std::string randomToken(std::size_t length) {
   // attacker forge responses to our requests (a fake 200 to a REGISTER, a BYE in a dialog).
   static constexpr std::string_view kAlphabet = "abcdefghijklmnopqrstuvwxyz0123456789";
   static constexpr unsigned kUnbiased = 256 - 256 % kAlphabet.size();  // 252: no modulo bias
-  std::string out;
-  out.reserve(length);
-  while (out.size() < length) {
-    auto b = randomByte();
-    if (b < kUnbiased) out.push_back(kAlphabet[b % kAlphabet.size()]);
+  auto& pool = randomPool();
+  std::string out(length, '\0');
+  for (char& c : out) {
+    unsigned char b = pool.next();
+    while (b >= kUnbiased)
+      b = pool.next();
+    c = kAlphabet[b % kAlphabet.size()];
   }
   return out;
 }

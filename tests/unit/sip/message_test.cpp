@@ -188,6 +188,19 @@ TEST(MessageParseTest, FromToAndTopViaAreParsedOnceAndKept) {
   EXPECT_EQ(m->to()->tag(), "");
   ASSERT_TRUE(m->topVia().ok());
   EXPECT_EQ(m->topVia()->branch(), "z9hG4bK-1-0");
+  ASSERT_TRUE(m->contact().ok());
+  EXPECT_EQ(m->contact()->uriText, "sip:1001@127.0.0.1:31062");  // the first of the list
+  EXPECT_EQ(findParam(m->contact()->params, "expires"), "300");
+}
+
+TEST(MessageParseTest, AWildcardOrMissingContactIsNoAddress) {
+  auto wildcard = parseMessage("REGISTER sip:b SIP/2.0\r\nContact: *\r\nl: 0\r\n\r\n");
+  ASSERT_TRUE(wildcard.ok());
+  EXPECT_FALSE(wildcard->contact().ok());
+  auto none = parseMessage("OPTIONS sip:a@b SIP/2.0\r\nl: 0\r\n\r\n");
+  ASSERT_TRUE(none.ok());
+  ASSERT_FALSE(none->contact().ok());
+  EXPECT_EQ(none->contact().error().message, "missing Contact");
 }
 
 TEST(MessageParseTest, MissingAndMalformedAddressesAreErrors) {
@@ -265,6 +278,10 @@ TEST(CheckRequestTest, NamesWhatIsWrong) {
   EXPECT_EQ(answer("Via: SIP/2.0/UDP h;branch=z9hG4bKx\r\nTo: <sip:a@b>\r\nCall-ID: c\r\n"
                    "CSeq: 1 OPTIONS\r\n"),
             400);  // no From
+  EXPECT_EQ(answer(ok + "Contact: <sip:a@h>, <sip:b@h>;expires=60\r\n"), 0);
+  EXPECT_EQ(answer(ok + "Contact: *\r\n"), 0);
+  EXPECT_EQ(answer(ok + "Contact: <sip:a@h\r\n"), 400);                        // the first
+  EXPECT_EQ(answer(ok + "Contact: <sip:a@h>, <sip:b@h>;expires=x\r\n"), 400);  // a later one
 }
 
 TEST(UriTest, ReadsSipUris) {
