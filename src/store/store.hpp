@@ -73,6 +73,12 @@ class MetaRepository {
   virtual void set(const std::string& key, const std::string& value) = 0;
 };
 
+// With the call journal open, a batch of call records commits by itself at this many records.
+// More than a commit interval's worth at 1,000 calls/s, so that the store thread's timer
+// (commitPending, server.call_records_commit_ms) rather than the count decides: a commit writes
+// each page it changed once, and the agent index alone has a page per agent taking calls.
+inline constexpr std::size_t kCallRecordsPerCommit = 1024;
+
 // Call records (通话记录), durable once `insert` returns.
 class CallRecordRepository {
  public:

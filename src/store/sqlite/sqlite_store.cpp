@@ -365,10 +365,6 @@ class SqliteMeta final : public MetaRepository {
 // before any other write; the journal is emptied after every commit.
 class SqliteCalls final : public CallRecordRepository {
  public:
-  // Enough for the commit to be shared by many calls at 1,000 calls/s; the store thread's
-  // commitPending() timer bounds how long a quiet minute's records wait.
-  static constexpr std::size_t kBatchRecords = 256;
-
   explicit SqliteCalls(Database& db) : db_(db) {}
   ~SqliteCalls() override {
     if (journal_) {
@@ -459,7 +455,7 @@ class SqliteCalls final : public CallRecordRepository {
       }
     });
     pending_ += records.size();
-    if (pending_ >= kBatchRecords) db_.commitBatch();
+    if (pending_ >= kCallRecordsPerCommit) db_.commitBatch();
     return out;
   }
 

@@ -167,11 +167,11 @@ TEST_F(CallJournalTest, AnyOtherWriteCommitsTheBatchFirst) {
 TEST_F(CallJournalTest, AFullBatchCommitsByItself) {
   auto store = openServerStore();
   std::vector<CallRecord> records;
-  for (int i = 0; i < 256; ++i)
-    records.push_back(unusual("c-" + std::to_string(1000 + i), kT0 + i));
+  for (std::size_t i = 0; i < kCallRecordsPerCommit; ++i)
+    records.push_back(unusual("c-" + std::to_string(10000 + i), kT0 + static_cast<UnixMillis>(i)));
   auto results = store->calls().insertAll(records);
   EXPECT_TRUE(std::all_of(results.begin(), results.end(), [](const auto& r) { return r.ok(); }));
-  EXPECT_EQ(committed("c-1255"), records.back());
+  EXPECT_EQ(committed(records.back().id), records.back());
   EXPECT_EQ(fs::file_size(journalFile()), 0U);
 }
 
