@@ -268,9 +268,15 @@ StreamRewriter::StreamRewriter(const StreamRewriterConfig& config)
     : ssrc_(config.ssrc),
       firstSequence_(config.firstSequence),
       firstTimestamp_(config.firstTimestamp) {
-  for (std::size_t i = 0; i < payloadTypes_.size(); ++i) {
-    payloadTypes_[i] = static_cast<std::uint8_t>(i);
-  }
+  // Every payload type maps to itself until told otherwise; copied whole, as a call sets up
+  // several rewriters.
+  static constexpr auto kIdentity = [] {
+    decltype(payloadTypes_) identity{};
+    for (std::size_t i = 0; i < identity.size(); ++i)
+      identity[i] = static_cast<std::uint8_t>(i);
+    return identity;
+  }();
+  payloadTypes_ = kIdentity;
 }
 
 void StreamRewriter::mapPayloadType(std::uint8_t incoming, std::uint8_t outgoing) {
