@@ -1,5 +1,7 @@
 #include "core/asio_timers.hpp"
 
+#include <algorithm>
+
 namespace sb {
 
 Timers::Clock::time_point coalescedDeadline(Timers::Clock::time_point deadline) {
@@ -10,16 +12,20 @@ Timers::Clock::time_point coalescedDeadline(Timers::Clock::time_point deadline) 
   return deadline + (window - into);
 }
 
+Timers::Clock::duration slackFor(Timers::Clock::duration delay) {
+  return std::clamp(delay / 64, Timers::Clock::duration::zero(),
+                    std::chrono::duration_cast<Timers::Clock::duration>(kMaxSlack));
+}
+
 Timers::Id AsioTimers::start(std::chrono::milliseconds delay, Callback callback) {
-  auto id = queue_.add(now(), delay, std::move(callback));
-  rearm();
+  auto started = now();
+  auto id = queue_.add(started, delay, std::move(callback));
+  delay = std::max(delay, std::chrono::milliseconds::zero());
+  armAt(coalescedDeadline(started + delay + slackFor(delay)));
   return id;
 }
 
-void AsioTimers::rearm() {
-  auto next = queue_.nextDeadline();
-  if (!next) return;
-  auto at = coalescedDeadline(*next);
+void AsioTimers::armAt(Clock::time_point at) {
   if (armedFor_ && *armedFor_ <= at) return;
   armedFor_ = at;
   timer_.expires_at(at);  // cancels a later wait, whose handler then sees operation_aborted
@@ -28,7 +34,7 @@ void AsioTimers::rearm() {
     ++wakeups_;
     armedFor_.reset();
     queue_.runDue(now());
-    rearm();
+    if (auto wake = queue_.nextWake(slackFor)) armAt(coalescedDeadline(*wake));
   });
 }
 

@@ -87,6 +87,17 @@ std::optional<Timers::Clock::time_point> TimerQueue::nextDeadline() {
   return heads_.top().deadline;
 }
 
+std::optional<Timers::Clock::time_point> TimerQueue::nextWake(Slack slack) {
+  dropCancelled();
+  std::optional<Timers::Clock::time_point> wake;
+  for (const auto& [delay, list] : lists_) {
+    if (list.head == kNone) continue;
+    auto at = slots_[list.head].deadline + slack(Timers::Clock::duration(delay));
+    if (!wake || at < *wake) wake = at;
+  }
+  return wake;
+}
+
 void TimerQueue::runDue(Timers::Clock::time_point now) {
   for (;;) {
     dropCancelled();

@@ -41,6 +41,10 @@ class TimerQueue {
   void runDue(Timers::Clock::time_point now);
   // The earliest pending deadline, if any.
   std::optional<Timers::Clock::time_point> nextDeadline();
+  // When a loop that lets a timer of delay d fire up to slack(d) late must wake at the latest:
+  // the earliest first deadline of a delay's list plus that delay's slack.
+  using Slack = Timers::Clock::duration (*)(Timers::Clock::duration delay);
+  std::optional<Timers::Clock::time_point> nextWake(Slack slack);
   std::size_t size() const { return live_; }
 
  private:

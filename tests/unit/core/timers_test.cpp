@@ -158,5 +158,35 @@ TEST(AsioTimersTest, NeverFireEarlyAndShareWakeUps) {
   EXPECT_LE(timers.wakeups(), 40 / (kCoalescing / milliseconds(1)) + 1);
 }
 
+TEST(AsioTimersTest, SlackGrowsWithTheDelayUpToItsCap) {
+  using std::chrono::duration_cast;
+  using Duration = Timers::Clock::duration;
+  EXPECT_EQ(slackFor(Duration::zero()), Duration::zero());
+  EXPECT_EQ(slackFor(duration_cast<Duration>(milliseconds(640))),
+            duration_cast<Duration>(milliseconds(10)));
+  EXPECT_EQ(slackFor(duration_cast<Duration>(milliseconds(32000))),
+            duration_cast<Duration>(kMaxSlack));
+}
+
+TEST(AsioTimersTest, LongTimersShareWakeUpsWithinTheirSlack) {
+  boost::asio::io_context io;
+  AsioTimers timers(io);
+  auto started = timers.now();
+  int count = 0;
+  bool early = false;
+  // Fifty timers a millisecond apart, each allowed 10 ms late: 2 ms windows alone would wake
+  // the loop 25 times.
+  for (int ms = 640; ms < 690; ++ms) {
+    timers.start(milliseconds(ms), [&, ms] {
+      ++count;
+      early = early || timers.now() < started + milliseconds(ms);
+    });
+  }
+  io.run();
+  EXPECT_EQ(count, 50);
+  EXPECT_FALSE(early);
+  EXPECT_LE(timers.wakeups(), 50 / 10 + 2);
+}
+
 }  // namespace
 }  // namespace sb
