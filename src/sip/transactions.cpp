@@ -76,7 +76,8 @@ Peer responsePeer(const Peer& from) {
 // into the buffer it already has, so a "released" message kept its bytes for the 32 s it lingers.
 template <typename T>
 void release(T& value) {
-  std::exchange(value, T{});
+  T gone = std::move(value);  // takes the buffer along, freed here
+  value = T{};
 }
 
 // What a lingering transaction keeps is sized to fit: a builder reserves 1 KiB for a message of a
