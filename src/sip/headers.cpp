@@ -310,8 +310,9 @@ std::optional<Rejection> checkRequest(const Message& m) {
   for (std::size_t i = 0; i < contacts.size(); ++i) {
     if (contacts[i] == "*") continue;
     // The first is parsed once for everyone who reads it (dialogs, the registrar).
-    auto parsed = i == 0 ? std::optional<Result<NameAddr>>() : parseNameAddr(contacts[i]);
-    const auto& contact = i == 0 ? m.contact() : *parsed;
+    std::optional<Result<NameAddr>> later;
+    if (i > 0) later = parseNameAddr(contacts[i]);
+    const auto& contact = later ? *later : m.contact();
     if (!contact) return Rejection{400, "Malformed Contact"};
     if (auto ex = findParam(contact->params, "expires"); ex && !parseNumber(*ex, 0xffffffff)) {
       return Rejection{400, "Malformed Contact Expires"};
