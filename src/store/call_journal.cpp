@@ -29,12 +29,23 @@ std::uint64_t checksum(std::string_view bytes) {
   return hash;
 }
 
-// Little-endian, whatever the host's byte order; one append, not one per byte.
-void putFixed(std::string& out, std::uint64_t value, int bytes) {
-  char buffer[8];
-  for (int i = 0; i < bytes; ++i)
-    buffer[i] = static_cast<char>((value >> (8 * i)) & 0xFF);
-  out.append(buffer, static_cast<std::size_t>(bytes));
+// Little-endian, whatever the host's byte order. The width is a template argument so that the
+// bytes are written by one store: a record has some sixty fields.
+template <std::size_t Bytes>
+void writeFixed(char* at, std::uint64_t value) {
+  if constexpr (std::endian::native == std::endian::little) {
+    std::memcpy(at, &value, Bytes);
+  } else {
+    for (std::size_t i = 0; i < Bytes; ++i)
+      at[i] = static_cast<char>((value >> (8 * i)) & 0xFF);
+  }
+}
+
+template <std::size_t Bytes>
+void putFixed(std::string& out, std::uint64_t value) {
+  char buffer[Bytes];
+  writeFixed<Bytes>(buffer, value);
+  out.append(buffer, Bytes);
 }
 
 std::uint64_t getFixed(std::string_view in, int bytes) {
@@ -94,17 +105,17 @@ class Writer {
   explicit Writer(std::string& out) : out_(out) {}
 
   void operator()(std::string_view text) {
-    putFixed(out_, text.size(), 4);
+    putFixed<4>(out_, text.size());
     out_.append(text);
   }
   void operator()(std::integral auto value) {
-    putFixed(out_, static_cast<std::uint64_t>(value), 8);
+    putFixed<8>(out_, static_cast<std::uint64_t>(value));
   }
-  void operator()(double value) { putFixed(out_, std::bit_cast<std::uint64_t>(value), 8); }
+  void operator()(double value) { putFixed<8>(out_, std::bit_cast<std::uint64_t>(value)); }
   void operator()(CallDirection d) { (*this)(callDirectionCode(d)); }
   void operator()(CallEndReason r) { (*this)(callEndReasonCode(r)); }
   void operator()(const std::vector<CallLegRecord>& legs) {
-    putFixed(out_, legs.size(), 4);
+    putFixed<4>(out_, legs.size());
     for (const auto& leg : legs)
       legFields(leg, *this);
   }
@@ -208,10 +219,8 @@ void encodeJournalEntry(const JournalEntry& entry, std::string& out) {
     writer(work.afterCallWorkMs);
   }
   std::string_view payload = std::string_view(out).substr(start + kFrameBytes);
-  std::string frame;
-  putFixed(frame, payload.size(), 4);
-  putFixed(frame, checksum(payload), 8);
-  out.replace(start, kFrameBytes, frame);
+  writeFixed<4>(&out[start], payload.size());
+  writeFixed<8>(&out[start + 4], checksum(payload));
 }
 
 JournalContents decodeJournal(std::string_view bytes) {
