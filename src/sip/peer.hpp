@@ -28,11 +28,12 @@ std::string peerAddress(const Peer& peer);
 // "udp:192.0.2.7:5060": with the transport, for logs.
 std::string describePeer(const Peer& peer);
 
-// Sends bytes to a peer; implemented by the transport layer (and by fakes in tests).
+// Sends bytes to a peer; implemented by the transport layer (and by fakes in tests). The bytes are
+// the caller's: a sender that cannot send them at once keeps a copy.
 class Sender {
  public:
   virtual ~Sender() = default;
-  virtual void send(const Peer& to, std::string bytes) = 0;
+  virtual void send(const Peer& to, std::string_view bytes) = 0;
 };
 
 }  // namespace sb::sip

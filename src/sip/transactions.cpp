@@ -397,7 +397,7 @@ ClientTxId TransactionLayer::sendRequest(Message request, const Peer& to, Client
   c.handler = std::move(handler);
   c.id = clients_.insert(std::move(client));
   keys_->clients.emplace(c.key, c.id);
-  sender_.send(c.peer, std::string(c.request.bytes()));
+  sender_.send(c.peer, c.request.bytes());
   if (!isReliable(to.transport)) retransmitRequest(c.id, settings_.t1);  // timer A or E
   auto id = c.id;
   c.timeoutTimer = timers_.start(64 * settings_.t1, [this, id] {  // timer B or F
@@ -429,7 +429,7 @@ void TransactionLayer::retransmitRequest(ClientTxId id, std::chrono::millisecond
     bool again = c.invite ? c.state == State::kCalling
                           : (c.state == State::kTrying || c.state == State::kProceeding);
     if (!again) return;
-    sender_.send(c.peer, std::string(c.request.bytes()));
+    sender_.send(c.peer, c.request.bytes());
     ++counters_.retransmissionsSent;
     auto next = c.invite ? 2 * interval
                          : (c.state == State::kProceeding ? settings_.t2

@@ -159,13 +159,13 @@ class SipTransport::Impl {
 
   std::uint16_t port() const { return listeners_.front()->acceptor.local_endpoint().port(); }
 
-  void send(const Peer& to, std::string bytes) {
+  void send(const Peer& to, std::string_view bytes) {
     if (stopped_) return;
     sent_.add();
     if (to.transport == Transport::kUdp) {
-      sendUdp(to, std::move(bytes));
+      sendUdp(to, bytes);
     } else {
-      sendTcp(to, std::move(bytes));
+      sendTcp(to, std::string(bytes));
     }
   }
 
@@ -273,7 +273,7 @@ class SipTransport::Impl {
     return lastAddress_;
   }
 
-  void sendUdp(const Peer& to, std::string bytes) {
+  void sendUdp(const Peer& to, std::string_view bytes) {
     error_code ec;
     auto parsed = addressOf(to.address);
     if (!parsed) return;
@@ -288,7 +288,7 @@ class SipTransport::Impl {
     // Non-blocking first: on loopback and a healthy network the datagram is gone at once.
     l->datagrams.send_to(asio::buffer(bytes), endpoint, 0, ec);
     if (ec != asio::error::would_block) return;
-    auto owned = std::make_shared<std::string>(std::move(bytes));
+    auto owned = std::make_shared<std::string>(bytes);
     l->datagrams.async_send_to(asio::buffer(*owned), endpoint, [owned](error_code, std::size_t) {});
   }
 
@@ -478,8 +478,8 @@ void SipTransport::stop() {
 std::uint16_t SipTransport::port() const {
   return impl_->port();
 }
-void SipTransport::send(const Peer& to, std::string bytes) {
-  impl_->send(to, std::move(bytes));
+void SipTransport::send(const Peer& to, std::string_view bytes) {
+  impl_->send(to, bytes);
 }
 
 }  // namespace sb::sip

@@ -43,7 +43,7 @@ class SipTransport final : public Sender {
   void stop();
   std::uint16_t port() const;
 
-  void send(const Peer& to, std::string bytes) override;
+  void send(const Peer& to, std::string_view bytes) override;
 
  private:
   class Impl;

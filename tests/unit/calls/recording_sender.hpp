@@ -14,8 +14,8 @@ namespace sb::calls::test_support {
 
 class RecordingSender final : public sip::Sender {
  public:
-  void send(const sip::Peer& to, std::string bytes) override {
-    sent.push_back({to, *sip::parseMessage(std::move(bytes))});
+  void send(const sip::Peer& to, std::string_view bytes) override {
+    sent.push_back({to, *sip::parseMessage(std::string(bytes))});
   }
   struct Sent {
     sip::Peer to;

@@ -16,7 +16,7 @@ using std::chrono::seconds;
 
 class RecordingSender final : public Sender {
  public:
-  void send(const Peer&, std::string bytes) override { sent.push_back(std::move(bytes)); }
+  void send(const Peer&, std::string_view bytes) override { sent.emplace_back(bytes); }
   Message last() const { return *parseMessage(sent.back()); }
   std::vector<std::string> sent;
 };

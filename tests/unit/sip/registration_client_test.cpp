@@ -36,7 +36,9 @@ struct Sent {
 
 class RecordingSender final : public Sender {
  public:
-  void send(const Peer& to, std::string bytes) override { sent.push_back({to, std::move(bytes)}); }
+  void send(const Peer& to, std::string_view bytes) override {
+    sent.push_back({to, std::string(bytes)});
+  }
   std::vector<Sent> sent;
 };
 

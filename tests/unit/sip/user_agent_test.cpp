@@ -14,7 +14,7 @@ using std::chrono::milliseconds;
 
 class RecordingSender final : public Sender {
  public:
-  void send(const Peer&, std::string bytes) override { sent.push_back(std::move(bytes)); }
+  void send(const Peer&, std::string_view bytes) override { sent.emplace_back(bytes); }
   std::vector<Message> messages() const {
     std::vector<Message> out;
     for (const auto& s : sent)
