@@ -3,6 +3,7 @@
 #include <array>
 #include <atomic>
 #include <cerrno>
+#include <charconv>
 #include <cstring>
 #include <ctime>
 #include <deque>
@@ -95,9 +96,15 @@ std::optional<Address> makeAddress(const std::string& host, std::uint16_t port) 
 std::pair<std::string, std::uint16_t> describe(const Address& a) {
   std::array<char, INET6_ADDRSTRLEN> text{};
   if (a.storage.ss_family == AF_INET) {
+    // Every call's leg statistics name the far end: dotted quads without inet_ntop's printf.
     const auto* v4 = reinterpret_cast<const sockaddr_in*>(&a.storage);
-    inet_ntop(AF_INET, &v4->sin_addr, text.data(), text.size());
-    return {text.data(), ntohs(v4->sin_port)};
+    const auto* octets = reinterpret_cast<const std::uint8_t*>(&v4->sin_addr);
+    char* out = text.data();
+    for (int i = 0; i < 4; ++i) {
+      if (i > 0) *out++ = '.';
+      out = std::to_chars(out, text.data() + text.size(), octets[i]).ptr;
+    }
+    return {std::string(text.data(), out), ntohs(v4->sin_port)};
   }
   if (a.storage.ss_family == AF_INET6) {
     const auto* v6 = reinterpret_cast<const sockaddr_in6*>(&a.storage);
@@ -672,8 +679,7 @@ class MediaEngine::Worker {
   // What `from` sends reaches `to` in `to`'s payload types, nothing else. A leg fed locally
   // (on hold, in a conference) keeps its current source: the bridge is heard when that ends.
   static void bridgeInto(const Endpoint& from, Endpoint& to) {
-    for (unsigned pt = 0; pt <= kRtpMaxPayloadType; ++pt)
-      to.out.blockPayloadType(static_cast<std::uint8_t>(pt));
+    to.out.blockAllPayloadTypes();
     to.out.mapPayloadType(from.config.payloadType, to.config.payloadType);
     if (from.config.eventPayloadType && to.config.eventPayloadType) {
       to.out.mapPayloadType(*from.config.eventPayloadType, *to.config.eventPayloadType);

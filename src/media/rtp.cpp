@@ -289,6 +289,10 @@ void StreamRewriter::blockPayloadType(std::uint8_t incoming) {
   payloadTypes_[incoming] = kBlocked;
 }
 
+void StreamRewriter::blockAllPayloadTypes() {
+  payloadTypes_.fill(kBlocked);
+}
+
 void StreamRewriter::anchor(const RtpPacket& parsed, std::uint32_t arrival) {
   std::uint16_t sequence = firstSequence_;
   std::uint32_t timestamp = firstTimestamp_;

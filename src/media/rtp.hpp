@@ -267,6 +267,7 @@ class StreamRewriter {
   // Payload types are forwarded unchanged unless mapped or blocked. Types above 127 are ignored.
   void mapPayloadType(std::uint8_t incoming, std::uint8_t outgoing);
   void blockPayloadType(std::uint8_t incoming);
+  void blockAllPayloadTypes();
 
   // The next packet starts a new source even if its SSRC is the one already seen: call it when
   // the control plane re-bridges the leg.

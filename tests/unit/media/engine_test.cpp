@@ -188,6 +188,7 @@ TEST_F(EngineTest, ATonePlayedOnOneLegIsHeardOnTheOther) {
   auto statsA = engine.stats(legA.id);
   EXPECT_EQ(statsA->packetsReceived, 50U);
   EXPECT_TRUE(statsA->latched);
+  EXPECT_EQ(statsA->remoteAddress, "127.0.0.1");
   EXPECT_EQ(statsA->remotePort, a.port());
 
   // And the other way round, a different tone.
@@ -286,6 +287,20 @@ TEST_F(EngineTest, ClosedEndpointsAreGoneAndTheirPortsReused) {
   EndpointConfig bad;
   bad.remoteAddress = "not-an-address";
   EXPECT_FALSE(engine.open(bad).ok());
+}
+
+TEST_F(EngineTest, StatsNameTheFarEndAsConfiguredUntilItLatches) {
+  EndpointConfig c;
+  c.remoteAddress = "198.51.100.254";
+  c.remotePort = 40000;
+  auto info = engine.open(c);
+  ASSERT_TRUE(info.ok());
+  auto stats = engine.stats(info->id);
+  ASSERT_TRUE(stats.has_value());
+  EXPECT_EQ(stats->remoteAddress, "198.51.100.254");
+  EXPECT_EQ(stats->remotePort, 40000);
+  EXPECT_FALSE(stats->latched);
+  engine.close(info->id);
 }
 
 TEST_F(EngineTest, ARecycledPortPairCarriesNothingFromWhileItWasIdle) {

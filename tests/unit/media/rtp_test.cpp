@@ -550,6 +550,14 @@ TEST_F(StreamRewriterTest, MapsAndBlocksPayloadTypes) {
   EXPECT_EQ(r.packet.sequence, 1002);  // the input's gap stays
 }
 
+TEST_F(StreamRewriterTest, BlockingAllLetsOnlyMappedTypesThrough) {
+  rewriter_.blockAllPayloadTypes();
+  rewriter_.mapPayloadType(8, 0);
+  EXPECT_EQ(send(0xA, 1, 0, 0, 8, true).packet.payloadType, 0);
+  for (std::uint8_t pt : {0, 13, 101, 127})
+    EXPECT_EQ(send(0xA, 2, 160, 160, pt).result, RewriteResult::kDroppedPayloadType) << int(pt);
+}
+
 TEST_F(StreamRewriterTest, LeavesCsrcsExtensionAndPayloadAlone) {
   Bytes bytes = kFullPacket;
   const auto in = parseRtp(bytes);
