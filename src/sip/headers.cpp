@@ -48,6 +48,12 @@ constexpr ListSyntax kListSyntax{};
 // Calls `take` with each element of a comma-separated list until it returns false.
 template <typename Take>
 void forEachListItem(std::string_view value, Take take) {
+  // Most values hold one element: with no comma anywhere, quotes and brackets cannot split it.
+  if (value.find(',') == std::string_view::npos) {
+    auto item = trimWsp(value);
+    if (!item.empty()) take(item);
+    return;
+  }
   std::size_t start = 0;
   bool inAngle = false;
   for (std::size_t i = 0; i < value.size(); ++i) {

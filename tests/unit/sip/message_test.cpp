@@ -55,6 +55,12 @@ TEST(MessageParseTest, TheFirstValueIsTheFirstOfTheListAcrossLines) {
   EXPECT_FALSE(m->firstValue(HeaderId::kRecordRoute));
   EXPECT_EQ(firstListItem(" , ,"), std::nullopt);
   EXPECT_EQ(firstListItem("<sip:a@b;x=1,2>, <sip:c@d>"), "<sip:a@b;x=1,2>");
+  // Without a comma the whole value, trimmed, is the one element.
+  EXPECT_EQ(firstListItem(" \t<sip:a@b;x=1> \t"), "<sip:a@b;x=1>");
+  EXPECT_EQ(firstListItem("\"unclosed <sip:a@b>"), "\"unclosed <sip:a@b>");
+  EXPECT_EQ(firstListItem(" \t "), std::nullopt);
+  EXPECT_EQ(splitList(" sip:q@r "), ListItems{"sip:q@r"});
+  EXPECT_TRUE(splitList("  ").empty());
 }
 
 TEST(MessageParseTest, ReadsAResponse) {
