@@ -564,7 +564,7 @@ class SqliteCalls final : public CallRecordRepository {
   }
 
   std::vector<CallRecord> list(const CallFilter& filter) override {
-    // One statement text per combination of filters (at most 32), each prepared once and cached,
+    // One statement text per combination of filters (at most 48), each prepared once and cached,
     // so that every combination gets a plan that uses its index.
     std::string sql(kSelect);
     std::string where;
@@ -575,8 +575,14 @@ class SqliteCalls final : public CallRecordRepository {
     if (filter.from) narrow("arrived_at >= ?1");
     if (filter.to) narrow("arrived_at < ?2");
     if (filter.agent) narrow("agent = ?3");
-    if (filter.number) narrow("(caller = ?4 OR called = ?4 OR did = ?4)");
-    if (filter.endReason) narrow("end_reason = ?5");
+    // The conditions after `AND` are those of the partial indexes calls_by_did and
+    // calls_by_end_reason (schema 6): they change no result.
+    if (filter.number) narrow("(caller = ?4 OR called = ?4 OR (did = ?4 AND did <> called))");
+    if (filter.endReason) {
+      narrow(*filter.endReason == CallEndReason::kNormal
+                 ? "end_reason = ?5"
+                 : "end_reason = ?5 AND end_reason <> 'normal'");
+    }
     sql += where;
     sql += " ORDER BY arrived_at DESC, id DESC LIMIT ?6 OFFSET ?7";
 

@@ -186,9 +186,13 @@ TEST_P(CallRecordsTest, TheNumberFilterMatchesCallerCalledOrDidExactly) {
   insert(byCalled);
   insert(byDid);
   insert(other);
+  auto inbound = record("inbound", kT0 + 4);  // an inbound call's DID is the number called
+  inbound.called = "555";
+  inbound.did = "555";
+  insert(inbound);
   CallFilter f;
   f.number = "555";
-  EXPECT_EQ(ids(f), (Ids{"did", "called", "caller"}));
+  EXPECT_EQ(ids(f), (Ids{"inbound", "did", "called", "caller"}));
 }
 
 TEST_P(CallRecordsTest, TheEndReasonFilterKeepsCallsThatEndedThatWay) {
@@ -206,6 +210,11 @@ TEST_P(CallRecordsTest, TheEndReasonFilterKeepsCallsThatEndedThatWay) {
   f.endReason = CallEndReason::kNormal;
   EXPECT_EQ(ids(f), (Ids{"answered"}));
   f.endReason = CallEndReason::kFailed;
+  EXPECT_TRUE(ids(f).empty());
+  f.from = kT0 + 1;
+  f.endReason = CallEndReason::kAfterHoursVoicemail;
+  EXPECT_EQ(ids(f), (Ids{"voicemail"}));
+  f.endReason = CallEndReason::kNormal;
   EXPECT_TRUE(ids(f).empty());
 }
 
@@ -451,6 +460,79 @@ TEST(CallRecordsMigrationTest, Version4RecordsKeepTheirChecksWithoutTemporaryTab
     EXPECT_TRUE(insertWith("internal", "after_hours_voicemail"));
     EXPECT_FALSE(insertWith("sideways", "normal"));
     EXPECT_FALSE(insertWith("inbound", "lost"));
+    expectIndexesAndLegsOfCFull(db);
+  }
+  fs::remove_all(dir);
+}
+
+// What SQLite would do for a list query: one line of EXPLAIN QUERY PLAN per step.
+std::vector<std::string> planOf(sqlite::Database& db, const std::string& query) {
+  std::vector<std::string> steps;
+  auto plan = db.prepare("EXPLAIN QUERY PLAN " + query);
+  while (plan->step())
+    steps.push_back(plan->textAt(3));
+  return steps;
+}
+
+TEST(CallRecordsMigrationTest, Version5RecordsAreFoundThroughTheNarrowerIndexes) {
+  fs::path dir = fs::temp_directory_path() / ("sb-calls-v5-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  CallRecord expected = fullRecord();
+  auto inbound = expected;
+  inbound.id = "c-inbound";
+  inbound.called = "4001";
+  inbound.did = "4001";
+  inbound.endReason = CallEndReason::kNormal;
+  inbound.legs.clear();
+  {
+    sqlite::Database db(dir / "test.db");
+    migrateUpTo(db, 5);
+  }
+  {
+    auto store = openSqliteStore(dir / "test.db");
+    ASSERT_EQ(store->schemaVersion(), 5);
+    ASSERT_TRUE(store->calls().insert(expected).ok());
+    ASSERT_TRUE(store->calls().insert(inbound).ok());
+    EXPECT_EQ(store->migrate(kNow), store->latestSchemaVersion() - 5);
+    CallFilter f;
+    f.number = expected.did;
+    ASSERT_NE(expected.did, expected.called);
+    EXPECT_EQ(store->calls().list(f), (std::vector<CallRecord>{expected}));
+    f.number = "4001";
+    EXPECT_EQ(store->calls().list(f), (std::vector<CallRecord>{inbound}));
+    f = {};
+    f.endReason = expected.endReason;
+    EXPECT_EQ(store->calls().list(f), (std::vector<CallRecord>{expected}));
+    f.endReason = CallEndReason::kNormal;
+    EXPECT_EQ(store->calls().list(f), (std::vector<CallRecord>{inbound}));
+    EXPECT_EQ(store->integrityCheck(), "ok");
+  }
+  {
+    sqlite::Database db(dir / "test.db");
+    // Inbound c-inbound called its DID and ended normally: neither partial index holds it.
+    for (const char* index : {"calls_by_did", "calls_by_end_reason"}) {
+      auto held =
+          db.prepare(std::string("SELECT COUNT(*) FROM calls INDEXED BY ") + index +
+                     (std::string(index) == "calls_by_did" ? " WHERE did <> called"
+                                                           : " WHERE end_reason <> 'normal'"));
+      ASSERT_TRUE(held->step());
+      EXPECT_EQ(held->intAt(0), 1) << index;
+    }
+    // The number and end reason filters search the indexes instead of reading every call.
+    auto byNumber = planOf(db,
+                           "SELECT * FROM calls WHERE (caller = ?4 OR called = ?4 OR "
+                           "(did = ?4 AND did <> called)) ORDER BY arrived_at DESC, id DESC");
+    EXPECT_NE(std::find(byNumber.begin(), byNumber.end(),
+                        "SEARCH calls USING INDEX calls_by_did (did=?)"),
+              byNumber.end())
+        << ::testing::PrintToString(byNumber);
+    auto byReason = planOf(db,
+                           "SELECT * FROM calls WHERE end_reason = ?5 AND end_reason <> 'normal' "
+                           "ORDER BY arrived_at DESC, id DESC");
+    EXPECT_EQ(
+        byReason,
+        (std::vector<std::string>{"SEARCH calls USING INDEX calls_by_end_reason (end_reason=?)"}));
     expectIndexesAndLegsOfCFull(db);
   }
   fs::remove_all(dir);
