@@ -187,6 +187,31 @@ Result<NameAddr> parseNameAddr(std::string_view value) {
   return out;
 }
 
+std::string_view viaBranch(std::string_view value) {
+  // Parameters start at a semicolon outside quoted strings (generic-param values may be quoted).
+  auto nextSemicolon = [&value](std::size_t from) {
+    for (std::size_t k = from; k < value.size(); ++k) {
+      if (value[k] == ';') return k;
+      if (value[k] == '"') {
+        auto len = quotedLength(value.substr(k));
+        if (len == std::string_view::npos) return std::string_view::npos;
+        k += len - 1;
+      }
+    }
+    return std::string_view::npos;
+  };
+  for (std::size_t i = nextSemicolon(0); i != std::string_view::npos;) {
+    std::size_t next = nextSemicolon(i + 1);
+    auto param = value.substr(i + 1, next == std::string_view::npos ? next : next - i - 1);
+    auto eq = param.find('=');
+    if (eq != std::string_view::npos && iequals(trimWsp(param.substr(0, eq)), "branch")) {
+      return trimWsp(param.substr(eq + 1));
+    }
+    i = next;
+  }
+  return {};
+}
+
 Result<Via> parseVia(std::string_view value) {
   Via via;
   std::string_view s = trimWsp(value);

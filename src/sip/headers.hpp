@@ -20,6 +20,9 @@ Result<std::vector<Param>> parseParams(std::string_view text);
 Result<NameAddr> parseNameAddr(std::string_view value);
 // One via-parm.
 Result<Via> parseVia(std::string_view value);
+// The branch parameter of one via-parm, found without parsing the rest of it; empty when there
+// is none. Enough to match a response to the request we sent.
+std::string_view viaBranch(std::string_view value);
 
 struct CSeq {
   std::uint32_t number = 0;

@@ -55,13 +55,15 @@ std::optional<std::string> serverKey(const Message& m) {
 
 // Client transactions are keyed by the top Via branch and the CSeq method: a request we send
 // and the responses to it give the same key.
+// The top Via is ours, so its branch is all that is read of it.
 std::optional<std::string> clientKey(const Message& m) {
-  const auto& via = m.topVia();
+  auto via = m.firstValue(HeaderId::kVia);
   auto cseq = m.header(HeaderId::kCSeq);
-  if (!cseq) return std::nullopt;
+  if (!via || !cseq) return std::nullopt;
+  auto branch = viaBranch(*via);
   auto seq = parseCSeq(*cseq);
-  if (!via || !seq || via->branch().empty()) return std::nullopt;
-  return concat(via->branch(), '|', seq->method);
+  if (branch.empty() || !seq) return std::nullopt;
+  return concat(branch, '|', seq->method);
 }
 
 // Where responses to a request go: back to the source address and port, on the connection for

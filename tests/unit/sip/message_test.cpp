@@ -63,6 +63,24 @@ TEST(MessageParseTest, TheFirstValueIsTheFirstOfTheListAcrossLines) {
   EXPECT_TRUE(splitList("  ").empty());
 }
 
+TEST(ViaBranchTest, FindsTheBranchAsParseViaDoes) {
+  for (std::string_view via : {
+           "SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bK-1;rport",
+           "SIP/2.0/UDP 127.0.0.1:5060;rport;BRANCH = z9hG4bK-1 ",
+           "SIP/2.0/UDP [::1]:5060 ; x=\"a;branch=no\" ;branch=z9hG4bK-1;branch=z9hG4bK-2",
+           "SIP/2.0/TCP host.example ;received=192.0.2.1;branch=\"z9hG4bK-1\"",
+           "SIP/2.0/UDP 127.0.0.1",
+           "SIP/2.0/UDP 127.0.0.1;branch",
+           "SIP/2.0/UDP 127.0.0.1;x=\"unclosed;branch=z9hG4bK-1",
+       }) {
+    auto parsed = parseVia(via);
+    ASSERT_TRUE(parsed.ok() || via.find("unclosed") != std::string_view::npos) << via;
+    EXPECT_EQ(viaBranch(via), parsed.ok() ? parsed->branch() : "") << via;
+  }
+  EXPECT_EQ(viaBranch("SIP/2.0/UDP 127.0.0.1:5060;rport;BRANCH = z9hG4bK-1 "), "z9hG4bK-1");
+  EXPECT_EQ(viaBranch("SIP/2.0/TCP h;branch=\"z9hG4bK-1\""), "\"z9hG4bK-1\"");
+}
+
 TEST(MessageParseTest, ReadsAResponse) {
   auto m = parseMessage(
       "SIP/2.0 401 Unauthorized\r\nVia: SIP/2.0/UDP h;branch=z9hG4bKx\r\nFrom: <sip:a@b>;tag=1\r\n"
