@@ -54,8 +54,8 @@ std::optional<std::string> serverKey(const Message& m) {
 }
 
 // Client transactions are keyed by the top Via branch and the CSeq method: a request we send
-// and the responses to it give the same key.
-// The top Via is ours, so its branch is all that is read of it.
+// and the responses to it give the same key. That Via is one Switchboard wrote: only its branch
+// is read.
 std::optional<std::string> clientKey(const Message& m) {
   auto via = m.firstValue(HeaderId::kVia);
   auto cseq = m.header(HeaderId::kCSeq);
