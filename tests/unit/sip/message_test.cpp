@@ -344,10 +344,12 @@ TEST(UriTest, EachPartAllowsItsOwnCharacters) {
                     "sip:a@Ho-st.Example.com", "sip:a@192.0.2.1", "tel:\xe5\x94\xae\xe5\x90\x8e"}) {
     EXPECT_TRUE(parseUri(text).ok()) << text;
   }
-  for (auto text :
-       {"sip:a#b@host", "sip:u:p;x@host", "sip:u:p?x@host", "sip:a@host;x=a,b", "sip:a@host;x=a?",
-        "sip:a@host?h=a;b", "sip:a@host?h=%4", "sip:a%zz@host", "sip:a%@host", "sip:a@ho!st",
-        "sip:a@ho_st", "sip:a@b\x7f", "sip:a\"b@c", "sip:a@b>", "tel:1\t2"}) {
+  for (auto text : {"sip:a#b@host",    "sip:u:p;x@host",   "sip:u:p?x@host",  "sip:a@host;x=a,b",
+                    "sip:a@host;x=a?", "sip:a@host?h=a;b", "sip:a@host?h=%4", "sip:a%zz@host",
+                    "sip:a%@host",     "sip:a@ho!st",      "sip:a@ho_st",     "sip:a@b\x7f",
+                    "sip:a\"b@c",      "sip:a@b>",         "tel:1\t2",        "sip:a\xe5@b",
+                    "sip:u:p\x01@b",   "sip:a@b;x=\xe5",   "sip:a@b;\x01",    "sip:a@b?h=\x7f",
+                    "sip:a@b:50\x01",  "sip:a@[::1]\x01",  "sip:a@b c"}) {
     EXPECT_FALSE(parseUri(text).ok()) << text;
   }
 }
