@@ -78,11 +78,17 @@ std::optional<std::uint8_t> parsePayloadType(std::string_view s) {
   return static_cast<std::uint8_t>(*n);
 }
 
-// Splits "name:value" of an a= line; property attributes have no value.
-Attribute splitAttribute(std::string_view text) {
+// "name:value" of an a= line, still in the text; property attributes have no value.
+struct AttributeText {
+  std::string_view name;
+  std::string_view value;
+  Attribute owned() const { return {std::string(name), std::string(value)}; }
+};
+
+AttributeText splitAttribute(std::string_view text) {
   auto colon = text.find(':');
-  if (colon == std::string_view::npos) return {std::string(trim(text)), {}};
-  return {std::string(trim(text.substr(0, colon))), std::string(trim(text.substr(colon + 1)))};
+  if (colon == std::string_view::npos) return {trim(text), {}};
+  return {trim(text.substr(0, colon)), trim(text.substr(colon + 1))};
 }
 
 // Splits "<payload type> <rest>" of a=rtpmap and a=fmtp.
@@ -192,7 +198,7 @@ class Parser {
         if (auto direction = parseDirection(attribute.name))
           sd_.direction = *direction;
         else
-          sd_.attributes.push_back(std::move(attribute));
+          sd_.attributes.push_back(attribute.owned());
         return std::nullopt;
       }
       default:
@@ -237,7 +243,8 @@ class Parser {
     if (t.size() - 3 > kMaxFormats)
       return fail(fmt::format("m= lists more than {} formats", kMaxFormats));
 
-    MediaDescription m;
+    // Built in place: a failure below fails the whole parse, which drops it.
+    auto& m = sd_.media.emplace_back();
     m.media = std::string(t[0]);
     auto portText = t[1];
     auto slash = portText.find('/');
@@ -271,10 +278,9 @@ class Parser {
       codecIndex_[*pt] = static_cast<int>(m.codecs.size());
       m.formats.push_back(std::to_string(*pt));
       auto known = staticCodec(*pt);
-      m.codecs.push_back(known ? *known : Codec{*pt});
+      m.codecs.push_back(known ? std::move(*known) : Codec{*pt});
     }
-    sd_.media.push_back(std::move(m));
-    media_ = &sd_.media.back();
+    media_ = &m;
     mediaLines_.push_back(line_);
     return std::nullopt;
   }
@@ -297,13 +303,13 @@ class Parser {
     }
   }
 
-  std::optional<Error> mediaAttribute(Attribute a) {
+  std::optional<Error> mediaAttribute(AttributeText a) {
     if (auto direction = parseDirection(a.name)) {
       media_->direction = *direction;
       return std::nullopt;
     }
-    if (rtp_ && equalsIgnoreCase(a.name, "rtpmap")) return rtpmap(std::move(a));
-    if (rtp_ && equalsIgnoreCase(a.name, "fmtp")) return fmtp(std::move(a));
+    if (rtp_ && equalsIgnoreCase(a.name, "rtpmap")) return rtpmap(a);
+    if (rtp_ && equalsIgnoreCase(a.name, "fmtp")) return fmtp(a);
     if (equalsIgnoreCase(a.name, "ptime")) {
       auto ptime = parseNumber<std::uint32_t>(a.value);
       if (!ptime || *ptime == 0)
@@ -312,18 +318,18 @@ class Parser {
       return std::nullopt;
     }
     if (equalsIgnoreCase(a.name, "rtcp")) return rtcp(a.value);
-    media_->attributes.push_back(std::move(a));
+    media_->attributes.push_back(a.owned());
     return std::nullopt;
   }
 
-  std::optional<Error> rtpmap(Attribute a) {
+  std::optional<Error> rtpmap(AttributeText a) {
     auto [ptText, encoding] = splitFormat(a.value);
     auto pt = parsePayloadType(ptText);
     if (!pt) return fail("a=rtpmap payload type must be a number 0-127");
     // RFC 4566 §6: a mapping for a payload type the m= line does not list is ignored; it is
     // kept as it came so that it is written back unchanged.
     if (codecIndex_[*pt] < 0) {
-      media_->attributes.push_back(std::move(a));
+      media_->attributes.push_back(a.owned());
       return std::nullopt;
     }
     if (hasRtpmap_[*pt]) return fail(fmt::format("a second a=rtpmap for payload type {}", *pt));
@@ -353,12 +359,12 @@ class Parser {
     return std::nullopt;
   }
 
-  std::optional<Error> fmtp(Attribute a) {
+  std::optional<Error> fmtp(AttributeText a) {
     auto [ptText, parameters] = splitFormat(a.value);
     auto pt = parsePayloadType(ptText);
     // Parameters for a format the m= line does not list: kept as they came, like any attribute.
     if (!pt || codecIndex_[*pt] < 0) {
-      media_->attributes.push_back(std::move(a));
+      media_->attributes.push_back(a.owned());
       return std::nullopt;
     }
     if (hasFmtp_[*pt]) return fail(fmt::format("a second a=fmtp for payload type {}", *pt));
