@@ -189,7 +189,9 @@ Result<NameAddr> parseNameAddr(std::string_view value) {
 
 std::string_view viaBranch(std::string_view value) {
   // Parameters start at a semicolon outside quoted strings (generic-param values may be quoted).
-  auto nextSemicolon = [&value](std::size_t from) {
+  const bool quotes = value.find('"') != std::string_view::npos;
+  auto nextSemicolon = [&value, quotes](std::size_t from) {
+    if (!quotes) return value.find(';', from);
     for (std::size_t k = from; k < value.size(); ++k) {
       if (value[k] == ';') return k;
       if (value[k] == '"') {
