@@ -100,6 +100,9 @@ std::pair<std::string_view, std::string_view> splitFormat(std::string_view value
 
 class Parser {
  public:
+  // Room for the fields of an o= line and a usual m= line, so that the vector grows once.
+  Parser() { fields_.reserve(8); }
+
   Result<SessionDescription> run(std::string_view text) {
     if (text.size() > kMaxSdpBytes) {
       return Error::invalid(
