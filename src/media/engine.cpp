@@ -3,7 +3,6 @@
 #include <array>
 #include <atomic>
 #include <cerrno>
-#include <charconv>
 #include <cstring>
 #include <ctime>
 #include <deque>
@@ -30,6 +29,7 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
+#include "core/text.hpp"
 #include "media/g711.hpp"
 #include "media/jitter_buffer.hpp"
 #include "media/quality.hpp"
@@ -99,12 +99,7 @@ std::pair<std::string, std::uint16_t> describe(const Address& a) {
     // Every call's leg statistics name the far end: dotted quads without inet_ntop's printf.
     const auto* v4 = reinterpret_cast<const sockaddr_in*>(&a.storage);
     const auto* octets = reinterpret_cast<const std::uint8_t*>(&v4->sin_addr);
-    char* out = text.data();
-    for (int i = 0; i < 4; ++i) {
-      if (i > 0) *out++ = '.';
-      out = std::to_chars(out, text.data() + text.size(), octets[i]).ptr;
-    }
-    return {std::string(text.data(), out), ntohs(v4->sin_port)};
+    return {concat(octets[0], '.', octets[1], '.', octets[2], '.', octets[3]), ntohs(v4->sin_port)};
   }
   if (a.storage.ss_family == AF_INET6) {
     const auto* v6 = reinterpret_cast<const sockaddr_in6*>(&a.storage);

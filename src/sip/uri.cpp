@@ -140,8 +140,8 @@ Result<Uri> parseUri(std::string_view text) {
     uri.opaque = rest;
     return uri;
   }
-  // A SIP URI's parts are each checked against their own characters below, which all lie
-  // within kUriText: one pass over the text is enough.
+  // A SIP URI needs no such pass: each part is checked below against its own characters, all
+  // within kUriText.
 
   // An unescaped '@' can only end the userinfo (headers, parameters and hosts cannot hold one),
   // while '?' and ';' may appear inside the user part.
