@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include "store/call_journal.hpp"
+#include "store/sqlite/call_queries.hpp"
 #include "store/sqlite/database.hpp"
 #include "store/sqlite/migrations.hpp"
 #include "store/store.hpp"
@@ -555,7 +556,7 @@ class SqliteCalls final : public CallRecordRepository {
     // Reads on this connection see the open batch: no commit needed.
     std::optional<CallRecord> record;
     {
-      auto q = db_.prepare(std::string(kSelect) + "WHERE id = ?1");
+      auto q = db_.prepare(std::string(sqlite::kCallSelect) + "WHERE id = ?1");
       q->bind(1, id);
       if (q->step()) record = read(*q);
     }
@@ -566,29 +567,9 @@ class SqliteCalls final : public CallRecordRepository {
   std::vector<CallRecord> list(const CallFilter& filter) override {
     // One statement text per combination of filters (at most 48), each prepared once and cached,
     // so that every combination gets a plan that uses its index.
-    std::string sql(kSelect);
-    std::string where;
-    auto narrow = [&where](const char* condition) {
-      where += where.empty() ? "WHERE " : " AND ";
-      where += condition;
-    };
-    if (filter.from) narrow("arrived_at >= ?1");
-    if (filter.to) narrow("arrived_at < ?2");
-    if (filter.agent) narrow("agent = ?3");
-    // The conditions after `AND` are those of the partial indexes calls_by_did and
-    // calls_by_end_reason (schema 6): they change no result.
-    if (filter.number) narrow("(caller = ?4 OR called = ?4 OR (did = ?4 AND did <> called))");
-    if (filter.endReason) {
-      narrow(*filter.endReason == CallEndReason::kNormal
-                 ? "end_reason = ?5"
-                 : "end_reason = ?5 AND end_reason <> 'normal'");
-    }
-    sql += where;
-    sql += " ORDER BY arrived_at DESC, id DESC LIMIT ?6 OFFSET ?7";
-
     std::vector<CallRecord> records;
     {
-      auto q = db_.prepare(sql);
+      auto q = db_.prepare(sqlite::callListQuery(filter));
       if (filter.from) q->bind(1, *filter.from);
       if (filter.to) q->bind(2, *filter.to);
       if (filter.agent) q->bind(3, *filter.agent);
@@ -678,11 +659,6 @@ class SqliteCalls final : public CallRecordRepository {
     }();
     return texts[count];
   }
-
-  static constexpr const char* kSelect =
-      "SELECT id, direction, caller, called, did, ivr_path, group_id, group_name, agent, "
-      "arrived_at, queued_at, offered_at, answered_at, ended_at, wait_ms, ring_ms, talk_ms, "
-      "hold_ms, after_call_work_ms, end_reason, ended_by, recording, voicemail FROM calls ";
 
   static CallRecord read(sqlite::Statement& s) {
     CallRecord r;

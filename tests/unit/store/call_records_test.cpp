@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "call_record_samples.hpp"
+#include "store/sqlite/call_queries.hpp"
 #include "store/sqlite/database.hpp"
 #include "store/sqlite/migrations.hpp"
 #include "store/store.hpp"
@@ -519,19 +520,19 @@ TEST(CallRecordsMigrationTest, Version5RecordsAreFoundThroughTheNarrowerIndexes)
       ASSERT_TRUE(held->step());
       EXPECT_EQ(held->intAt(0), 1) << index;
     }
-    // The number and end reason filters search the indexes instead of reading every call.
-    auto byNumber = planOf(db,
-                           "SELECT * FROM calls WHERE (caller = ?4 OR called = ?4 OR "
-                           "(did = ?4 AND did <> called)) ORDER BY arrived_at DESC, id DESC");
-    EXPECT_NE(std::find(byNumber.begin(), byNumber.end(),
+    // The store's number and end reason filters search the indexes instead of reading every
+    // call.
+    CallFilter byNumber;
+    byNumber.number = "4001";
+    auto numberPlan = planOf(db, sqlite::callListQuery(byNumber));
+    EXPECT_NE(std::find(numberPlan.begin(), numberPlan.end(),
                         "SEARCH calls USING INDEX calls_by_did (did=?)"),
-              byNumber.end())
-        << ::testing::PrintToString(byNumber);
-    auto byReason = planOf(db,
-                           "SELECT * FROM calls WHERE end_reason = ?5 AND end_reason <> 'normal' "
-                           "ORDER BY arrived_at DESC, id DESC");
+              numberPlan.end())
+        << ::testing::PrintToString(numberPlan);
+    CallFilter byReason;
+    byReason.endReason = CallEndReason::kQueueAbandoned;
     EXPECT_EQ(
-        byReason,
+        planOf(db, sqlite::callListQuery(byReason)),
         (std::vector<std::string>{"SEARCH calls USING INDEX calls_by_end_reason (end_reason=?)"}));
     expectIndexesAndLegsOfCFull(db);
   }
