@@ -69,6 +69,7 @@ TEST(ViaBranchTest, FindsTheBranchAsParseViaDoes) {
            "SIP/2.0/UDP 127.0.0.1:5060;rport;BRANCH = z9hG4bK-1 ",
            "SIP/2.0/UDP [::1]:5060 ; x=\"a;branch=no\" ;branch=z9hG4bK-1;branch=z9hG4bK-2",
            "SIP/2.0/TCP host.example ;received=192.0.2.1;branch=\"z9hG4bK-1\"",
+           "SIP/2.0/UDP h;x;branch=z9hG4bK-1",
            "SIP/2.0/UDP 127.0.0.1",
            "SIP/2.0/UDP 127.0.0.1;branch",
            "SIP/2.0/UDP 127.0.0.1;x=\"unclosed;branch=z9hG4bK-1",
