@@ -94,7 +94,6 @@ std::optional<Address> makeAddress(const std::string& host, std::uint16_t port) 
 }
 
 std::pair<std::string, std::uint16_t> describe(const Address& a) {
-  std::array<char, INET6_ADDRSTRLEN> text{};
   if (a.storage.ss_family == AF_INET) {
     // Every call's leg statistics name the far end: dotted quads without inet_ntop's printf.
     const auto* v4 = reinterpret_cast<const sockaddr_in*>(&a.storage);
@@ -103,6 +102,7 @@ std::pair<std::string, std::uint16_t> describe(const Address& a) {
   }
   if (a.storage.ss_family == AF_INET6) {
     const auto* v6 = reinterpret_cast<const sockaddr_in6*>(&a.storage);
+    std::array<char, INET6_ADDRSTRLEN> text{};
     inet_ntop(AF_INET6, &v6->sin6_addr, text.data(), text.size());
     return {text.data(), ntohs(v6->sin6_port)};
   }
