@@ -3,6 +3,7 @@
 Used by the system tests (python3 -m unittest). Every server gets its own data directory and
 port 0 unless a test asks for fixed ports, so tests run in parallel and leave nothing behind.
 """
+import fcntl
 import http.client
 import json
 import os
@@ -158,23 +159,44 @@ def run_cli(args, config=DEMO_CONFIG, env=None, stdin=None, timeout=60):
     return proc.returncode, proc.stdout, proc.stderr
 
 
+# Ports handed to peers come from a range that nothing takes on its own: below the kernel's
+# ephemeral range (where every bind to port 0 and every outgoing socket lands) and apart from the
+# demo's RTP range (20000-29999), which the servers under test bind. A cursor shared by every test
+# process on the machine hands the range out in turn, so two tests never get the same port while
+# both may still be using it: probing alone leaves a window between the probe and the peer's bind.
+PEER_PORTS = range(10000, 20000)
+PORT_CURSOR = os.path.join(tempfile.gettempdir(), "switchboard-test-ports")
+
+
+def _bindable(port):
+    for kind in (socket.SOCK_STREAM, socket.SOCK_DGRAM):
+        with socket.socket(socket.AF_INET, kind) as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                return False
+    return True
+
+
 def free_port(count=1):
-    """A port nothing listens on right now, TCP and UDP (for tests that need fixed ports); with
-    `count`, the first of that many consecutive free ports (baresip takes SIP port + 1 for TLS)."""
-    while True:
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        if port + count > 65536:
-            continue
-        try:
-            for p in range(port, port + count):
-                for kind in (socket.SOCK_STREAM, socket.SOCK_DGRAM):
-                    with socket.socket(socket.AF_INET, kind) as probe:
-                        probe.bind(("127.0.0.1", p))
-            return port
-        except OSError:
-            continue
+    """A port nothing listens on right now, TCP and UDP, and that no other test was given lately
+    (for peers that need a fixed port); with `count`, the first of that many consecutive free
+    ports (baresip takes SIP port + 1 for TLS)."""
+    with open(PORT_CURSOR, "a+") as cursor:
+        fcntl.flock(cursor, fcntl.LOCK_EX)
+        cursor.seek(0)
+        text = cursor.read().strip()
+        port = int(text) if text.isdigit() else PEER_PORTS.start
+        for _ in range(len(PEER_PORTS)):
+            if port + count > PEER_PORTS.stop:
+                port = PEER_PORTS.start
+            if all(_bindable(p) for p in range(port, port + count)):
+                cursor.seek(0)
+                cursor.truncate()
+                cursor.write(str(port + count))
+                return port
+            port += 1
+    raise RuntimeError("no %d free consecutive ports in %s" % (count, PEER_PORTS))
 
 
 class DemoServerTest(unittest.TestCase):
