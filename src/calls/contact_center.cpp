@@ -845,10 +845,17 @@ bool ContactCenter::ringAgent(Call& call, Agent& agent) {
   sip::OutgoingInvite common;
   common.from = concat('"', quotable(r.groupName), ' ', quotable(caller),
                        "\" <sip:", uriUser(caller), '@', host, '>');
+  const bool mobile = agent.machine->status() == acd::AgentStatus::kMobile;
+  common.headers.reserve(4);
   common.headers.emplace_back("X-Switchboard-Queue", r.groupName);
   common.headers.emplace_back("X-Switchboard-Call", r.id);
+  if (!mobile && agent.settings.autoAnswer) {
+    // 自动应答: what the common phones understand as "answer at once".
+    common.headers.emplace_back("Call-Info", "<sip:" + host + ">;answer-after=0");
+    common.headers.emplace_back("Alert-Info", "<http://localhost>;info=alert-autoanswer;delay=0");
+  }
   std::vector<sip::OutgoingInvite> targets;
-  if (agent.machine->status() == acd::AgentStatus::kMobile) {
+  if (mobile) {
     if (auto trunk = s_.dialOut ? s_.dialOut(agent.mobileNumber) : std::nullopt) {
       auto& out = targets.emplace_back(common);
       out.requestUri = trunk->requestUri;
@@ -858,16 +865,13 @@ bool ContactCenter::ringAgent(Call& call, Agent& agent) {
       out.authPassword = trunk->password;
     }
   } else {
-    for (const auto& phone : s_.phones(agent.name)) {
+    auto phones = s_.phones(agent.name);
+    targets.reserve(phones.size());
+    for (const auto& phone : phones) {
       auto& out = targets.emplace_back(common);
       out.requestUri = phone.contact;
       out.to = concat("<sip:", uriUser(agent.name), '@', host, '>');
       out.target = phone.source;
-      if (agent.settings.autoAnswer) {
-        // 自动应答: what the common phones understand as "answer at once".
-        out.headers.emplace_back("Call-Info", "<sip:" + host + ">;answer-after=0");
-        out.headers.emplace_back("Alert-Info", "<http://localhost>;info=alert-autoanswer;delay=0");
-      }
     }
   }
   for (auto& out : targets) {
@@ -890,8 +894,7 @@ bool ContactCenter::ringAgent(Call& call, Agent& agent) {
     return true;
   }
   spdlog::debug("call {}: offered to agent {} ({} phone(s){})", r.id, agent.name,
-                offer.phones.size(),
-                agent.machine->status() == acd::AgentStatus::kMobile ? ", mobile" : "");
+                offer.phones.size(), mobile ? ", mobile" : "");
   call.offers.push_back(std::move(offer));
   return true;
 }

@@ -46,23 +46,35 @@ Result<Dialog> Dialog::asUas(const Message& request, std::string localTag, std::
 
 Result<Dialog> Dialog::asUac(const Message& request, const Message& response) {
   const auto& from = request.from();
-  const auto& to = response.to();
   auto cseq = parseCSeq(request.header(HeaderId::kCSeq).value_or(""));
-  if (!from || !to || !cseq) return Error::invalid("response", "malformed dialog headers");
+  if (!from || !cseq) return Error::invalid("request", "malformed dialog headers");
+  auto localUri = addressOf(*from);
+  auto localContact = contactUri(request);
+  return asUac({.callId = request.header(HeaderId::kCallId).value_or(""),
+                .uri = localUri,
+                .tag = from->tag(),
+                .contact = localContact ? *localContact : std::string_view(),
+                .cseq = cseq->number,
+                .requestUri = request.requestUri()},
+               response);
+}
+
+Result<Dialog> Dialog::asUac(const LocalParty& local, const Message& response) {
+  const auto& to = response.to();
+  if (!to) return Error::invalid("response", "malformed dialog headers");
   if (to->tag().empty()) return Error::invalid("To", "the response has no To tag");
   auto target = contactUri(response);
   if (!target && response.statusCode() >= 200) {
     return Error::invalid("Contact", "a 2xx to INVITE needs a Contact");
   }
   Dialog d;
-  d.id_ = {std::string(request.header(HeaderId::kCallId).value_or("")), std::string(from->tag()),
-           std::string(to->tag())};
+  d.id_ = {std::string(local.callId), std::string(local.tag), std::string(to->tag())};
   d.state_ = response.statusCode() >= 200 ? State::kConfirmed : State::kEarly;
-  d.localCseq_ = cseq->number;
-  d.localUri_ = addressOf(*from);
+  d.localCseq_ = local.cseq;
+  d.localUri_ = std::string(local.uri);
   d.remoteUri_ = addressOf(*to);
-  d.remoteTarget_ = target.value_or(std::string(request.requestUri()));
-  d.localContact_ = contactUri(request).value_or("");
+  d.remoteTarget_ = target.value_or(std::string(local.requestUri));
+  d.localContact_ = std::string(local.contact);
   auto rr = response.headerValues(HeaderId::kRecordRoute);
   d.routeSet_.assign(rr.rbegin(), rr.rend());
   return d;
@@ -80,19 +92,23 @@ void Dialog::updateFromResponse(const Message& response) {
 }
 
 std::optional<DialogId> Dialog::idOfIncomingRequest(const Message& request) {
-  const auto& from = request.from();
-  const auto& to = request.to();
   auto callId = request.header(HeaderId::kCallId);
-  if (!from || !to || !callId || to->tag().empty()) return std::nullopt;
-  return DialogId{std::string(*callId), std::string(to->tag()), std::string(from->tag())};
+  auto from = request.header(HeaderId::kFrom);
+  auto to = request.header(HeaderId::kTo);
+  if (!callId || !from || !to) return std::nullopt;
+  auto localTag = nameAddrTag(*to);
+  if (localTag.empty()) return std::nullopt;
+  return DialogId{std::string(*callId), std::string(localTag), std::string(nameAddrTag(*from))};
 }
 
 std::optional<DialogId> Dialog::idOfIncomingResponse(const Message& response) {
-  const auto& from = response.from();
-  const auto& to = response.to();
   auto callId = response.header(HeaderId::kCallId);
-  if (!from || !to || !callId || to->tag().empty()) return std::nullopt;
-  return DialogId{std::string(*callId), std::string(from->tag()), std::string(to->tag())};
+  auto from = response.header(HeaderId::kFrom);
+  auto to = response.header(HeaderId::kTo);
+  if (!callId || !from || !to) return std::nullopt;
+  auto remoteTag = nameAddrTag(*to);
+  if (remoteTag.empty()) return std::nullopt;
+  return DialogId{std::string(*callId), std::string(nameAddrTag(*from)), std::string(remoteTag)};
 }
 
 MessageBuilder Dialog::request(std::string_view method, std::string_view via,

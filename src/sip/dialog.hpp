@@ -34,9 +34,20 @@ class Dialog {
                               std::string localContact, bool confirmed);
   // UAC side: from the request we sent and a response carrying a To tag (§12.1.2).
   static Result<Dialog> asUac(const Message& request, const Message& response);
+  // The same from what the request was built from, when the caller still has it: our own
+  // request need not be parsed back.
+  struct LocalParty {
+    std::string_view callId;
+    std::string_view uri;  // the From address without tag
+    std::string_view tag;
+    std::string_view contact;  // our Contact URI, without <>
+    std::uint32_t cseq = 0;
+    std::string_view requestUri;
+  };
+  static Result<Dialog> asUac(const LocalParty& local, const Message& response);
 
   // The dialog-matching key of an incoming request (To tag is ours) or response (From tag is
-  // ours); nullopt without the tags.
+  // ours); nullopt without the tags. Only the tags of From and To are read, not their URIs.
   static std::optional<DialogId> idOfIncomingRequest(const Message& request);
   static std::optional<DialogId> idOfIncomingResponse(const Message& response);
 

@@ -187,8 +187,12 @@ Result<NameAddr> parseNameAddr(std::string_view value) {
   return out;
 }
 
-std::string_view viaBranch(std::string_view value) {
-  // Parameters start at a semicolon outside quoted strings (generic-param values may be quoted).
+namespace {
+
+// The value of parameter `name` among the ";name=value" parameters that start at the first
+// semicolon of `value` outside quoted strings (generic-param values may be quoted); empty when
+// it is absent or has no value.
+std::string_view paramValue(std::string_view value, std::string_view name) {
   const bool quotes = value.find('"') != std::string_view::npos;
   auto nextSemicolon = [&value, quotes](std::size_t from) {
     if (!quotes) return value.find(';', from);
@@ -206,12 +210,35 @@ std::string_view viaBranch(std::string_view value) {
     std::size_t next = nextSemicolon(i + 1);
     auto param = value.substr(i + 1, next == std::string_view::npos ? next : next - i - 1);
     auto eq = param.find('=');
-    if (eq != std::string_view::npos && iequals(trimWsp(param.substr(0, eq)), "branch")) {
+    if (eq != std::string_view::npos && iequals(trimWsp(param.substr(0, eq)), name)) {
       return trimWsp(param.substr(eq + 1));
     }
     i = next;
   }
   return {};
+}
+
+}  // namespace
+
+std::string_view viaBranch(std::string_view value) {
+  return paramValue(value, "branch");
+}
+
+std::string_view nameAddrTag(std::string_view value) {
+  // The header's parameters follow the <address>, whose URI has parameters of its own, or start
+  // at the first semicolon of a bare addr-spec. A quoted display name may hold '<' or ';'.
+  std::string_view s = trimWsp(value);
+  if (!s.empty() && s.front() == '"') {
+    auto len = quotedLength(s);
+    if (len == std::string_view::npos) return {};
+    s.remove_prefix(len);
+  }
+  if (auto lt = s.find('<'); lt != std::string_view::npos) {
+    auto gt = s.find('>', lt);
+    if (gt == std::string_view::npos) return {};
+    s.remove_prefix(gt + 1);
+  }
+  return paramValue(s, "tag");
 }
 
 Result<Via> parseVia(std::string_view value) {

@@ -23,6 +23,8 @@ Result<Via> parseVia(std::string_view value);
 // The branch parameter of one via-parm, found without parsing the rest of it; empty when there
 // is none. Enough to match a response to the request we sent.
 std::string_view viaBranch(std::string_view value);
+// The tag of a From or To value, found the same way: enough to match a message to a dialog.
+std::string_view nameAddrTag(std::string_view value);
 
 struct CSeq {
   std::uint32_t number = 0;

@@ -22,6 +22,10 @@ std::string keyOf(const DialogId& id) {
   return concat(id.callId, '|', id.localTag, '|', id.remoteTag);
 }
 
+std::string_view toTag(const Message& m) {
+  return nameAddrTag(m.header(HeaderId::kTo).value_or(""));
+}
+
 bool lists(const Message& m, HeaderId id, std::string_view tag) {
   for (auto value : m.headerValues(id)) {
     if (iequals(value, tag)) return true;
@@ -115,6 +119,7 @@ struct UserAgent::Session {
   // UAC with credentials: what the INVITE is rebuilt from when challenged.
   std::optional<OutgoingInvite> request;
   std::string callId;
+  std::string localUri;  // our From address, without the tag
   int challenges = 0;
 };
 
@@ -514,6 +519,7 @@ SessionId UserAgent::invite(const OutgoingInvite& request, SessionHandler handle
   s.localTag = core_.newTag();
   s.inviteCseq = 1;
   s.callId = request.callId.empty() ? randomToken(24) : request.callId;
+  s.localUri = request.from;
   if (!request.authUsername.empty()) s.request = request;
   auto id = s.id;
   sessions_.emplace(id, std::move(session));
@@ -551,6 +557,15 @@ bool UserAgent::sendInvite(Session& s, const OutgoingInvite& request,
       std::move(*parsed), request.target,
       [this, id = s.id](const ClientEvent& e) { onInviteResponse(id, e.response); });
   return true;
+}
+
+Dialog::LocalParty UserAgent::localParty(const Session& s) const {
+  return {.callId = s.callId,
+          .uri = s.localUri,
+          .tag = s.localTag,
+          .contact = options_.contactUri,
+          .cseq = s.inviteCseq,
+          .requestUri = s.invite.requestUri()};
 }
 
 // A 401/407 to an INVITE sent with credentials: the same INVITE again, with the next CSeq and
@@ -597,9 +612,9 @@ void UserAgent::onInviteResponse(SessionId id, const Message* response) {
     s->provisionalSeen = true;
     if (s->cancelWanted) sendCancel(*s);
     if (status == 100) return;
-    if (const auto& to = response->to(); to && !to->tag().empty()) {
-      if (!s->dialog || s->dialog->id().remoteTag != to->tag()) {
-        if (auto early = Dialog::asUac(s->invite, *response)) {
+    if (auto tag = toTag(*response); !tag.empty()) {
+      if (!s->dialog || s->dialog->id().remoteTag != tag) {
+        if (auto early = Dialog::asUac(localParty(*s), *response)) {
           s->dialog = std::move(*early);
           track(*s);
         }
@@ -626,10 +641,9 @@ void UserAgent::onInviteResponse(SessionId id, const Message* response) {
     sender_.send(s->peer, s->ack);  // the 2xx again: our ACK was lost
     return;
   }
-  const auto& to = response->to();
-  if (s->dialog && to && s->dialog->id().remoteTag == to->tag()) {
+  if (s->dialog && s->dialog->id().remoteTag == toTag(*response)) {
     s->dialog->updateFromResponse(*response);
-  } else if (auto confirmed = Dialog::asUac(s->invite, *response)) {
+  } else if (auto confirmed = Dialog::asUac(localParty(*s), *response)) {
     s->dialog = std::move(*confirmed);
   } else {
     spdlog::warn("sip unusable 2xx for {}: {}", s->invite.header(HeaderId::kCallId).value_or(""),

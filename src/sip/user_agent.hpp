@@ -138,6 +138,8 @@ class UserAgent final : public DialogHandler {
   bool sendInvite(Session& s, const OutgoingInvite& request,
                   std::optional<std::pair<HeaderId, std::string>> authorization);
   bool answerChallenge(Session& s, const Message& response);
+  // What our INVITE was built from, for the dialog its responses make.
+  Dialog::LocalParty localParty(const Session& s) const;
   void sendPrack(Session& s);
   void sendAck(Session& s, std::uint32_t cseq);
   void sendCancel(Session& s);

@@ -82,6 +82,27 @@ TEST(ViaBranchTest, FindsTheBranchAsParseViaDoes) {
   EXPECT_EQ(viaBranch("SIP/2.0/TCP h;branch=\"z9hG4bK-1\""), "\"z9hG4bK-1\"");
 }
 
+TEST(NameAddrTagTest, FindsTheTagAsParseNameAddrDoes) {
+  for (std::string_view value : {
+           "<sip:1001@127.0.0.1>;tag=abc",
+           "\"Queue ; <x>\" <sip:1001@h;tag=inside>;TAG = abc ;x=1",
+           "Bob <sip:bob@h;transport=udp>;x=\"a;tag=no\";tag=abc",
+           "sip:bob@h;tag=abc;x=1",
+           "sip:bob@h;x=1",
+           "<sip:bob@h;tag=only-in-the-uri>",
+           "<sip:bob@h>;tag",
+           "<sip:bob@h>;t;tag=abc",
+           "\"\\\"quoted\\\"\" <sip:bob@h> ; tag=abc",
+           "\"unclosed <sip:bob@h>;tag=abc",
+           "<sip:bob@h;tag=abc",
+       }) {
+    auto parsed = parseNameAddr(value);
+    EXPECT_EQ(nameAddrTag(value), parsed.ok() ? parsed->tag() : "") << value;
+  }
+  EXPECT_EQ(nameAddrTag("\"Queue ; <x>\" <sip:1001@h;tag=inside>;TAG = abc ;x=1"), "abc");
+  EXPECT_EQ(nameAddrTag("sip:bob@h;tag=abc;x=1"), "abc");
+}
+
 TEST(MessageParseTest, ReadsAResponse) {
   auto m = parseMessage(
       "SIP/2.0 401 Unauthorized\r\nVia: SIP/2.0/UDP h;branch=z9hG4bKx\r\nFrom: <sip:a@b>;tag=1\r\n"
