@@ -140,24 +140,39 @@ RandomPool& randomPool() {
 
 }  // namespace
 
-std::string randomToken(std::size_t length) {
-  // From the operating system's CSPRNG: a guessable branch or tag would let an off-path
-  // attacker forge responses to our requests (a fake 200 to a REGISTER, a BYE in a dialog).
+namespace {
+
+// Appends `length` characters from the operating system's CSPRNG: a guessable branch or tag
+// would let an off-path attacker forge responses to our requests (a fake 200 to a REGISTER, a
+// BYE in a dialog).
+void appendRandomToken(std::string& out, std::size_t length) {
   static constexpr std::string_view kAlphabet = "abcdefghijklmnopqrstuvwxyz0123456789";
   static constexpr unsigned kUnbiased = 256 - 256 % kAlphabet.size();  // 252: no modulo bias
   auto& pool = randomPool();
-  std::string out(length, '\0');
-  for (char& c : out) {
+  auto start = out.size();
+  out.resize(start + length);
+  for (char* c = out.data() + start; c != out.data() + out.size(); ++c) {
     unsigned char b = pool.next();
     while (b >= kUnbiased)
       b = pool.next();
-    c = kAlphabet[b % kAlphabet.size()];
+    *c = kAlphabet[b % kAlphabet.size()];
   }
+}
+
+}  // namespace
+
+std::string randomToken(std::size_t length) {
+  std::string out;
+  appendRandomToken(out, length);
   return out;
 }
 
 std::string newBranch() {
-  return std::string(kMagicCookie) + randomToken(16);
+  std::string out;
+  out.reserve(kMagicCookie.size() + 16);
+  out += kMagicCookie;
+  appendRandomToken(out, 16);
+  return out;
 }
 
 struct TransactionLayer::Server {

@@ -353,7 +353,10 @@ TEST(RandomTokenTest, LowerCaseAlphanumericsOfTheAskedLengthThatDoNotRepeat) {
     EXPECT_GT(n, 500);
     EXPECT_LT(n, 850);
   }
-  EXPECT_TRUE(newBranch().starts_with("z9hG4bK"));
+  auto branch = newBranch();
+  EXPECT_TRUE(branch.starts_with("z9hG4bK")) << branch;
+  EXPECT_EQ(branch.size(), 23U) << branch;
+  EXPECT_NE(branch, newBranch());
   EXPECT_EQ(randomToken(200).size(), 200U);
 }
 
