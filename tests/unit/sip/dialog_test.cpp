@@ -50,6 +50,39 @@ TEST(DialogTest, BothSidesAgreeOnTheIdentifiers) {
   EXPECT_EQ(Dialog::idOfIncomingResponse(ok), uac->id());
 }
 
+TEST(DialogTest, AUacDialogFromWhatTheInviteWasBuiltFromIsTheSameAsFromTheInvite) {
+  auto invite = parsed(kInvite);
+  auto ok = okFor(invite, "callee9", "sip:1001@10.0.0.7:5062");
+  auto fromInvite = Dialog::asUac(invite, ok);
+  auto fromParts = Dialog::asUac({.callId = "dialog-1@203.0.113.5",
+                                  .uri = "\"Caller\" <sip:13800138000@example.cn>",
+                                  .tag = "caller1",
+                                  .contact = "sip:13800138000@203.0.113.5:5060",
+                                  .cseq = 10,
+                                  .requestUri = "sip:1001@10.0.0.7:5062"},
+                                 ok);
+  ASSERT_TRUE(fromInvite.ok() && fromParts.ok());
+  EXPECT_EQ(fromParts->id(), fromInvite->id());
+  EXPECT_EQ(fromParts->localUri(), fromInvite->localUri());
+  EXPECT_EQ(fromParts->remoteUri(), fromInvite->remoteUri());
+  EXPECT_EQ(fromParts->remoteTarget(), fromInvite->remoteTarget());
+  EXPECT_EQ(fromParts->routeSet(), fromInvite->routeSet());
+  const std::string via = "SIP/2.0/UDP 203.0.113.5:5060;branch=z9hG4bKx";
+  auto info = fromParts->request("INFO", via).build();
+  EXPECT_EQ(info, fromInvite->request("INFO", via).build());
+  EXPECT_NE(info.find("\r\nContact: <sip:13800138000@203.0.113.5:5060>\r\n"), std::string::npos)
+      << info;
+  EXPECT_NE(info.find("\r\nCSeq: 11 INFO\r\n"), std::string::npos) << info;
+  // Without a Contact in a provisional response the target stays the Request-URI.
+  auto ringing = responseTo(invite, 180, {}, "callee9");
+  auto early =
+      Dialog::asUac({.callId = "c", .uri = "<sip:a@b>", .tag = "t", .requestUri = "sip:x@y"},
+                    parsed(ringing.build()));
+  ASSERT_TRUE(early.ok()) << early.error().message;
+  EXPECT_EQ(early->remoteTarget(), "sip:x@y");
+  EXPECT_EQ(early->state(), Dialog::State::kEarly);
+}
+
 TEST(DialogTest, RouteSetsRunInOppositeOrders) {
   auto invite = parsed(kInvite);
   auto uas = Dialog::asUas(invite, "callee9", "sip:1001@10.0.0.7:5062", true);
