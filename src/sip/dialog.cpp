@@ -19,6 +19,24 @@ std::optional<std::string> contactUri(const Message& m) {
   return std::string(c->uriText);
 }
 
+// What identifies the dialog of a message, whichever side's tag is ours: only the tags of From
+// and To are read, not their URIs. Nullopt without Call-ID, From, To or a To tag.
+struct DialogTags {
+  std::string_view callId;
+  std::string_view from;
+  std::string_view to;
+};
+
+std::optional<DialogTags> tagsOf(const Message& m) {
+  auto callId = m.header(HeaderId::kCallId);
+  auto from = m.header(HeaderId::kFrom);
+  auto to = m.header(HeaderId::kTo);
+  if (!callId || !from || !to) return std::nullopt;
+  DialogTags tags{*callId, nameAddrTag(*from), nameAddrTag(*to)};
+  if (tags.to.empty()) return std::nullopt;
+  return tags;
+}
+
 }  // namespace
 
 Result<Dialog> Dialog::asUas(const Message& request, std::string localTag, std::string localContact,
@@ -92,23 +110,15 @@ void Dialog::updateFromResponse(const Message& response) {
 }
 
 std::optional<DialogId> Dialog::idOfIncomingRequest(const Message& request) {
-  auto callId = request.header(HeaderId::kCallId);
-  auto from = request.header(HeaderId::kFrom);
-  auto to = request.header(HeaderId::kTo);
-  if (!callId || !from || !to) return std::nullopt;
-  auto localTag = nameAddrTag(*to);
-  if (localTag.empty()) return std::nullopt;
-  return DialogId{std::string(*callId), std::string(localTag), std::string(nameAddrTag(*from))};
+  auto tags = tagsOf(request);
+  if (!tags) return std::nullopt;
+  return DialogId{std::string(tags->callId), std::string(tags->to), std::string(tags->from)};
 }
 
 std::optional<DialogId> Dialog::idOfIncomingResponse(const Message& response) {
-  auto callId = response.header(HeaderId::kCallId);
-  auto from = response.header(HeaderId::kFrom);
-  auto to = response.header(HeaderId::kTo);
-  if (!callId || !from || !to) return std::nullopt;
-  auto remoteTag = nameAddrTag(*to);
-  if (remoteTag.empty()) return std::nullopt;
-  return DialogId{std::string(*callId), std::string(nameAddrTag(*from)), std::string(remoteTag)};
+  auto tags = tagsOf(response);
+  if (!tags) return std::nullopt;
+  return DialogId{std::string(tags->callId), std::string(tags->from), std::string(tags->to)};
 }
 
 MessageBuilder Dialog::request(std::string_view method, std::string_view via,
