@@ -4,10 +4,12 @@ import re
 import signal
 import socket
 import sqlite3
+import subprocess
+import sys
 import tempfile
 import unittest
 
-from harness import BINARY, Server, free_port, run_cli
+from harness import BINARY, PEER_PORTS, Server, free_port, run_cli
 
 
 def write_config(text):
@@ -15,6 +17,32 @@ def write_config(text):
     with os.fdopen(fd, "w") as f:
         f.write(text)
     return path
+
+
+class PeerPortTest(unittest.TestCase):
+    """The fixed ports tests give SIPp and baresip: never the same one to two tests at once, and
+    never from the kernel's ephemeral range, where any socket may take them first."""
+
+    def test_test_processes_running_at_once_are_given_different_ports(self):
+        script = ("import harness\n"
+                  "print(' '.join('%d:%d' % (n, harness.free_port(n)) for n in [1, 4] * 50))")
+        runs = [subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE,
+                                 text=True, cwd=os.path.dirname(os.path.abspath(__file__)))
+                for _ in range(3)]
+        given = []
+        for run in runs:
+            out, _ = run.communicate(timeout=60)
+            self.assertEqual(run.returncode, 0)
+            for item in out.split():
+                count, first = map(int, item.split(":"))
+                given.extend(range(first, first + count))
+        self.assertEqual(len(given), 3 * 50 * 5)
+        self.assertEqual(len(set(given)), len(given), "a port was given twice")
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            low, high = map(int, f.read().split())
+        for port in given:
+            self.assertIn(port, PEER_PORTS)
+            self.assertFalse(low <= port <= high, port)
 
 
 class ConfigurationTest(unittest.TestCase):
