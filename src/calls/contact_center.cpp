@@ -349,7 +349,7 @@ void ContactCenter::handle(sip::ServerTxId tx, const sip::Message& invite, const
   auto key = nextKey_++;
   auto answered = s_.media.answer(invite.body(), key);
   if (!answered) {
-    count(refuseOffer(s_.core, tx, invite, answered.error()));
+    count(refuseOffer(s_.core, tx, answered.error()));
     return;
   }
   auto session =
@@ -429,6 +429,14 @@ void ContactCenter::onCaller(CallKey key, const SessionEvent& e) {
       endCall(key, reason, "caller");
       break;
     }
+    case SessionEvent::Kind::kConfirmed:
+      // After a delayed offer the ACK carries the caller's answer: without a usable one we
+      // cannot send the caller anything, so the call ends rather than play into the void.
+      if (!call->callerLeg.negotiated && !s_.media.accept(call->callerLeg, e.message->body())) {
+        spdlog::info("call {}: the caller's ACK has no usable SDP answer", call->record.id);
+        endCall(key, CallEndReason::kFailed, "system");
+      }
+      break;
     case SessionEvent::Kind::kRequest: {
       const auto& request = *e.message;
       if (isSessionChange(request)) {

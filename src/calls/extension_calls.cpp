@@ -127,7 +127,7 @@ void ExtensionCalls::route(sip::ServerTxId tx, const sip::Message& invite, const
     // the caller with the caller's payload types.
     auto answered = media_.answer(invite.body(), id);
     if (!answered) {
-      count(refuseOffer(core_, tx, invite, answered.error()));
+      count(refuseOffer(core_, tx, answered.error()));
       return;
     }
     callerLeg = answered->leg;
@@ -191,6 +191,15 @@ void ExtensionCalls::onCaller(CallId id, const SessionEvent& e) {
       }
       relay(call.caller, call.callee, e);
       return;
+    case SessionEvent::Kind::kConfirmed:
+      // After a delayed offer the ACK carries the caller's answer to ours.
+      if (media_.enabled() && !call.callerLeg.negotiated &&
+          !media_.accept(call.callerLeg, e.message->body())) {
+        spdlog::info("call {}: the caller's ACK has no usable SDP answer", id);
+        count("failed");
+        end(id);
+      }
+      return;
     default:
       return;
   }
@@ -206,8 +215,11 @@ void ExtensionCalls::onCallee(CallId id, const SessionEvent& e) {
       if (e.status <= 100) return;
       if (!media_.enabled()) {
         ua_.progress(call.caller, e.status, e.message->body());
-      } else if (!e.message->body().empty() && answerCallee(call, e.session, e.message->body())) {
-        ua_.progress(call.caller, e.status, call.callerAnswer);  // early media through us
+      } else if (!e.message->body().empty() && answerCallee(call, e.session, e.message->body()) &&
+                 call.callerLeg.negotiated) {
+        // Early media through us. A caller who made no offer gets ours in the 2xx: an offer
+        // must go in a reliable response, which a 18x is only with 100rel.
+        ua_.progress(call.caller, e.status, call.callerAnswer);
       } else {
         ua_.progress(call.caller, e.status);
       }

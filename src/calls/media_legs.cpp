@@ -44,13 +44,12 @@ media::EndpointConfig endpointConfig(const sdp::NegotiatedAudio& audio,
 
 }  // namespace
 
-std::string_view refuseOffer(sip::SipCore& core, sip::ServerTxId tx, const sip::Message& invite,
-                             const Error& error) {
+std::string_view refuseOffer(sip::SipCore& core, sip::ServerTxId tx, const Error& error) {
   if (error.code == ErrorCode::kUnavailable) {
     core.respond(tx, 503, "No Media Port");
     return "failed";
   }
-  core.respond(tx, 488, invite.body().empty() ? "SDP Offer Required" : "");
+  core.respond(tx, 488);
   return "not_acceptable";
 }
 
@@ -78,6 +77,13 @@ std::optional<MediaLeg> MediaLegs::open(const media::EndpointConfig& config) {
 }
 
 Result<MediaLegs::Answered> MediaLegs::answer(std::string_view offerText, std::uint64_t shard) {
+  if (offerText.empty()) {
+    // A delayed offer (RFC 3261 §13.2.1): ours goes in the 2xx, the caller's answer in its ACK.
+    auto leg = offer(shard);
+    if (!leg) return Error::unavailable("no media port");
+    auto ours = sdp::serialize(leg->offer);
+    return Answered{std::move(*leg), std::move(ours)};
+  }
   auto offer = sdp::parse(offerText);
   if (!offer) return Error::invalid("sdp", offer.error().message);
   // The answer says which codec before it has its port, which comes with the endpoint; until
@@ -102,10 +108,10 @@ std::optional<MediaLeg> MediaLegs::offer(std::uint64_t shard) {
 }
 
 bool MediaLegs::accept(MediaLeg& leg, std::string_view body) {
-  if (body.empty()) return leg.negotiated;  // the SDP came with an earlier 18x
+  if (body.empty()) return leg.negotiated;  // the SDP came earlier (an 18x)
   auto audio = engineAudio(leg.offer, sdp::parse(body));
   if (!audio) {
-    spdlog::info("call media: unusable answer from a phone: {}", audio.error().message);
+    spdlog::info("call media: unusable SDP answer: {}", audio.error().message);
     return false;
   }
   anchor_.engine->configure(leg.endpoint, endpointConfig(*audio, audio->answerer, 0));

@@ -43,16 +43,18 @@ class MediaLegs {
 
   struct Answered {
     MediaLeg leg;
-    std::string sdp;  // our answer
+    std::string sdp;  // for our 2xx: our answer, or our offer when the caller made none
   };
   // A caller's offer answered on a new endpoint of `shard` (a call's id: its legs share a
-  // worker). Errors: kInvalidArgument (no offer, or nothing the engine carries: answer 488),
-  // kUnavailable (no free port: 503).
+  // worker). An INVITE without an offer (a delayed offer) gets ours, and the leg waits for the
+  // caller's answer in the ACK (`accept`, with the ACK's body). Errors: kInvalidArgument
+  // (nothing the engine carries: answer 488), kUnavailable (no free port: 503).
   Result<Answered> answer(std::string_view offer, std::uint64_t shard);
   // A new leg that offers our codecs to a phone; it sends nowhere until `accept`.
   std::optional<MediaLeg> offer(std::uint64_t shard);
-  // The phone's answer to our offer: the endpoint follows it. Empty: the answer came earlier
-  // (with a 18x); false when the answer does not fit the offer.
+  // The answer to our offer (a phone's 2xx, a caller's ACK): the endpoint follows it. Empty:
+  // the answer came earlier (with an 18x), false when there was none; false too when the answer
+  // does not fit the offer.
   bool accept(MediaLeg& leg, std::string_view answer);
   // A re-INVITE or UPDATE from a phone (hold, resume, a new address or codec) is a matter
   // between that phone and us: answered here, the leg follows, the other phone is not disturbed.
@@ -71,8 +73,7 @@ class MediaLegs {
 
 // Answers an INVITE whose offer `answer()` could not take: 503 without a free port, else 488.
 // Returns the outcome for the calls counters: "failed" or "not_acceptable".
-std::string_view refuseOffer(sip::SipCore& core, sip::ServerTxId tx, const sip::Message& invite,
-                             const Error& error);
+std::string_view refuseOffer(sip::SipCore& core, sip::ServerTxId tx, const Error& error);
 
 // Requests that carry an SDP offer for the session (or ask for one).
 bool isSessionChange(const sip::Message& request);

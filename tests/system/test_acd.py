@@ -383,6 +383,27 @@ class ConversationTest(AcdTest):
         self.assertEqual(headers["content-range"], "bytes 0-99/%d" % len(data))
         self.assertEqual(headers["content-length"], "100")
 
+    def test_a_caller_who_makes_no_offer_talks_with_the_agent(self):
+        """A delayed offer (no SDP in the INVITE, as some PBXs and carriers send): our offer goes
+        in the 200 and the caller answers it in the ACK."""
+        self.serve()
+        agent = self.baresip_phone("1006", self.tone_file("agent.wav", AGENT_TONE, 20))
+        self.sign_in("1006")
+        # The caller echoes what it hears: the agent hears its own tone back only if we send to
+        # the address of the ACK's answer and relay what comes back from there.
+        caller = Sipp("uac-late-offer", server=self.server, service="4000", duration_ms=4000,
+                      extra=["-rtp_echo"])
+        self.addCleanup(caller.stop)
+        call_id = self.wait_log(ARRIVED % 4000).group(1)
+        self.assertEqual(self.wait_log(ANSWERED).group(1, 2), (call_id, "1006"))
+        self.assert_peer_done(caller)
+        record = self.record(call_id, timeout=30)
+        self.assertIsNotNone(agent.wait_for("session closed"), "".join(agent.lines))
+        agent.stop()
+        self.assertGreater(tone_level(self.heard(agent), AGENT_TONE), -6)
+        self.assertEqual((record["agent"], record["end_reason"], record["ended_by"]),
+                         ("1006", "normal", "caller"))
+
     def test_a_killed_agent_phone_does_not_leave_the_agent_talking(self):
         self.serve(rtp_timeout=2, after_call_work=1)
         phone = self.baresip_phone("1007")  # answers, sends RTP (silence)

@@ -11,11 +11,13 @@
 #include "calls/contact_center.hpp"
 
 #include <algorithm>
+#include <array>
 #include <condition_variable>
 #include <deque>
 #include <fstream>
 #include <map>
 #include <mutex>
+#include <optional>
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
@@ -23,6 +25,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "loopback_rtp.hpp"
 #include "media/rtp.hpp"
 #include "media/telephone_event.hpp"
 #include "recording_sender.hpp"
@@ -44,6 +47,7 @@ using sip::Peer;
 using sip::Transport;
 using store::CallEndReason;
 
+using test_support::LoopbackRtp;
 using test_support::RecordingSender;
 
 // What other threads hand to the control loop (the test's thread).
@@ -421,27 +425,28 @@ class ContactCenterTest : public ::testing::Test {
   // --- The callers' side -----------------------------------------------------------------
 
   // A caller dials `number`: INVITE with SDP, and the ACK of the server's 200 when it answers.
-  Caller& dial(std::string_view number, const std::string& from) {
+  // With `ackAnswer` the INVITE has no SDP (a delayed offer) and the ACK carries that answer.
+  Caller& dial(std::string_view number, const std::string& from,
+               std::optional<std::string> ackAnswer = std::nullopt) {
     auto& c = callers.emplace_back();
     c.port = static_cast<std::uint16_t>(40000 + callers.size());
     c.number = from;
     c.callId = "caller-" + std::to_string(c.port);
     c.rtpPort = static_cast<std::uint16_t>(48000 + c.port % 1000);
-    auto sdp = callerSdp(c.rtpPort);
+    auto sdp = ackAnswer ? std::string() : callerSdp(c.rtpPort);
     receiveFromCaller(
-        c, "INVITE sip:" + std::string(number) +
-               "@switchboard SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.1:" + std::to_string(c.port) +
-               ";branch=z9hG4bK-i" + c.callId + "\r\nFrom: <sip:" + from + "@10.0.0.1>;tag=c" +
-               std::to_string(c.port) + "\r\nTo: <sip:" + std::string(number) +
-               "@switchboard>\r\nCall-ID: " + c.callId +
-               "\r\nCSeq: 1 INVITE\r\nContact: <sip:c@10.0.0.1:" + std::to_string(c.port) +
-               ">\r\nMax-Forwards: 70\r\nContent-Type: application/sdp\r\n"
-               "Content-Length: " +
-               std::to_string(sdp.size()) + "\r\n\r\n" + sdp);
+        c,
+        "INVITE sip:" + std::string(number) + "@switchboard SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.1:" +
+            std::to_string(c.port) + ";branch=z9hG4bK-i" + c.callId + "\r\nFrom: <sip:" + from +
+            "@10.0.0.1>;tag=c" + std::to_string(c.port) + "\r\nTo: <sip:" + std::string(number) +
+            "@switchboard>\r\nCall-ID: " + c.callId +
+            "\r\nCSeq: 1 INVITE\r\nContact: <sip:c@10.0.0.1:" + std::to_string(c.port) +
+            ">\r\nMax-Forwards: 70\r\n" + (sdp.empty() ? "" : "Content-Type: application/sdp\r\n") +
+            "Content-Length: " + std::to_string(sdp.size()) + "\r\n\r\n" + sdp);
     auto answered = sender.to(c.port, "INVITE", 200);
     if (!answered.empty()) {
       c.tag = std::string(sip::parseNameAddr(*answered.front().header(HeaderId::kTo))->tag());
-      inDialog(c, "ACK");
+      inDialog(c, "ACK", ackAnswer.value_or(""), "application/sdp");
     }
     return c;
   }
@@ -841,6 +846,44 @@ TEST_F(ContactCenterTest, CallersWaitingForAnAgentAreServedInArrivalOrder) {
   EXPECT_TRUE(agent("1001").available);
   awaitRecord(3);
   EXPECT_EQ(figures(kAfterSales).answered, 3U);
+}
+
+TEST_F(ContactCenterTest, ACallerWhoMadeNoOfferGetsOursAndItsAnswerInTheAckIsWhereWeSend) {
+  addPrompt("hold-music");
+  start();
+  LoopbackRtp phone;
+  // The caller answers our offer with PCMA, the second codec we offer.
+  auto answer =
+      "v=0\r\no=- 2 2 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+      "m=audio " +
+      std::to_string(phone.port()) + " RTP/AVP 8\r\n";
+  auto& caller = dial(kGroupNumber, "13800000001", answer);
+
+  auto answered = sender.to(caller.port, "INVITE", 200);
+  ASSERT_EQ(answered.size(), 1U) << "a delayed offer was refused";
+  auto offer = sdp::parse(answered[0].body());
+  ASSERT_TRUE(offer.ok()) << answered[0].body();
+  ASSERT_EQ(offer->media.size(), 1U);
+  EXPECT_EQ(offer->connectionFor(offer->media[0])->address, kAnchorAddress);
+  EXPECT_GE(offer->media[0].port, 47000);
+  EXPECT_NE(offer->media[0].findCodec(8), nullptr);
+  // Waiting in the queue, the caller hears the music: sent where the ACK said, in PCMA.
+  EXPECT_EQ(phone.nextPayloadType(), 8) << "no RTP reached the address of the ACK's answer";
+  EXPECT_EQ(center->active(), 1U);
+  hangUp(caller);
+  EXPECT_EQ(awaitRecord().endReason, CallEndReason::kQueueAbandoned);
+}
+
+TEST_F(ContactCenterTest, AnAckWithoutTheAnswerToOurOfferEndsTheCall) {
+  addPrompt("hold-music");
+  start();
+  auto& caller = dial(kGroupNumber, "13800000001", "");
+  ASSERT_EQ(sender.to(caller.port, "INVITE", 200).size(), 1U);
+  EXPECT_EQ(sender.to(caller.port, "BYE").size(), 1U);
+  const auto& r = awaitRecord();
+  EXPECT_EQ(r.endReason, CallEndReason::kFailed);
+  EXPECT_EQ(r.endedBy, "system");
+  EXPECT_EQ(center->active(), 0U);
 }
 
 // === Abandons =================================================================================

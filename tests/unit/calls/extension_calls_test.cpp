@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include "loopback_rtp.hpp"
 #include "recording_sender.hpp"
 #include "sdp/sdp.hpp"
 #include "sip/headers.hpp"
@@ -19,6 +20,7 @@ using sip::Message;
 using sip::Peer;
 using sip::Transport;
 
+using test_support::LoopbackRtp;
 using test_support::RecordingSender;
 
 class NoCredentials final : public sip::CredentialSource {
@@ -270,6 +272,44 @@ TEST_F(AnchoredCallsTest, BothPhonesSeeOurAddressAndTheEngineBridgesThem) {
       << holdAnswer[0].body();
   EXPECT_EQ(audioPort(holdAnswer[0]), callerPort);
   EXPECT_TRUE(sender.to(kPhoneA, "INVITE", 0, before).empty());
+}
+
+TEST_F(AnchoredCallsTest, ACallerWhoMadeNoOfferGetsOursInThe2xxAndAnswersInTheAck) {
+  fromCaller(inviteWithSdp(""));
+  auto offers = sender.to(kPhoneA, "INVITE");
+  ASSERT_EQ(offers.size(), 1U) << "a delayed offer was refused";
+  auto calleePort = audioPort(offers[0]);
+  // Early media from the phone: the caller, who made no offer, gets none in an unreliable 183.
+  phoneAnswers(kPhoneA, 183, std::string(kPhoneSdp));
+  auto early = sender.to(kCaller, "INVITE", 183);
+  ASSERT_EQ(early.size(), 1U);
+  EXPECT_TRUE(early[0].body().empty()) << early[0].body();
+  phoneAnswers(kPhoneA, 200, std::string(kPhoneSdp));
+  auto answered = sender.to(kCaller, "INVITE", 200);
+  ASSERT_EQ(answered.size(), 1U);
+  auto offer = sdp::parse(answered[0].body());
+  ASSERT_TRUE(offer.ok()) << answered[0].body();
+  EXPECT_EQ(offer->connectionFor(offer->media[0])->address, "192.0.2.50");
+  EXPECT_NE(offer->media[0].findCodec(8), nullptr);
+  // The caller answers PCMA in its ACK, at its own RTP port: what the phone sends reaches it
+  // there, transcoded.
+  LoopbackRtp callerRtp;
+  callerInDialog("ACK", 1,
+                 "v=0\r\no=- 2 2 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+                 "m=audio " +
+                     std::to_string(callerRtp.port()) + " RTP/AVP 8\r\n");
+  LoopbackRtp phoneRtp;
+  phoneRtp.sendTo(calleePort, 0);
+  EXPECT_EQ(callerRtp.nextPayloadType(), 8) << "nothing reached the address of the ACK's answer";
+}
+
+TEST_F(AnchoredCallsTest, AnAckWithoutTheAnswerToOurOfferEndsTheCall) {
+  fromCaller(inviteWithSdp(""));
+  phoneAnswers(kPhoneA, 200, std::string(kPhoneSdp));
+  ASSERT_EQ(sender.to(kCaller, "INVITE", 200).size(), 1U);
+  callerInDialog("ACK", 1);
+  EXPECT_EQ(sender.to(kCaller, "BYE").size(), 1U);
+  EXPECT_EQ(sender.to(kPhoneA, "BYE").size(), 1U);
 }
 
 TEST_F(AnchoredCallsTest, AnOfferWeCannotServeIs488) {
