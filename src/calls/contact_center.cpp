@@ -100,8 +100,12 @@ std::optional<bool> holdsCall(std::string_view body) {
   if (body.empty()) return std::nullopt;
   auto offer = sdp::parse(body);
   if (!offer || offer->media.empty()) return std::nullopt;
-  auto direction = offer->media.front().direction;
-  return direction == sdp::Direction::kSendOnly || direction == sdp::Direction::kInactive;
+  const auto& audio = offer->media.front();
+  // a=sendonly or a=inactive (RFC 3264), or the older c=0.0.0.0 (RFC 2543) some phones still use.
+  const auto* connection = offer->connectionFor(audio);
+  return audio.direction == sdp::Direction::kSendOnly ||
+         audio.direction == sdp::Direction::kInactive ||
+         (connection != nullptr && sdp::isHoldAddress(*connection));
 }
 
 }  // namespace

@@ -1395,6 +1395,27 @@ TEST_F(ContactCenterTest, AnAgentsHoldIsTimedAndTheCallerHearsMusic) {
   EXPECT_EQ(r.talkMs, 7000);
 }
 
+TEST_F(ContactCenterTest, AHoldTheOldWayWithAZeroAddressIsAHoldToo) {
+  addPrompt("hold-music");
+  start();
+  signIn("1001", {kAfterSales});
+  auto& caller = dial(kGroupNumber, "13800000001");
+  phoneAnswers(kPhone1001);
+  auto musicBefore = asked("hold-music");
+  auto held = phoneSdp(kPhone1001);
+  held.replace(held.find("c=IN IP4 127.0.0.1"), 18, "c=IN IP4 0.0.0.0");
+  phoneSends(kPhone1001, "INVITE", held);
+  phoneSends(kPhone1001, "ACK");
+  EXPECT_EQ(agent("1001").activity, AgentActivity::kOnHold);
+  EXPECT_EQ(asked("hold-music"), musicBefore + 1);  // the caller hears music
+  advance(2s);
+  phoneSends(kPhone1001, "INVITE", phoneSdp(kPhone1001));
+  phoneSends(kPhone1001, "ACK");
+  EXPECT_EQ(agent("1001").activity, AgentActivity::kTalking);
+  hangUp(caller);
+  EXPECT_EQ(awaitRecord().holdMs, 2000);
+}
+
 // === Queue figures ============================================================================
 
 TEST_F(ContactCenterTest, QueueFiguresCountWaitingAgentsAnswersAndAbandons) {
