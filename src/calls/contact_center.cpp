@@ -434,12 +434,9 @@ void ContactCenter::onCaller(CallKey key, const SessionEvent& e) {
       break;
     }
     case SessionEvent::Kind::kConfirmed:
-      // After a delayed offer the ACK carries the caller's answer: without a usable one we
-      // cannot send the caller anything, so the call ends rather than play into the void.
-      if (!call->callerLeg.negotiated && !s_.media.accept(call->callerLeg, e.message->body())) {
-        spdlog::info("call {}: the caller's ACK has no usable SDP answer", call->record.id);
+      // Rather than play into the void, a call whose caller answered nothing usable ends.
+      if (!s_.media.confirm(call->callerLeg, e.message->body()))
         endCall(key, CallEndReason::kFailed, "system");
-      }
       break;
     case SessionEvent::Kind::kRequest: {
       const auto& request = *e.message;

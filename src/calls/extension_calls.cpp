@@ -192,10 +192,7 @@ void ExtensionCalls::onCaller(CallId id, const SessionEvent& e) {
       relay(call.caller, call.callee, e);
       return;
     case SessionEvent::Kind::kConfirmed:
-      // After a delayed offer the ACK carries the caller's answer to ours.
-      if (media_.enabled() && !call.callerLeg.negotiated &&
-          !media_.accept(call.callerLeg, e.message->body())) {
-        spdlog::info("call {}: the caller's ACK has no usable SDP answer", id);
+      if (media_.enabled() && !media_.confirm(call.callerLeg, e.message->body())) {
         count("failed");
         end(id);
       }

@@ -119,6 +119,12 @@ bool MediaLegs::accept(MediaLeg& leg, std::string_view body) {
   return true;
 }
 
+bool MediaLegs::confirm(MediaLeg& leg, std::string_view ack) {
+  if (leg.negotiated || accept(leg, ack)) return true;
+  spdlog::info("call media: the caller's ACK has no usable SDP answer");
+  return false;
+}
+
 void MediaLegs::answerLocally(MediaLeg& leg, sip::UserAgent& ua, sip::SessionId session,
                               const sip::SessionEvent& e) {
   const auto& request = *e.message;

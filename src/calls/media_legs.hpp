@@ -56,6 +56,9 @@ class MediaLegs {
   // the answer came earlier (with an 18x), false when there was none; false too when the answer
   // does not fit the offer.
   bool accept(MediaLeg& leg, std::string_view answer);
+  // The ACK of our 2xx to a caller: after a delayed offer it carries the answer to ours. False
+  // when the leg is left without a usable answer, and cannot send the caller anything.
+  bool confirm(MediaLeg& leg, std::string_view ack);
   // A re-INVITE or UPDATE from a phone (hold, resume, a new address or codec) is a matter
   // between that phone and us: answered here, the leg follows, the other phone is not disturbed.
   void answerLocally(MediaLeg& leg, sip::UserAgent& ua, sip::SessionId session,
