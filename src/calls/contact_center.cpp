@@ -922,20 +922,7 @@ void ContactCenter::onAgentPhone(CallKey key, acd::AgentId agentId, const Sessio
     } else if (e.kind == SessionEvent::Kind::kRequest) {
       const auto& request = *e.message;
       if (isSessionChange(request)) {
-        auto hold = holdsCall(request.body());
-        Agent* agent = agentById(call->agent);
-        if (hold && *hold != call->onHold && agent != nullptr) {
-          call->onHold = *hold;
-          if (*hold) {
-            call->holdSince = s_.timers.now();
-            agentEvent(*agent, acd::AgentEvent::hold(call->callId));
-            holdMusic(*call);
-          } else {
-            call->holdMs += millisBetween(call->holdSince, s_.timers.now());
-            agentEvent(*agent, acd::AgentEvent::unhold(call->callId));
-            s_.media.engine().stopPlaying(call->callerLeg.endpoint);
-          }
-        }
+        agentHolds(*call, holdsCall(request.body()));
         s_.media.answerLocally(call->agentLeg, s_.ua, call->agentSession, e);
       } else if (request.method() == sip::Method::kInfo ||
                  request.method() == sip::Method::kOptions) {
@@ -943,6 +930,11 @@ void ContactCenter::onAgentPhone(CallKey key, acd::AgentId agentId, const Sessio
       } else {
         s_.ua.respond(call->agentSession, e.request, 501);  // transfers come with the CTI
       }
+    } else if (e.kind == SessionEvent::Kind::kConfirmed) {
+      // A phone that held or resumed with a re-INVITE without an offer answers ours here.
+      bool answersOurOffer = call->agentLeg.reofferPending;
+      s_.media.confirm(call->agentLeg, e.message->body());
+      if (answersOurOffer) agentHolds(*call, holdsCall(e.message->body()));
     }
     drain();
     return;
@@ -1052,6 +1044,23 @@ void ContactCenter::agentAnswered(Call& call, AgentOffer& offer, sip::SessionId 
   r.legs.push_back(std::move(agentLeg));
   spdlog::debug("call {}: answered by agent {} after {} ms in the queue", r.id, r.agent, r.waitMs);
   startRecording(call);
+}
+
+// The agent's phone put the call on hold or took it off (`hold`, from the phone's SDP offer or
+// its answer to ours; none: the SDP says nothing about it).
+void ContactCenter::agentHolds(Call& call, std::optional<bool> hold) {
+  Agent* agent = agentById(call.agent);
+  if (!hold || *hold == call.onHold || agent == nullptr) return;
+  call.onHold = *hold;
+  if (*hold) {
+    call.holdSince = s_.timers.now();
+    agentEvent(*agent, acd::AgentEvent::hold(call.callId));
+    holdMusic(call);
+  } else {
+    call.holdMs += millisBetween(call.holdSince, s_.timers.now());
+    agentEvent(*agent, acd::AgentEvent::unhold(call.callId));
+    s_.media.engine().stopPlaying(call.callerLeg.endpoint);
+  }
 }
 
 // Stops ringing the agent's phones for the call (the offer is over, one way or another).

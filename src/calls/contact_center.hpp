@@ -203,6 +203,7 @@ class ContactCenter {
   void offer(const acd::Offer& offer);
   bool ringAgent(Call& call, Agent& agent);
   void onAgentPhone(CallKey key, acd::AgentId agent, const sip::SessionEvent& event);
+  void agentHolds(Call& call, std::optional<bool> hold);
   void agentAnswered(Call& call, AgentOffer& offer, sip::SessionId session,
                      const sip::Message& answer);
   void withdraw(Call& call, acd::AgentId agent);

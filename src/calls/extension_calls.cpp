@@ -263,6 +263,9 @@ void ExtensionCalls::onCallee(CallId id, const SessionEvent& e) {
       relay(call.callee, call.caller, e);
       return;
     case SessionEvent::Kind::kConfirmed:
+      // The ACK of our 2xx to the callee's re-INVITE: the answer, when it made no offer.
+      if (auto leg = call.calleeLegs.find(e.session); leg != call.calleeLegs.end())
+        media_.confirm(leg->second, e.message->body());
       return;
   }
 }

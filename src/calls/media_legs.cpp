@@ -120,6 +120,11 @@ bool MediaLegs::accept(MediaLeg& leg, std::string_view body) {
 }
 
 bool MediaLegs::confirm(MediaLeg& leg, std::string_view ack) {
+  if (leg.reofferPending) {
+    leg.reofferPending = false;
+    if (!ack.empty()) accept(leg, ack);
+    return true;
+  }
   if (leg.negotiated || accept(leg, ack)) return true;
   spdlog::info("call media: the caller's ACK has no usable SDP answer");
   return false;
@@ -129,12 +134,18 @@ void MediaLegs::answerLocally(MediaLeg& leg, sip::UserAgent& ua, sip::SessionId 
                               const sip::SessionEvent& e) {
   const auto& request = *e.message;
   ++leg.sdpVersion;
+  leg.reofferPending = false;
+  if (request.body().empty() && request.method() == sip::Method::kUpdate) {
+    // An UPDATE without an offer changes nothing of the session (RFC 3311 §5.2).
+    ua.respond(session, e.request, 200);
+    return;
+  }
   if (request.body().empty()) {
-    // No offer in the request: ours goes in the 2xx (the answer in the ACK is not needed to
-    // keep sending where we already send).
-    auto offer =
+    // No offer in the re-INVITE: ours goes in the 2xx, the phone's answer comes in the ACK.
+    leg.offer =
         sdp::makeOffer(local(leg.port), sdp::Direction::kSendRecv, leg.sdpSession, leg.sdpVersion);
-    ua.respond(session, e.request, 200, sdp::serialize(offer));
+    leg.reofferPending = true;
+    ua.respond(session, e.request, 200, sdp::serialize(leg.offer));
     return;
   }
   auto offer = sdp::parse(request.body());

@@ -31,6 +31,8 @@ struct MediaLeg {
   std::uint64_t sdpVersion = 1;
   sdp::SessionDescription offer;  // legs we offered: our offer, until answered
   bool negotiated = false;
+  // Our offer went in the 2xx to a re-INVITE that made none: the ACK brings the answer.
+  bool reofferPending = false;
   bool open() const { return endpoint != 0; }
 };
 
@@ -56,11 +58,13 @@ class MediaLegs {
   // the answer came earlier (with an 18x), false when there was none; false too when the answer
   // does not fit the offer.
   bool accept(MediaLeg& leg, std::string_view answer);
-  // The ACK of our 2xx to a caller: after a delayed offer it carries the answer to ours. False
-  // when the leg is left without a usable answer, and cannot send the caller anything.
+  // The ACK of our 2xx to an INVITE or re-INVITE: after one without an offer it carries the
+  // answer to ours. False when the leg is left without a usable answer, and cannot send the
+  // caller anything; after a re-INVITE the leg then goes on as it was.
   bool confirm(MediaLeg& leg, std::string_view ack);
   // A re-INVITE or UPDATE from a phone (hold, resume, a new address or codec) is a matter
   // between that phone and us: answered here, the leg follows, the other phone is not disturbed.
+  // One without an offer gets ours, answered in the ACK (`confirm`).
   void answerLocally(MediaLeg& leg, sip::UserAgent& ua, sip::SessionId session,
                      const sip::SessionEvent& event);
   void close(MediaLeg& leg);

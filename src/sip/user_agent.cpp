@@ -411,14 +411,16 @@ void UserAgent::onAck(const Message& ack, const Peer&) {
   if (s.ok.empty() || cseqNumber(ack) != s.okCseq) return;
   timers_.cancel(s.okTimer);
   s.ok.clear();
-  if (!s.okInitial) return;
-  s.phase = Session::Phase::kConfirmed;
-  s.dialog->confirm();
-  if (s.byeAfterAck) {
-    sendBye(s);
-    forget(s.id);
-    return;
+  if (s.okInitial) {
+    s.phase = Session::Phase::kConfirmed;
+    s.dialog->confirm();
+    if (s.byeAfterAck) {
+      sendBye(s);
+      forget(s.id);
+      return;
+    }
   }
+  // After a re-INVITE too: when it made no offer, the ACK carries the answer to ours.
   deliver(s, {SessionEvent::Kind::kConfirmed, 200, &ack});
 }
 

@@ -34,7 +34,7 @@ struct SessionEvent {
   enum class Kind : std::uint8_t {
     kProgress,   // UAC: a provisional response (status, message)
     kAnswered,   // UAC: the 2xx, already ACKed (message carries the SDP answer)
-    kConfirmed,  // UAS: the ACK of our 2xx arrived (message is the ACK)
+    kConfirmed,  // the ACK of our 2xx to an INVITE or re-INVITE arrived (message is the ACK)
     kFailed,     // UAC: a final non-2xx, a timeout (408) or a transport failure (503)
     kEnded,      // either side: BYE received, CANCEL received, no ACK, no PRACK
     kRequest,    // an in-dialog request to answer with UserAgent::respond (re-INVITE, UPDATE...)

@@ -458,7 +458,7 @@ class ContactCenterTest : public ::testing::Test {
   // A request from the caller in its dialog (ACK takes the INVITE's CSeq).
   void inDialog(Caller& c, const std::string& method, const std::string& body = "",
                 const std::string& contentType = "") {
-    auto cseq = method == "ACK" ? 1 : ++c.cseq;
+    auto cseq = method == "ACK" ? c.cseq : ++c.cseq;
     receiveFromCaller(
         c, method + " sip:switchboard@127.0.0.1:5060 SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.1:" +
                std::to_string(c.port) + ";branch=z9hG4bK-d" + std::to_string(++c.branch) +
@@ -1414,6 +1414,58 @@ TEST_F(ContactCenterTest, AHoldTheOldWayWithAZeroAddressIsAHoldToo) {
   EXPECT_EQ(agent("1001").activity, AgentActivity::kTalking);
   hangUp(caller);
   EXPECT_EQ(awaitRecord().holdMs, 2000);
+}
+
+TEST_F(ContactCenterTest, APhoneHoldingWithoutAnOfferAnswersOursInTheAckAndThatCounts) {
+  addPrompt("hold-music");
+  start();
+  signIn("1001", {kAfterSales});
+  auto& caller = dial(kGroupNumber, "13800000001");
+  phoneAnswers(kPhone1001);
+  auto musicBefore = asked("hold-music");
+  auto before = mark();
+  phoneSends(kPhone1001, "INVITE");
+  auto offered = sender.to(kPhone1001, "INVITE", 200, before);
+  ASSERT_EQ(offered.size(), 1U);
+  auto offer = sdp::parse(offered[0].body());
+  ASSERT_TRUE(offer.ok()) << offered[0].body();
+  EXPECT_EQ(offer->media[0].direction, sdp::Direction::kSendRecv);
+  EXPECT_EQ(agent("1001").activity, AgentActivity::kTalking);  // the offer alone says nothing
+  phoneSends(kPhone1001, "ACK", phoneSdp(kPhone1001, "sendonly"));
+  EXPECT_EQ(agent("1001").activity, AgentActivity::kOnHold);
+  EXPECT_EQ(asked("hold-music"), musicBefore + 1);  // the caller hears music
+  advance(3s);
+  phoneSends(kPhone1001, "INVITE");
+  phoneSends(kPhone1001, "ACK", phoneSdp(kPhone1001));
+  EXPECT_EQ(agent("1001").activity, AgentActivity::kTalking);
+  // An ACK without the answer leaves the call as it was.
+  phoneSends(kPhone1001, "INVITE");
+  phoneSends(kPhone1001, "ACK");
+  EXPECT_EQ(agent("1001").activity, AgentActivity::kTalking);
+  EXPECT_EQ(center->active(), 1U);
+  hangUp(caller);
+  EXPECT_EQ(awaitRecord().holdMs, 3000);
+}
+
+TEST_F(ContactCenterTest, ACallerReInvitingWithoutAnOfferIsSentWhereItsAckAnswers) {
+  addPrompt("hold-music");
+  start();
+  auto& caller = dial(kGroupNumber, "13800000001");  // waits in the queue, hearing music
+  auto before = mark();
+  inDialog(caller, "INVITE");
+  auto offered = sender.to(caller.port, "INVITE", 200, before);
+  ASSERT_EQ(offered.size(), 1U);
+  ASSERT_TRUE(sdp::parse(offered[0].body()).ok()) << offered[0].body();
+  LoopbackRtp moved;
+  inDialog(caller, "ACK",
+           "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+           "m=audio " +
+               std::to_string(moved.port()) + " RTP/AVP 8\r\n",
+           "application/sdp");
+  EXPECT_EQ(moved.nextPayloadType(), 8) << "the music did not move to the ACK's address";
+  EXPECT_TRUE(sender.to(caller.port, "BYE", 0, before).empty());
+  hangUp(caller);
+  EXPECT_EQ(awaitRecord().endReason, CallEndReason::kQueueAbandoned);
 }
 
 // === Queue figures ============================================================================

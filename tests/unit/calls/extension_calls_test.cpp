@@ -239,6 +239,33 @@ class AnchoredCallsTest : public ExtensionCallsTest {
     EXPECT_TRUE(parsed.ok()) << m.body();
     return parsed.ok() && !parsed->media.empty() ? parsed->media[0].port : 0;
   }
+
+  // A request from the phone at `port` in the dialog of the INVITE the server sent it.
+  void phoneInDialog(std::uint16_t port, const std::string& method, int cseq,
+                     const std::string& body = "") {
+    auto sent = sender.to(port, "INVITE").front();
+    auto contact = sip::parseNameAddr(*sent.header(HeaderId::kContact));
+    layer.receive(
+        *sip::parseMessage(
+            method + " " + std::string(contact->uriText) +
+            " SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:" + std::to_string(port) + ";branch=z9hG4bKp" +
+            std::to_string(++branch) + "\r\nFrom: " + std::string(*sent.header(HeaderId::kTo)) +
+            ";tag=p" + std::to_string(port) +
+            "\r\nTo: " + std::string(*sent.header(HeaderId::kFrom)) + "\r\nCall-ID: " +
+            std::string(*sent.header(HeaderId::kCallId)) + "\r\nCSeq: " + std::to_string(cseq) +
+            " " + method + "\r\nContact: <sip:1002@127.0.0.1:" + std::to_string(port) +
+            ">\r\nMax-Forwards: 70\r\n" +
+            (body.empty() ? "" : "Content-Type: application/sdp\r\n") +
+            "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body),
+        Peer{Transport::kUdp, "127.0.0.1", port, 0});
+  }
+
+  // An SDP answer that receives at 127.0.0.1:`port` with `payloadType`.
+  static std::string answerAt(std::uint16_t port, int payloadType) {
+    return "v=0\r\no=- 2 2 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+           "m=audio " +
+           std::to_string(port) + " RTP/AVP " + std::to_string(payloadType) + "\r\n";
+  }
 };
 
 TEST_F(AnchoredCallsTest, BothPhonesSeeOurAddressAndTheEngineBridgesThem) {
@@ -310,6 +337,53 @@ TEST_F(AnchoredCallsTest, AnAckWithoutTheAnswerToOurOfferEndsTheCall) {
   callerInDialog("ACK", 1);
   EXPECT_EQ(sender.to(kCaller, "BYE").size(), 1U);
   EXPECT_EQ(sender.to(kPhoneA, "BYE").size(), 1U);
+}
+
+TEST_F(AnchoredCallsTest, AReInviteWithoutAnOfferMovesEitherSideWhereItsAckAnswers) {
+  fromCaller(inviteWithSdp(kCallerSdp));
+  auto calleePort = audioPort(sender.to(kPhoneA, "INVITE").front());
+  phoneAnswers(kPhoneA, 200, std::string(kPhoneSdp));
+  auto callerPort = audioPort(sender.to(kCaller, "INVITE", 200).front());
+  callerInDialog("ACK", 1);
+  auto start = sender.sent.size();
+
+  // The caller: our offer in the 200 (the same port), its answer in the ACK.
+  auto before = sender.sent.size();
+  callerInDialog("INVITE", 2);
+  auto offered = sender.to(kCaller, "INVITE", 200, before);
+  ASSERT_EQ(offered.size(), 1U);
+  EXPECT_EQ(audioPort(offered[0]), callerPort);
+  LoopbackRtp callerRtp;
+  callerInDialog("ACK", 2, answerAt(callerRtp.port(), 8));
+  LoopbackRtp phoneRtp;
+  phoneRtp.sendTo(calleePort, 0);
+  EXPECT_EQ(callerRtp.nextPayloadType(), 8) << "nothing reached the caller's new address";
+
+  // The phone, whose packets the engine has latched on: the ACK's answer moves it again.
+  before = sender.sent.size();
+  phoneInDialog(kPhoneA, "INVITE", 2);
+  offered = sender.to(kPhoneA, "INVITE", 200, before);
+  ASSERT_EQ(offered.size(), 1U);
+  EXPECT_EQ(audioPort(offered[0]), calleePort);
+  LoopbackRtp movedPhoneRtp;
+  phoneInDialog(kPhoneA, "ACK", 2, answerAt(movedPhoneRtp.port(), 0));
+  callerRtp.sendTo(callerPort, 8);
+  EXPECT_EQ(movedPhoneRtp.nextPayloadType(), 0) << "nothing reached the phone's new address";
+  // Each re-INVITE stayed between its phone and us.
+  EXPECT_TRUE(sender.to(kPhoneA, "INVITE", 0, start).empty());
+  EXPECT_TRUE(sender.to(kCaller, "INVITE", 0, start).empty());
+  EXPECT_TRUE(sender.to(kCaller, "BYE").empty());
+}
+
+TEST_F(AnchoredCallsTest, AnUpdateWithoutAnOfferIsAnsweredWithoutOne) {
+  fromCaller(inviteWithSdp(kCallerSdp));
+  phoneAnswers(kPhoneA, 200, std::string(kPhoneSdp));
+  callerInDialog("ACK", 1);
+  auto before = sender.sent.size();
+  callerInDialog("UPDATE", 2);
+  auto answered = sender.to(kCaller, "UPDATE", 200, before);
+  ASSERT_EQ(answered.size(), 1U);
+  EXPECT_TRUE(answered[0].body().empty()) << answered[0].body();
 }
 
 TEST_F(AnchoredCallsTest, AnOfferWeCannotServeIs488) {

@@ -229,9 +229,14 @@ TEST_F(UserAgentTest, ReInviteIsHandedUpAndIts2xxRetransmittedUntilAck) {
   ua.respond(uas, lastRequestTx, 200, kSdp);
   timers.advance(milliseconds(500));
   EXPECT_EQ(sender.matching(start, 200, "INVITE").size(), 2U);
+  events.clear();
   receive(inDialog("ACK", 2, ourTag()));
   timers.advance(milliseconds(5000));
   EXPECT_EQ(sender.matching(start, 200, "INVITE").size(), 2U);
+  // The ACK is handed up once: after a re-INVITE without an offer it carries the answer.
+  receive(inDialog("ACK", 2, ourTag()));
+  EXPECT_EQ(events, std::vector{SessionEvent::Kind::kConfirmed});
+  EXPECT_TRUE(ua.exists(uas));
 }
 
 TEST_F(UserAgentTest, ReInviteMeetingOursIsGlare491) {
