@@ -88,10 +88,15 @@ ApiService::ApiService(Deps deps)
     : deps_(deps),
       policy_{deps.config.minPasswordLength},
       started_(std::chrono::steady_clock::now()),
+      signIns_(auth::SignInLimits{deps.config.maxFailedSignIns,
+                                  deps.config.maxFailedSignInsPerAddress,
+                                  deps.config.signInLockout}),
       loginsOk_(deps.metrics.counter("sb_auth_logins_total", "Web sign-in attempts by result.",
                                      {{"result", "ok"}})),
       loginsFailed_(deps.metrics.counter("sb_auth_logins_total", "Web sign-in attempts by result.",
-                                         {{"result", "failed"}})) {
+                                         {{"result", "failed"}})),
+      loginsThrottled_(deps.metrics.counter(
+          "sb_auth_logins_total", "Web sign-in attempts by result.", {{"result", "throttled"}})) {
   route("GET", "/healthz", Access::kPublic, &ApiService::healthz);
   route("GET", "/metrics", Access::kPublic, &ApiService::metrics);
   route("POST", "/api/v1/auth/login", Access::kPublic, &ApiService::login);
@@ -224,19 +229,43 @@ asio::awaitable<Response> ApiService::login(Request& request, Caller*) {
   auto login = decodeLogin(request.body);
   if (!login) co_return errorResponse(login.error());
 
+  const auto& address = request.remoteAddress;
+  if (auto wait = signIns_.admit(login->username, address, deps_.clock.now()); wait > 0) {
+    loginsThrottled_.add();
+    spdlog::info("sign-in refused username=\"{}\" remote={}: too many failures",
+                 loggable(login->username), address);
+    auto refused = errorResponse(429, "too_many_attempts",
+                                 fmt::format("too many failed sign-ins: try again in {} s", wait));
+    refused.headers.emplace_back("Retry-After", std::to_string(wait));
+    co_return refused;
+  }
+  // Settled below; a fault on the way (the store failing) leaves the attempt undecided.
+  struct Undecided {
+    auth::SignInGuard& guard;
+    const std::string& username;
+    const std::string& address;
+    bool settled = false;
+    ~Undecided() {
+      if (!settled) guard.abandoned(username, address);
+    }
+  } attempt{signIns_, login->username, address};
+
   auto user =
       co_await inStore([&](store::Store& s) { return s.users().findByUsername(login->username); });
   // Unknown users cost a hash check too, so timing does not tell which user names exist.
   std::string hash = user ? user->passwordHash : auth::decoyHash();
   bool verified = co_await runOn(deps_.blockingPool,
                                  [&] { return auth::verifyPassword(login->password, hash); });
+  attempt.settled = true;
   if (!user || !verified) {
+    signIns_.failed(login->username, address, deps_.clock.now());
     loginsFailed_.add();
     spdlog::info("sign-in failed username=\"{}\" remote={}", loggable(login->username),
                  request.remoteAddress);
     co_return errorResponse(401, "invalid_credentials", "wrong username or password");
   }
 
+  signIns_.succeeded(login->username, address);
   std::string token = auth::newBearerToken();
   auto now = deps_.clock.now();
   auto expires = now + deps_.config.tokenTtl.count();

@@ -11,6 +11,7 @@
 #include "api/requests.hpp"
 #include "api/router.hpp"
 #include "api/telephony.hpp"
+#include "auth/sign_in_guard.hpp"
 #include "config/config.hpp"
 #include "core/metrics.hpp"
 #include "core/time.hpp"
@@ -102,8 +103,10 @@ class ApiService {
   Router router_;
   std::vector<Route> routes_;
   std::chrono::steady_clock::time_point started_;
+  auth::SignInGuard signIns_;
   Counter& loginsOk_;
   Counter& loginsFailed_;
+  Counter& loginsThrottled_;
 };
 
 }  // namespace sb::api

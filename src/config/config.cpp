@@ -331,6 +331,21 @@ const Entry kEntries[] = {
        c.minPasswordLength = static_cast<std::size_t>(*v);
        return Ok{};
      }},
+    {"auth.max_failed_signins",
+     [](Config& c, const toml::node& n, const fs::path&, const std::string& key) -> Result<void> {
+       auto v = readInt(n, key, 1, 1000);
+       if (!v) return v.error();
+       c.maxFailedSignIns = static_cast<int>(*v);
+       return Ok{};
+     }},
+    {"auth.max_failed_signins_per_address",
+     [](Config& c, const toml::node& n, const fs::path&, const std::string& key) -> Result<void> {
+       auto v = readInt(n, key, 1, 100000);
+       if (!v) return v.error();
+       c.maxFailedSignInsPerAddress = static_cast<int>(*v);
+       return Ok{};
+     }},
+    {"auth.signin_lockout_seconds", setSeconds<&Config::signInLockout>},
 };
 
 const Entry* findEntry(std::string_view key) {

@@ -181,6 +181,11 @@ struct Config {
   // [auth]
   std::chrono::seconds tokenTtl{12 * 3600};
   std::size_t minPasswordLength = 8;
+  // Web sign-in throttling: failed sign-ins a username, or an address, may have before further
+  // attempts are refused (429) until none has failed for the lockout.
+  int maxFailedSignIns = 5;
+  int maxFailedSignInsPerAddress = 20;
+  std::chrono::seconds signInLockout{300};
 
   std::filesystem::path databasePath() const { return dataDir / "switchboard.db"; }
 };

@@ -312,5 +312,28 @@ class HttpApiTest(DemoServerTest):
             conn.close()
 
 
+class SignInThrottlingTest(DemoServerTest):
+    """Password guessing against a real server: its own, as it locks a user and an address."""
+
+    def test_a_burst_of_guesses_gets_five_checks_then_429(self):
+        import concurrent.futures
+        guess = {"username": "1002", "password": "guess"}
+        with concurrent.futures.ThreadPoolExecutor(10) as pool:
+            statuses = list(pool.map(
+                lambda _: self.server.request("POST", "/api/v1/auth/login", guess)[0], range(30)))
+        # Guesses sent at once hold the budget while they are checked: five are, none more.
+        self.assertEqual(statuses.count(401), 5, statuses)
+        self.assertEqual(statuses.count(429), 25, statuses)
+        status, headers, body = self.server.request(
+            "POST", "/api/v1/auth/login", {"username": "1002", "password": "demo"})
+        self.assertEqual(status, 429, body)
+        self.assertEqual(body["error"]["code"], "too_many_attempts")
+        self.assertGreater(int(headers["retry-after"]), 200)
+        # Other users are not locked out by it.
+        self.assertTrue(self.server.login("1003", "demo"))
+        _, _, metrics = self.server.request("GET", "/metrics")
+        self.assertIn('sb_auth_logins_total{result="throttled"} 26', metrics)
+
+
 if __name__ == "__main__":
     unittest.main()

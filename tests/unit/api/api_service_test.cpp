@@ -124,6 +124,26 @@ TEST_F(ApiServiceTest, UnknownUserAndWrongPasswordLookTheSame) {
   EXPECT_EQ(unknown.body, wrong.body);
 }
 
+TEST_F(ApiServiceTest, RepeatedFailedSignInsAreRefusedForAWhileWithoutACheck) {
+  const auto wrong = R"({"username":"1001","password":"nope"})";
+  for (int i = 0; i < 5; ++i)
+    ASSERT_EQ(call("POST", "/api/v1/auth/login", wrong).status, 401) << i;
+  clock_.advance(std::chrono::seconds(60));
+  // Locked: the right password too, with the time left.
+  auto refused = call("POST", "/api/v1/auth/login", R"({"username":"1001","password":"demo"})");
+  EXPECT_EQ(refused.status, 429);
+  EXPECT_EQ(errorField(refused, "code"), "too_many_attempts");
+  EXPECT_NE(std::find(refused.headers.begin(), refused.headers.end(),
+                      std::pair<std::string, std::string>{"Retry-After", "240"}),
+            refused.headers.end());
+  EXPECT_NE(metrics_.renderPrometheus().find(R"(sb_auth_logins_total{result="throttled"} 1)"),
+            std::string::npos);
+  // Another user signs in from the same place meanwhile.
+  login("admin", "demo");
+  clock_.advance(std::chrono::seconds(240));
+  login("1001", "demo");
+}
+
 TEST_F(ApiServiceTest, LogoutEndsTheSession) {
   auto token = login("1001", "demo");
   EXPECT_EQ(call("POST", "/api/v1/auth/logout", {}, token).status, 204);

@@ -42,6 +42,9 @@ ports = "30000-30999"
 [auth]
 token_ttl_seconds = 600
 min_password_length = 4
+max_failed_signins = 3
+max_failed_signins_per_address = 50
+signin_lockout_seconds = 900
 )");
   ASSERT_TRUE(c.ok()) << c.error().message;
   EXPECT_TRUE(c->demo);
@@ -56,6 +59,9 @@ min_password_length = 4
   EXPECT_EQ(c->rtpPorts.last, 30999);
   EXPECT_EQ(c->tokenTtl, std::chrono::seconds(600));
   EXPECT_EQ(c->minPasswordLength, 4U);
+  EXPECT_EQ(c->maxFailedSignIns, 3);
+  EXPECT_EQ(c->maxFailedSignInsPerAddress, 50);
+  EXPECT_EQ(c->signInLockout, std::chrono::seconds(900));
 }
 
 TEST(ConfigTest, AnEmptyFileGivesTheDefaults) {
@@ -82,6 +88,12 @@ TEST(ConfigTest, EnvironmentOverridesTheFile) {
   EXPECT_EQ(c->rtpPorts.last, 40099);
   EXPECT_EQ(c->bind, "0.0.0.0");
   EXPECT_EQ(c->dataDir, "/tmp/sb-a");
+}
+
+TEST(ConfigTest, SignInThrottlingCannotBeTurnedOff) {
+  auto c = parse("[auth]\nmax_failed_signins = 0\n");
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.error().field, "auth.max_failed_signins");
 }
 
 TEST(ConfigTest, UnknownKeyIsNamed) {
