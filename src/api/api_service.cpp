@@ -647,9 +647,10 @@ asio::awaitable<Response> ApiService::callFile(Request& request, Caller& caller,
                  loggable(stored, 200));
     co_return errorResponse(Error::notFound(fmt::format("call {} has no {}", call->id, which)));
   }
-  // Recordings run to tens of MB: read off the control loop, and only the range asked for.
+  // Recordings run to tens of MB: opened off the control loop, then read as they are sent, and
+  // only the range asked for.
   auto slice =
-      co_await runOn(deps_.blockingPool, [&] { return readFileSlice(*file, request.range); });
+      co_await runOn(deps_.blockingPool, [&] { return openFileSlice(*file, request.range); });
   Response r;
   r.contentType = "audio/wav";
   r.headers.emplace_back("Accept-Ranges", "bytes");
@@ -675,7 +676,7 @@ asio::awaitable<Response> ApiService::callFile(Request& request, Caller& caller,
       r.status = 200;
       break;
   }
-  r.body = std::move(slice.bytes);
+  if (slice.body.length > 0) r.source = std::move(slice.body);
   co_return r;
 }
 

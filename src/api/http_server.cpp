@@ -1,5 +1,6 @@
 #include "api/http_server.hpp"
 
+#include <algorithm>
 #include <array>
 
 #include <boost/asio/co_spawn.hpp>
@@ -11,6 +12,8 @@
 #include <boost/beast/http.hpp>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
+
+#include "core/worker.hpp"
 
 namespace sb::api {
 
@@ -86,24 +89,32 @@ class HttpServer::Connection : public std::enable_shared_from_this<HttpServer::C
 
       Response response = co_await server_.handler_(request);
       bool keepAlive = beastRequest.keep_alive() && !server_.stopping_;
-      co_await send(response, beastRequest.version(), keepAlive,
-                    beastRequest.method() == http::verb::head);
+      bool sent = co_await send(response, beastRequest.version(), keepAlive,
+                                beastRequest.method() == http::verb::head);
       busy_ = false;
-      if (!keepAlive) break;
+      if (!keepAlive || !sent) break;
     }
     beast::error_code ec;
     stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
   }
 
  private:
-  asio::awaitable<void> send(const Response& response, unsigned version, bool keepAlive,
-                             bool headOnly) {
-    http::response<http::string_body> res{static_cast<http::status>(response.status), version};
+  template <typename Body>
+  static void setHeaders(http::response<Body>& res, const Response& response) {
     res.set(http::field::server, "switchboard/" SB_VERSION);
     res.set(http::field::content_type, response.contentType);
     if (response.contentType == "application/json") res.set(http::field::cache_control, "no-store");
     for (const auto& [name, value] : response.headers)
       res.set(name, value);
+  }
+
+  // Whether the connection may carry another request: not after a failed write, nor after a
+  // streamed body that came out short.
+  asio::awaitable<bool> send(const Response& response, unsigned version, bool keepAlive,
+                             bool headOnly) {
+    if (response.source) co_return co_await sendStreamed(response, version, keepAlive, headOnly);
+    http::response<http::string_body> res{static_cast<http::status>(response.status), version};
+    setHeaders(res, response);
     res.body() = response.body;
     res.prepare_payload();
     if (headOnly) {
@@ -123,6 +134,47 @@ class HttpServer::Connection : public std::enable_shared_from_this<HttpServer::C
     } else {
       co_await http::async_write(stream_, res, asio::redirect_error(asio::use_awaitable, ec));
     }
+    co_return !ec;
+  }
+
+  // The headers, then the body a chunk at a time, each read off the loop while none is held
+  // beyond the one being written.
+  asio::awaitable<bool> sendStreamed(const Response& response, unsigned version, bool keepAlive,
+                                     bool headOnly) {
+    static constexpr std::uint64_t kChunk = std::uint64_t{64} * 1024;
+    const BodySource& source = *response.source;
+    http::response<http::empty_body> res{static_cast<http::status>(response.status), version};
+    setHeaders(res, response);
+    res.content_length(source.length);
+    res.keep_alive(keepAlive);
+    server_.requestsFor(response.status).add();
+    beast::error_code ec;
+    stream_.expires_after(server_.options_.idleTimeout);
+    http::response_serializer<http::empty_body> serializer{res};
+    co_await http::async_write_header(stream_, serializer,
+                                      asio::redirect_error(asio::use_awaitable, ec));
+    if (ec || headOnly) co_return !ec;
+    for (std::uint64_t left = source.length; left > 0;) {
+      auto want = static_cast<std::size_t>(std::min(left, kChunk));
+      std::string chunk;
+      // (An if, not ?:, around co_await: GCC 12 miscompiles co_await inside a conditional.)
+      if (server_.options_.bodyReads != nullptr) {
+        chunk = co_await runOn(*server_.options_.bodyReads,
+                               [&source, want] { return source.next(want); });
+      } else {
+        chunk = source.next(want);
+      }
+      if (chunk.empty() || chunk.size() > left) {
+        spdlog::warn("http body cut short remote={}: its file shrank while it was sent", remote_);
+        co_return false;
+      }
+      stream_.expires_after(server_.options_.idleTimeout);
+      co_await asio::async_write(stream_, asio::buffer(chunk),
+                                 asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) co_return false;
+      left -= chunk.size();
+    }
+    co_return true;
   }
 
   // After answering a request whose body (or headers) were not read, the client may still be

@@ -15,6 +15,10 @@
 #include "api/http_types.hpp"
 #include "core/metrics.hpp"
 
+namespace sb {
+class WorkerPool;
+}
+
 namespace sb::api {
 
 class HttpServer {
@@ -24,6 +28,7 @@ class HttpServer {
     std::size_t maxBodyBytes = std::size_t{1024} * 1024;
     std::size_t maxHeaderBytes = std::size_t{16} * 1024;
     std::chrono::seconds idleTimeout{60};
+    WorkerPool* bodyReads = nullptr;  // where streamed bodies are read; none: on the loop
   };
 
   // Binds and listens at once (throws boost::system::system_error when the port is taken).

@@ -1,7 +1,9 @@
 #include "api/static_files.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <fstream>
+#include <memory>
 #include <sstream>
 
 #include <fcntl.h>
@@ -78,7 +80,39 @@ std::optional<fs::path> resolveDataFile(const fs::path& root, std::string_view s
   return root / relative;
 }
 
-FileSlice readFileSlice(const fs::path& file, std::string_view rangeHeader) {
+namespace {
+
+// An open file's bytes from `offset` on, `left` of them, read in order.
+class SliceReader {
+ public:
+  SliceReader(FileDescriptor fd, std::uint64_t offset, std::uint64_t left)
+      : fd_(std::move(fd)), offset_(offset), left_(left) {}
+
+  std::string next(std::size_t max) {
+    std::string chunk(static_cast<std::size_t>(std::min<std::uint64_t>(max, left_)), '\0');
+    std::size_t done = 0;
+    while (done < chunk.size()) {
+      auto n = ::pread(fd_.get(), chunk.data() + done, chunk.size() - done,
+                       static_cast<off_t>(offset_ + done));
+      if (n < 0 && errno == EINTR) continue;
+      // Truncated or unreadable while we read: a short body would pass for a whole one.
+      if (n <= 0) return {};
+      done += static_cast<std::size_t>(n);
+    }
+    offset_ += done;
+    left_ -= done;
+    return chunk;
+  }
+
+ private:
+  FileDescriptor fd_;
+  std::uint64_t offset_;
+  std::uint64_t left_;
+};
+
+}  // namespace
+
+FileSlice openFileSlice(const fs::path& file, std::string_view rangeHeader) {
   FileSlice slice;
   FileDescriptor fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
   if (fd.get() < 0) return slice;
@@ -102,18 +136,9 @@ FileSlice readFileSlice(const fs::path& file, std::string_view rangeHeader) {
       if (slice.size == 0) return slice;
       break;
   }
-  slice.bytes.resize(want.length());
-  std::size_t done = 0;
-  while (done < slice.bytes.size()) {
-    auto n = ::pread(fd.get(), slice.bytes.data() + done, slice.bytes.size() - done,
-                     static_cast<off_t>(want.first + done));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      // Truncated or unreadable while we read: treat as gone rather than serve a short body.
-      return FileSlice{};
-    }
-    done += static_cast<std::size_t>(n);
-  }
+  auto reader = std::make_shared<SliceReader>(std::move(fd), want.first, want.length());
+  slice.body.length = want.length();
+  slice.body.next = [reader](std::size_t max) { return reader->next(max); };
   return slice;
 }
 

@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "api/byte_range.hpp"
+#include "api/http_types.hpp"
 
 namespace sb::api {
 
@@ -36,11 +37,13 @@ struct FileSlice {
   Outcome outcome = Outcome::kMissing;
   std::uint64_t size = 0;  // of the whole file
   ByteRange range;         // for kPartial
-  std::string bytes;       // the whole file or the range; empty for kMissing and kUnsatisfiable
+  // The whole file or the range, read from the file opened here as it is sent; nothing for
+  // kMissing and kUnsatisfiable.
+  BodySource body;
 };
 
-// Opens `file` once and reads what `rangeHeader` asks for (see resolveRange). Blocks: call it off
+// Opens `file` and settles what `rangeHeader` asks for (see resolveRange). Blocks: call it off
 // the control loop.
-FileSlice readFileSlice(const std::filesystem::path& file, std::string_view rangeHeader);
+FileSlice openFileSlice(const std::filesystem::path& file, std::string_view rangeHeader);
 
 }  // namespace sb::api

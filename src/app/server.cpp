@@ -145,7 +145,7 @@ int runServer(const config::Config& config) {
     http = std::make_unique<api::HttpServer>(
         io, httpEndpoint,
         api::HttpServer::Options{config.httpMaxBodyBytes, std::size_t{16} * 1024,
-                                 config.httpIdleTimeout},
+                                 config.httpIdleTimeout, &blockingPool},
         [&service](api::Request& r) { return service.handle(r); }, metrics);
   } catch (const std::exception& e) {
     spdlog::error("cannot listen for HTTP on {}:{}: {}", config.bind, config.httpPort, e.what());

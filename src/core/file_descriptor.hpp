@@ -1,6 +1,8 @@
 #pragma once
 // Owns a POSIX file descriptor and closes it; -1 holds nothing.
 
+#include <utility>
+
 #include <unistd.h>
 
 namespace sb {
@@ -13,6 +15,8 @@ class FileDescriptor {
   }
   FileDescriptor(const FileDescriptor&) = delete;
   FileDescriptor& operator=(const FileDescriptor&) = delete;
+  FileDescriptor(FileDescriptor&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+  FileDescriptor& operator=(FileDescriptor&&) = delete;
   int get() const { return fd_; }
 
  private:

@@ -75,6 +75,16 @@ class ApiServiceTest : public ::testing::Test {
           if (e) std::rethrow_exception(e);
         });
     loop.run();
+    if (response.source) {
+      // What the server would send: the streamed body, read in small chunks.
+      EXPECT_TRUE(response.body.empty());
+      while (response.body.size() < response.source->length) {
+        auto chunk = response.source->next(3);
+        if (chunk.empty()) break;
+        response.body += chunk;
+      }
+      EXPECT_EQ(response.body.size(), response.source->length);
+    }
     return response;
   }
 

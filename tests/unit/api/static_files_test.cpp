@@ -1,6 +1,10 @@
 #include "api/static_files.hpp"
 
+#include <filesystem>
+#include <fstream>
+
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include "core/text.hpp"
 
@@ -49,6 +53,27 @@ TEST(DataFilesTest, StoredPathsStayInTheDataFolder) {
                       "a\\..\\b"sv, "."sv, "./"sv, "a\0b"sv}) {
     EXPECT_FALSE(resolveDataFile("/var/sb", stored)) << stored;
   }
+}
+
+TEST(DataFilesTest, ASliceIsReadAsItIsSentAndAFileThatShrinksCutsItShort) {
+  auto path =
+      std::filesystem::temp_directory_path() / ("sb-slice-" + std::to_string(::getpid()) + ".wav");
+  { std::ofstream(path, std::ios::binary) << "RIFF0123456789"; }
+  auto slice = openFileSlice(path, "bytes=4-");
+  ASSERT_EQ(slice.outcome, FileSlice::Outcome::kPartial);
+  EXPECT_EQ(slice.size, 14U);
+  EXPECT_EQ(slice.body.length, 10U);
+  EXPECT_EQ(slice.body.next(4), "0123");
+  EXPECT_EQ(slice.body.next(100), "456789");  // no more than is left
+  EXPECT_EQ(openFileSlice(path, "bytes=14-").outcome, FileSlice::Outcome::kUnsatisfiable);
+  EXPECT_EQ(openFileSlice("/nonexistent/x.wav", "").outcome, FileSlice::Outcome::kMissing);
+
+  auto whole = openFileSlice(path, "");
+  ASSERT_EQ(whole.outcome, FileSlice::Outcome::kWhole);
+  EXPECT_EQ(whole.body.next(8), "RIFF0123");
+  std::filesystem::resize_file(path, 10);
+  EXPECT_EQ(whole.body.next(6), "");  // the last 6 bytes are gone: no short body
+  std::filesystem::remove(path);
 }
 
 }  // namespace
