@@ -86,6 +86,14 @@ Result<void> setSeconds(Config& c, const toml::node& n, const fs::path&, const s
   return Ok{};
 }
 
+template <auto Member, std::int64_t Min, std::int64_t Max>
+Result<void> setInt(Config& c, const toml::node& n, const fs::path&, const std::string& key) {
+  auto v = readInt(n, key, Min, Max);
+  if (!v) return v.error();
+  c.*Member = static_cast<std::remove_reference_t<decltype(c.*Member)>>(*v);
+  return Ok{};
+}
+
 struct Entry {
   std::string_view key;
   Apply apply;
@@ -331,20 +339,8 @@ const Entry kEntries[] = {
        c.minPasswordLength = static_cast<std::size_t>(*v);
        return Ok{};
      }},
-    {"auth.max_failed_signins",
-     [](Config& c, const toml::node& n, const fs::path&, const std::string& key) -> Result<void> {
-       auto v = readInt(n, key, 1, 1000);
-       if (!v) return v.error();
-       c.maxFailedSignIns = static_cast<int>(*v);
-       return Ok{};
-     }},
-    {"auth.max_failed_signins_per_address",
-     [](Config& c, const toml::node& n, const fs::path&, const std::string& key) -> Result<void> {
-       auto v = readInt(n, key, 1, 100000);
-       if (!v) return v.error();
-       c.maxFailedSignInsPerAddress = static_cast<int>(*v);
-       return Ok{};
-     }},
+    {"auth.max_failed_signins", setInt<&Config::maxFailedSignIns, 1, 1000>},
+    {"auth.max_failed_signins_per_address", setInt<&Config::maxFailedSignInsPerAddress, 1, 100000>},
     {"auth.signin_lockout_seconds", setSeconds<&Config::signInLockout>},
 };
 
