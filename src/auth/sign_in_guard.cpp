@@ -20,8 +20,12 @@ std::string SignInGuard::userKey(std::string_view username) {
   return key;
 }
 
+std::string SignInGuard::addressKey(std::string_view address) {
+  return std::string(address.substr(0, kMaxKeyBytes));
+}
+
 std::int64_t SignInGuard::waitFor(Entries& entries, const std::string& key, int max,
-                                  UnixSeconds now) const {
+                                  UnixSeconds now) {
   auto it = entries.find(key);
   if (it == entries.end()) return 0;
   Entry& e = it->second;
@@ -44,7 +48,7 @@ std::int64_t SignInGuard::admit(std::string_view username, std::string_view addr
     nextPurge_ = now + limits_.lockout.count();
   }
   auto user = userKey(username);
-  std::string from(address.substr(0, kMaxKeyBytes));
+  auto from = addressKey(address);
   auto wait = std::max(waitFor(users_, user, limits_.maxFailuresPerUser, now),
                        waitFor(addresses_, from, limits_.maxFailuresPerAddress, now));
   if (wait > 0) return wait;
@@ -69,17 +73,17 @@ void SignInGuard::settle(Entries& entries, const std::string& key, bool failure,
 
 void SignInGuard::succeeded(std::string_view username, std::string_view address) {
   settle(users_, userKey(username), false, true, 0);
-  settle(addresses_, std::string(address.substr(0, kMaxKeyBytes)), false, false, 0);
+  settle(addresses_, addressKey(address), false, false, 0);
 }
 
 void SignInGuard::failed(std::string_view username, std::string_view address, UnixSeconds now) {
   settle(users_, userKey(username), true, false, now);
-  settle(addresses_, std::string(address.substr(0, kMaxKeyBytes)), true, false, now);
+  settle(addresses_, addressKey(address), true, false, now);
 }
 
 void SignInGuard::abandoned(std::string_view username, std::string_view address) {
   settle(users_, userKey(username), false, false, 0);
-  settle(addresses_, std::string(address.substr(0, kMaxKeyBytes)), false, false, 0);
+  settle(addresses_, addressKey(address), false, false, 0);
 }
 
 void SignInGuard::purgeExpired(UnixSeconds now) {

@@ -50,7 +50,9 @@ class SignInGuard {
   using Entries = std::unordered_map<std::string, Entry>;
 
   static std::string userKey(std::string_view username);
-  std::int64_t waitFor(Entries& entries, const std::string& key, int max, UnixSeconds now) const;
+  static std::string addressKey(std::string_view address);
+  // Drops the entry when its failures are forgotten.
+  std::int64_t waitFor(Entries& entries, const std::string& key, int max, UnixSeconds now);
   static void settle(Entries& entries, const std::string& key, bool failure, bool forget,
                      UnixSeconds now);
   void purgeExpired(UnixSeconds now);

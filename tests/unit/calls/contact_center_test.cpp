@@ -550,6 +550,16 @@ class ContactCenterTest : public ::testing::Test {
     layer.receive(*sip::parseMessage(bytes), Peer{Transport::kUdp, "127.0.0.1", port, 0});
   }
 
+  // A caller of the After-sales queue talking with agent 1001, with hold music to play.
+  Caller& callTalkingWith1001() {
+    addPrompt("hold-music");
+    start();
+    signIn("1001", {kAfterSales});
+    auto& caller = dial(kGroupNumber, "13800000001");
+    phoneAnswers(kPhone1001);
+    return caller;
+  }
+
   // --- Records ---------------------------------------------------------------------------
 
   // Waits for the n-th call record (written once the engine reported the legs' statistics).
@@ -1371,11 +1381,7 @@ TEST_F(ContactCenterTest, AnAnsweredCallIsRecordedWhenTheQueueRecords) {
 }
 
 TEST_F(ContactCenterTest, AnAgentsHoldIsTimedAndTheCallerHearsMusic) {
-  addPrompt("hold-music");
-  start();
-  signIn("1001", {kAfterSales});
-  auto& caller = dial(kGroupNumber, "13800000001");
-  phoneAnswers(kPhone1001);
+  auto& caller = callTalkingWith1001();
   auto before = mark();
   phoneSends(kPhone1001, "INVITE", phoneSdp(kPhone1001, "sendonly"));
   auto held = sender.to(kPhone1001, "INVITE", 200, before);
@@ -1396,11 +1402,7 @@ TEST_F(ContactCenterTest, AnAgentsHoldIsTimedAndTheCallerHearsMusic) {
 }
 
 TEST_F(ContactCenterTest, AHoldTheOldWayWithAZeroAddressIsAHoldToo) {
-  addPrompt("hold-music");
-  start();
-  signIn("1001", {kAfterSales});
-  auto& caller = dial(kGroupNumber, "13800000001");
-  phoneAnswers(kPhone1001);
+  auto& caller = callTalkingWith1001();
   auto musicBefore = asked("hold-music");
   auto held = phoneSdp(kPhone1001);
   held.replace(held.find("c=IN IP4 127.0.0.1"), 18, "c=IN IP4 0.0.0.0");
@@ -1417,11 +1419,7 @@ TEST_F(ContactCenterTest, AHoldTheOldWayWithAZeroAddressIsAHoldToo) {
 }
 
 TEST_F(ContactCenterTest, APhoneHoldingWithoutAnOfferAnswersOursInTheAckAndThatCounts) {
-  addPrompt("hold-music");
-  start();
-  signIn("1001", {kAfterSales});
-  auto& caller = dial(kGroupNumber, "13800000001");
-  phoneAnswers(kPhone1001);
+  auto& caller = callTalkingWith1001();
   auto musicBefore = asked("hold-music");
   auto before = mark();
   phoneSends(kPhone1001, "INVITE");
