@@ -13,7 +13,7 @@ namespace sb::store::sqlite {
 inline constexpr std::string_view kCallSelect =
     "SELECT id, direction, caller, called, did, ivr_path, group_id, group_name, agent, "
     "arrived_at, queued_at, offered_at, answered_at, ended_at, wait_ms, ring_ms, talk_ms, "
-    "hold_ms, after_call_work_ms, end_reason, ended_by, recording, voicemail FROM calls ";
+    "hold_ms, after_call_work_ms, end_reason, ended_by, recording, voicemail, legs FROM calls ";
 
 // The list of calls matching `filter`, newest first. Parameters: ?1 from, ?2 to, ?3 agent,
 // ?4 number, ?5 end reason code, ?6 limit, ?7 offset; those of absent filters go unused.

@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include "store/call_journal.hpp"
+#include "store/legs_json.hpp"
 #include "store/sqlite/call_queries.hpp"
 #include "store/sqlite/database.hpp"
 #include "store/sqlite/migrations.hpp"
@@ -360,7 +361,7 @@ class SqliteMeta final : public MetaRepository {
   Database& db_;
 };
 
-// Call records: one row in `calls` and one per leg in `call_legs`, written in one transaction.
+// Call records: one row in `calls` each, with its legs in the row (store/legs_json.hpp).
 // With the journal open, records and after-call work are journaled first and then written into
 // the connection's open batch, which commits after kBatchRecords records, on commitPending(), or
 // before any other write; the journal is emptied after every commit.
@@ -460,79 +461,47 @@ class SqliteCalls final : public CallRecordRepository {
     return out;
   }
 
-  // The record's rows, inside the caller's transaction.
+  // The record's row, inside the caller's transaction.
   Result<void> insertRows(const CallRecord& r) {
-    {
-      auto q = db_.prepare(
-          "INSERT INTO calls (id, direction, caller, called, did, ivr_path, group_id, group_name, "
-          "agent, arrived_at, queued_at, offered_at, answered_at, ended_at, wait_ms, ring_ms, "
-          "talk_ms, hold_ms, after_call_work_ms, end_reason, ended_by, recording, voicemail) "
-          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, "
-          "?18, ?19, ?20, ?21, ?22, ?23)");
-      q->bindUnowned(1, r.id)
-          .bind(2, callDirectionCode(r.direction))
-          .bindUnowned(3, r.caller)
-          .bindUnowned(4, r.called)
-          .bindUnowned(5, r.did)
-          .bindUnowned(6, r.ivrPath)
-          .bind(7, r.groupId)
-          .bindUnowned(8, r.groupName)
-          .bindUnowned(9, r.agent)
-          .bind(10, r.arrivedAt)
-          .bind(11, r.queuedAt)
-          .bind(12, r.offeredAt)
-          .bind(13, r.answeredAt)
-          .bind(14, r.endedAt)
-          .bind(15, r.waitMs)
-          .bind(16, r.ringMs)
-          .bind(17, r.talkMs)
-          .bind(18, r.holdMs)
-          .bind(19, r.afterCallWorkMs)
-          .bind(20, callEndReasonCode(r.endReason))
-          .bindUnowned(21, r.endedBy)
-          .bindUnowned(22, r.recording)
-          .bindUnowned(23, r.voicemail);
-      if (!q->insertUnlessDuplicate())
-        return Error::conflict(fmt::format("call \"{}\" is already recorded", r.id));
-    }
-    try {
-      insertLegs(r);
-    } catch (...) {
-      // In a batch there is no transaction of its own to roll back: the record goes again.
-      removeUnlessBroken(r.id);
-      throw;
-    }
+    std::string legs = legsToJson(r.legs);
+    auto q = db_.prepare(
+        "INSERT INTO calls (id, direction, caller, called, did, ivr_path, group_id, group_name, "
+        "agent, arrived_at, queued_at, offered_at, answered_at, ended_at, wait_ms, ring_ms, "
+        "talk_ms, hold_ms, after_call_work_ms, end_reason, ended_by, recording, voicemail, "
+        "legs) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, "
+        "?18, ?19, ?20, ?21, ?22, ?23, ?24)");
+    q->bindUnowned(1, r.id)
+        .bind(2, callDirectionCode(r.direction))
+        .bindUnowned(3, r.caller)
+        .bindUnowned(4, r.called)
+        .bindUnowned(5, r.did)
+        .bindUnowned(6, r.ivrPath)
+        .bind(7, r.groupId)
+        .bindUnowned(8, r.groupName)
+        .bindUnowned(9, r.agent)
+        .bind(10, r.arrivedAt)
+        .bind(11, r.queuedAt)
+        .bind(12, r.offeredAt)
+        .bind(13, r.answeredAt)
+        .bind(14, r.endedAt)
+        .bind(15, r.waitMs)
+        .bind(16, r.ringMs)
+        .bind(17, r.talkMs)
+        .bind(18, r.holdMs)
+        .bind(19, r.afterCallWorkMs)
+        .bind(20, callEndReasonCode(r.endReason))
+        .bindUnowned(21, r.endedBy)
+        .bindUnowned(22, r.recording)
+        .bindUnowned(23, r.voicemail)
+        .bindUnowned(24, legs);
+    if (!q->insertUnlessDuplicate())
+      return Error::conflict(fmt::format("call \"{}\" is already recorded", r.id));
     return Ok{};
   }
 
-  // The legs in statements of up to kLegsPerInsert rows: one step for a usual call's two.
-  void insertLegs(const CallRecord& r) {
-    for (std::size_t first = 0; first < r.legs.size(); first += kLegsPerInsert) {
-      auto count = std::min(kLegsPerInsert, r.legs.size() - first);
-      auto q = db_.prepare(legsInsert(count));
-      for (std::size_t i = 0; i < count; ++i) {
-        const auto& leg = r.legs[first + i];
-        int base = static_cast<int>(i) * kLegColumns;
-        q->bindUnowned(base + 1, r.id)
-            .bind(base + 2, static_cast<std::int64_t>(first + i))
-            .bindUnowned(base + 3, leg.role)
-            .bindUnowned(base + 4, leg.party)
-            .bindUnowned(base + 5, leg.sipCallId)
-            .bind(base + 6, leg.startedAt)
-            .bind(base + 7, leg.answeredAt)
-            .bind(base + 8, leg.endedAt)
-            .bind(base + 9, leg.sipStatus)
-            .bind(base + 10, leg.mos)
-            .bind(base + 11, static_cast<std::int64_t>(leg.packetsReceived))
-            .bind(base + 12, static_cast<std::int64_t>(leg.packetsLost))
-            .bind(base + 13, leg.jitterMs);
-      }
-      q->run();
-    }
-  }
-
-  // The record and its legs (by the foreign key's cascade); a database too broken for that has
-  // already failed the write being undone.
+  // A record written in a batch that failed; a database too broken for that has already failed
+  // the write being undone.
   void removeUnlessBroken(const std::string& id) {
     try {
       auto q = db_.prepare("DELETE FROM calls WHERE id = ?1");
@@ -554,14 +523,10 @@ class SqliteCalls final : public CallRecordRepository {
 
   std::optional<CallRecord> findById(const std::string& id) override {
     // Reads on this connection see the open batch: no commit needed.
-    std::optional<CallRecord> record;
-    {
-      auto q = db_.prepare(std::string(sqlite::kCallSelect) + "WHERE id = ?1");
-      q->bind(1, id);
-      if (q->step()) record = read(*q);
-    }
-    if (record) record->legs = loadLegs(record->id);
-    return record;
+    auto q = db_.prepare(std::string(sqlite::kCallSelect) + "WHERE id = ?1");
+    q->bind(1, id);
+    if (!q->step()) return std::nullopt;
+    return read(*q);
   }
 
   std::vector<CallRecord> list(const CallFilter& filter) override {
@@ -581,8 +546,6 @@ class SqliteCalls final : public CallRecordRepository {
       while (q->step())
         records.push_back(read(*q));
     }
-    for (auto& r : records)
-      r.legs = loadLegs(r.id);
     return records;
   }
 
@@ -634,32 +597,6 @@ class SqliteCalls final : public CallRecordRepository {
   }
 
   static constexpr std::size_t kMaxCallListLimit = 1000;
-  static constexpr std::size_t kLegsPerInsert = 4;
-  static constexpr int kLegColumns = 13;
-
-  // "INSERT INTO call_legs ... VALUES (?1, ..., ?13), (?14, ...)" for `count` legs, made once.
-  static const std::string& legsInsert(std::size_t count) {
-    static const auto texts = [] {
-      std::array<std::string, kLegsPerInsert + 1> out;
-      for (std::size_t n = 1; n <= kLegsPerInsert; ++n) {
-        out[n] =
-            "INSERT INTO call_legs (call_id, position, role, party, sip_call_id, started_at, "
-            "answered_at, ended_at, sip_status, mos, packets_received, packets_lost, jitter_ms) "
-            "VALUES ";
-        for (std::size_t row = 0; row < n; ++row) {
-          out[n] += row == 0 ? "(" : ", (";
-          for (int column = 1; column <= kLegColumns; ++column) {
-            out[n] += fmt::format("{}?{}", column == 1 ? "" : ", ",
-                                  static_cast<int>(row) * kLegColumns + column);
-          }
-          out[n] += ")";
-        }
-      }
-      return out;
-    }();
-    return texts[count];
-  }
-
   static CallRecord read(sqlite::Statement& s) {
     CallRecord r;
     r.id = s.textAt(0);
@@ -693,32 +630,10 @@ class SqliteCalls final : public CallRecordRepository {
     r.endedBy = s.textAt(20);
     r.recording = s.textAt(21);
     r.voicemail = s.textAt(22);
+    auto legs = legsFromJson(s.textAt(23));
+    if (!legs) throw StoreError(fmt::format("call {}: {}", r.id, legs.error().message));
+    r.legs = std::move(*legs);
     return r;
-  }
-
-  std::vector<CallLegRecord> loadLegs(const std::string& callId) {
-    std::vector<CallLegRecord> legs;
-    auto q = db_.prepare(
-        "SELECT role, party, sip_call_id, started_at, answered_at, ended_at, sip_status, mos, "
-        "packets_received, packets_lost, jitter_ms FROM call_legs WHERE call_id = ?1 "
-        "ORDER BY position");
-    q->bind(1, callId);
-    while (q->step()) {
-      CallLegRecord leg;
-      leg.role = q->textAt(0);
-      leg.party = q->textAt(1);
-      leg.sipCallId = q->textAt(2);
-      leg.startedAt = q->intAt(3);
-      leg.answeredAt = q->intAt(4);
-      leg.endedAt = q->intAt(5);
-      leg.sipStatus = static_cast<int>(q->intAt(6));
-      leg.mos = q->doubleAt(7);
-      leg.packetsReceived = static_cast<std::uint64_t>(q->intAt(8));
-      leg.packetsLost = static_cast<std::uint64_t>(q->intAt(9));
-      leg.jitterMs = q->doubleAt(10);
-      legs.push_back(std::move(leg));
-    }
-    return legs;
   }
 
   Database& db_;
