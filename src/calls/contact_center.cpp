@@ -405,32 +405,29 @@ void ContactCenter::handle(sip::ServerTxId tx, const sip::Message& invite, const
   drain();
 }
 
+std::optional<CallEndReason> ContactCenter::reasonWhenCallerGoes(const Call& call) {
+  switch (call.stage) {
+    case Call::Stage::kFlow:
+      return CallEndReason::kUnanswered;
+    case Call::Stage::kQueued:
+      return call.offers.empty() ? CallEndReason::kQueueAbandoned : CallEndReason::kRingAbandoned;
+    case Call::Stage::kTalking:
+      return CallEndReason::kNormal;
+    case Call::Stage::kVoicemail:
+      return call.afterHours ? CallEndReason::kAfterHoursVoicemail : CallEndReason::kVoicemail;
+    case Call::Stage::kEnding:
+      return std::nullopt;
+  }
+  return std::nullopt;
+}
+
 void ContactCenter::onCaller(CallKey key, const SessionEvent& e) {
   Call* call = find(key);
   if (call == nullptr) return;
   switch (e.kind) {
     case SessionEvent::Kind::kEnded: {
       call->caller = 0;  // the session is gone
-      CallEndReason reason = CallEndReason::kUnanswered;
-      switch (call->stage) {
-        case Call::Stage::kFlow:
-          reason = CallEndReason::kUnanswered;
-          break;
-        case Call::Stage::kQueued:
-          reason =
-              call->offers.empty() ? CallEndReason::kQueueAbandoned : CallEndReason::kRingAbandoned;
-          break;
-        case Call::Stage::kTalking:
-          reason = CallEndReason::kNormal;
-          break;
-        case Call::Stage::kVoicemail:
-          reason =
-              call->afterHours ? CallEndReason::kAfterHoursVoicemail : CallEndReason::kVoicemail;
-          break;
-        case Call::Stage::kEnding:
-          return;
-      }
-      endCall(key, reason, "caller");
+      if (auto reason = reasonWhenCallerGoes(*call)) endCall(key, *reason, "caller");
       break;
     }
     case SessionEvent::Kind::kConfirmed:
@@ -1417,10 +1414,15 @@ bool ContactCenter::onMediaSilent(media::EndpointId endpoint) {
   Call* call = callOf(endpoint);
   if (call == nullptr) return false;
   spdlog::warn("call {}: no RTP from a phone for the RTP timeout, hanging up", call->record.id);
-  bool agentSide = endpoint == call->agentLeg.endpoint;
-  CallEndReason reason =
-      call->stage == Call::Stage::kTalking ? CallEndReason::kNormal : CallEndReason::kFailed;
-  endCall(call->key, reason, agentSide ? "agent" : "caller");
+  if (endpoint == call->agentLeg.endpoint) {
+    endCall(call->key,
+            call->stage == Call::Stage::kTalking ? CallEndReason::kNormal : CallEndReason::kFailed,
+            "agent");
+  } else if (auto reason = reasonWhenCallerGoes(*call)) {
+    // A caller whose phone died while waiting left the queue unserved, as one who hung up did:
+    // the figures count an abandon, not a failure of the system.
+    endCall(call->key, *reason, "caller");
+  }
   drain();
   return true;
 }

@@ -182,6 +182,9 @@ class ContactCenter {
 
   // The caller's side and the flow.
   void onCaller(CallKey key, const sip::SessionEvent& event);
+  // Why a call ends when its caller goes (hangs up or falls silent) at the stage it is in;
+  // nullopt while it is ending anyway.
+  static std::optional<store::CallEndReason> reasonWhenCallerGoes(const Call& call);
   void enter(Call& call, const config::FlowNode* node, int depth = 0);
   void menuDigit(Call& call, char digit);
   void menuRetry(Call& call);

@@ -943,6 +943,45 @@ TEST_F(ContactCenterTest, ACallerWhoHangsUpWhileTheAgentRingsIsARingAbandon) {
   EXPECT_EQ(agent("1001").activity, AgentActivity::kNone);
 }
 
+// A phone that dies sends no BYE; the RTP timeout finds it. For the figures, that caller left the
+// queue as one who hung up did.
+TEST_F(ContactCenterTest, ACallerWhosePhoneDiesWhileWaitingIsAQueueAbandon) {
+  start();
+  auto callerEndpoint = nextEndpoint();
+  auto& caller = dial(kGroupNumber, "13800000001");
+  advance(4s);
+  auto before = mark();
+  ASSERT_TRUE(center->onMediaSilent(callerEndpoint));
+  EXPECT_EQ(sender.to(caller.port, "BYE", 0, before).size(), 1U);
+  const auto& r = awaitRecord();
+  EXPECT_EQ(r.endReason, CallEndReason::kQueueAbandoned);
+  EXPECT_EQ(r.endedBy, "caller");
+  EXPECT_EQ(r.waitMs, 4000);
+  auto q = figures(kAfterSales);
+  EXPECT_EQ(q.abandoned, 1U);
+  EXPECT_EQ(q.waiting, 0U);
+  EXPECT_EQ(center->active(), 0U);
+}
+
+TEST_F(ContactCenterTest, ACallerWhosePhoneDiesWhileTheAgentRingsIsARingAbandon) {
+  start();
+  signIn("1001", {kAfterSales});
+  auto callerEndpoint = nextEndpoint();
+  dial(kGroupNumber, "13800000001");
+  phoneRings(kPhone1001);
+  advance(3s);
+  ASSERT_TRUE(center->onMediaSilent(callerEndpoint));
+  EXPECT_EQ(sender.to(kPhone1001, "CANCEL").size(), 1U);
+  auto view = agent("1001");
+  EXPECT_EQ(view.status, AgentStatus::kIdle);
+  EXPECT_TRUE(view.breakReason.empty());
+  const auto& r = awaitRecord();
+  EXPECT_EQ(r.endReason, CallEndReason::kRingAbandoned);
+  EXPECT_EQ(r.endedBy, "caller");
+  EXPECT_EQ(r.ringMs, 3000);
+  EXPECT_EQ(figures(kAfterSales).abandoned, 1U);
+}
+
 TEST_F(ContactCenterTest, WaitingCallersHearTheirPlaceInTheQueueEveryInterval) {
   options.acd.announceInterval = 30s;
   for (const auto* name : {"queue-position", "digit-1", "digit-2", "hold-music"})
