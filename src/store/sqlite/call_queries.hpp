@@ -9,6 +9,12 @@
 
 namespace sb::store::sqlite {
 
+class Statement;
+
+// Binds a record's columns id to voicemail, as every schema since version 2 has them, to ?1 to
+// ?23. The text is bound without a copy: `r` must outlive the statement's step.
+void bindRecordColumns(Statement& q, const CallRecord& r);
+
 // Every column of a call record, in the order SqliteCalls reads them.
 inline constexpr std::string_view kCallSelect =
     "SELECT id, direction, caller, called, did, ivr_path, group_id, group_name, agent, "

@@ -470,30 +470,8 @@ class SqliteCalls final : public CallRecordRepository {
         "legs) "
         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, "
         "?18, ?19, ?20, ?21, ?22, ?23, ?24)");
-    q->bindUnowned(1, r.id)
-        .bind(2, callDirectionCode(r.direction))
-        .bindUnowned(3, r.caller)
-        .bindUnowned(4, r.called)
-        .bindUnowned(5, r.did)
-        .bindUnowned(6, r.ivrPath)
-        .bind(7, r.groupId)
-        .bindUnowned(8, r.groupName)
-        .bindUnowned(9, r.agent)
-        .bind(10, r.arrivedAt)
-        .bind(11, r.queuedAt)
-        .bind(12, r.offeredAt)
-        .bind(13, r.answeredAt)
-        .bind(14, r.endedAt)
-        .bind(15, r.waitMs)
-        .bind(16, r.ringMs)
-        .bind(17, r.talkMs)
-        .bind(18, r.holdMs)
-        .bind(19, r.afterCallWorkMs)
-        .bind(20, callEndReasonCode(r.endReason))
-        .bindUnowned(21, r.endedBy)
-        .bindUnowned(22, r.recording)
-        .bindUnowned(23, r.voicemail)
-        .bindUnowned(24, legs);
+    sqlite::bindRecordColumns(*q, r);
+    q->bindUnowned(24, legs);
     if (!q->insertUnlessDuplicate())
       return Error::conflict(fmt::format("call \"{}\" is already recorded", r.id));
     return Ok{};

@@ -412,29 +412,7 @@ void insertWithLegTable(sqlite::Database& db, const CallRecord& r) {
       "talk_ms, hold_ms, after_call_work_ms, end_reason, ended_by, recording, voicemail) "
       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, "
       "?18, ?19, ?20, ?21, ?22, ?23)");
-  call->bind(1, r.id)
-      .bind(2, callDirectionCode(r.direction))
-      .bind(3, r.caller)
-      .bind(4, r.called)
-      .bind(5, r.did)
-      .bind(6, r.ivrPath)
-      .bind(7, r.groupId)
-      .bind(8, r.groupName)
-      .bind(9, r.agent)
-      .bind(10, r.arrivedAt)
-      .bind(11, r.queuedAt)
-      .bind(12, r.offeredAt)
-      .bind(13, r.answeredAt)
-      .bind(14, r.endedAt)
-      .bind(15, r.waitMs)
-      .bind(16, r.ringMs)
-      .bind(17, r.talkMs)
-      .bind(18, r.holdMs)
-      .bind(19, r.afterCallWorkMs)
-      .bind(20, callEndReasonCode(r.endReason))
-      .bind(21, r.endedBy)
-      .bind(22, r.recording)
-      .bind(23, r.voicemail);
+  sqlite::bindRecordColumns(*call, r);
   call->run();
   // In reverse, so that the migration has to order them by position.
   for (std::size_t i = r.legs.size(); i-- > 0;) {
